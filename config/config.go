@@ -1,0 +1,159 @@
+package config
+
+import "time"
+
+// Config is Switchyard's whole configuration. It is built once by Load (YAML
+// file, then SWITCHYARD_ environment, then flags) and passed down from
+// core/app; nothing else reads the environment or files for settings.
+type Config struct {
+	Public    PublicConfig    `koanf:"public"`
+	Admin     AdminConfig     `koanf:"admin"`
+	Store     StoreConfig     `koanf:"store"`
+	Log       LogConfig       `koanf:"log"`
+	Telemetry TelemetryConfig `koanf:"telemetry"`
+	Secrets   SecretsConfig   `koanf:"secrets"`
+	Jobs      JobsConfig      `koanf:"jobs"`
+	Plugins   PluginsConfig   `koanf:"plugins"`
+	Routing   RoutingConfig   `koanf:"routing"`
+	Sessions  SessionsConfig  `koanf:"sessions"`
+	API       APIConfig       `koanf:"api"`
+	Webhooks  WebhooksConfig  `koanf:"webhooks"`
+}
+
+// HTTPConfig is what both listeners share.
+type HTTPConfig struct {
+	Addr         string        `koanf:"addr"`
+	ReadTimeout  time.Duration `koanf:"read_timeout"`
+	WriteTimeout time.Duration `koanf:"write_timeout"`
+	IdleTimeout  time.Duration `koanf:"idle_timeout"`
+	BodyLimit    int64         `koanf:"body_limit"` // bytes
+}
+
+// PublicConfig is the merchant API, checkout and provider-webhook listener.
+type PublicConfig struct {
+	HTTPConfig `koanf:",squash"`
+	// BaseURL is how shoppers and providers reach the public listener
+	// (scheme://host[:port], no trailing slash). Empty means http:// + Addr.
+	BaseURL string `koanf:"base_url"`
+	// WebhookAliases maps a legacy path (e.g. /api/webhook.php) to a provider
+	// instance id, so seed integrations keep their registered URLs.
+	WebhookAliases map[string]string `koanf:"webhook_aliases"`
+}
+
+// AdminConfig is the operator listener: admin API and /metrics.
+type AdminConfig struct {
+	HTTPConfig `koanf:",squash"`
+	Tokens     []Secret `koanf:"tokens"`
+}
+
+// StoreConfig selects and tunes the database.
+type StoreConfig struct {
+	// DSN is sqlite:PATH or postgres://...
+	DSN          string        `koanf:"dsn"`
+	MaxOpenConns int           `koanf:"max_open_conns"`
+	BusyTimeout  time.Duration `koanf:"busy_timeout"` // SQLite only
+}
+
+// LogConfig configures log/slog.
+type LogConfig struct {
+	Level  string `koanf:"level"`  // debug, info, warn, error
+	Format string `koanf:"format"` // json or text
+}
+
+// TelemetryConfig configures OpenTelemetry.
+type TelemetryConfig struct {
+	ServiceName  string  `koanf:"service_name"`
+	OTLPEndpoint string  `koanf:"otlp_endpoint"` // empty: no trace export
+	SampleRatio  float64 `koanf:"sample_ratio"`
+}
+
+// SecretsConfig is the keyring that encrypts credentials at rest.
+type SecretsConfig struct {
+	// Keys: the first encrypts, all decrypt. Each key is 32 bytes, base64.
+	Keys []KeyConfig `koanf:"keys"`
+}
+
+// KeyConfig is one keyring entry.
+type KeyConfig struct {
+	ID  string `koanf:"id"`
+	Key Secret `koanf:"key"`
+}
+
+// JobsConfig tunes the River workers.
+type JobsConfig struct {
+	Workers      int           `koanf:"workers"`
+	PollInterval time.Duration `koanf:"poll_interval"`
+}
+
+// PluginsConfig lists the plugin instances the host launches.
+type PluginsConfig struct {
+	Dir          string           `koanf:"dir"`
+	StartTimeout time.Duration    `koanf:"start_timeout"`
+	CallTimeout  time.Duration    `koanf:"call_timeout"`
+	Instances    []PluginInstance `koanf:"instances"`
+}
+
+// PluginInstance is one configured plugin process.
+type PluginInstance struct {
+	ID       string            `koanf:"id"`
+	Kind     string            `koanf:"kind"` // provider, provisioner, registrar, mailer
+	Binary   string            `koanf:"binary"`
+	SHA256   string            `koanf:"sha256"`
+	Enabled  *bool             `koanf:"enabled"`
+	Settings map[string]Secret `koanf:"settings"`
+}
+
+// RoutingConfig ranks provider instances per method.
+type RoutingConfig struct {
+	Rules   []RoutingRule `koanf:"rules"`
+	Breaker BreakerConfig `koanf:"breaker"`
+}
+
+// RoutingRule maps a method to candidate providers for some plans or merchants.
+type RoutingRule struct {
+	Method    string            `koanf:"method"`
+	Plans     []string          `koanf:"plans"`     // empty: every plan
+	Merchants []int64           `koanf:"merchants"` // empty: every merchant
+	Providers []RoutingProvider `koanf:"providers"`
+}
+
+// RoutingProvider is one candidate within a rule.
+type RoutingProvider struct {
+	ID         string   `koanf:"id"`
+	Priority   int      `koanf:"priority"` // lower runs first
+	Weight     int      `koanf:"weight"`   // volume split among equal priority
+	Currencies []string `koanf:"currencies"`
+	Countries  []string `koanf:"countries"`
+	MinAmount  string   `koanf:"min_amount"` // decimal, in the session currency
+	MaxAmount  string   `koanf:"max_amount"`
+}
+
+// BreakerConfig is the per-provider circuit breaker.
+type BreakerConfig struct {
+	Failures int           `koanf:"failures"` // consecutive failures that open it
+	Cooldown time.Duration `koanf:"cooldown"`
+}
+
+// SessionsConfig sets checkout session policy.
+type SessionsConfig struct {
+	TTL            time.Duration `koanf:"ttl"`
+	MaxAmount      string        `koanf:"max_amount"` // decimal, per currency major unit
+	IdempotencyTTL time.Duration `koanf:"idempotency_ttl"`
+}
+
+// APIConfig sets merchant API policy.
+type APIConfig struct {
+	RateLimit RateLimitConfig `koanf:"rate_limit"`
+}
+
+// RateLimitConfig is a per-key token bucket.
+type RateLimitConfig struct {
+	RequestsPerSecond float64 `koanf:"requests_per_second"`
+	Burst             int     `koanf:"burst"`
+}
+
+// WebhooksConfig sets outbound webhook policy.
+type WebhooksConfig struct {
+	AllowPrivateTargets bool          `koanf:"allow_private_targets"`
+	Timeout             time.Duration `koanf:"timeout"`
+}
