@@ -1,0 +1,292 @@
+package domain
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/text/currency"
+)
+
+// Currency is an upper-case ISO 4217 code. Values that did not come from
+// ParseCurrency are not trusted: every function here re-checks them.
+type Currency string
+
+// Money is an exact amount in the currency's minor units (cents for USD, yen
+// for JPY, fils for KWD). Floats never hold money anywhere in Switchyard.
+type Money struct {
+	Amount   int64
+	Currency Currency
+}
+
+// String renders m as "49.95 USD" for logs and messages.
+func (m Money) String() string {
+	return FormatAmount(m.Amount, m.Currency) + " " + string(m.Currency)
+}
+
+// ParseMoney parses a decimal amount string and a currency code, as they
+// arrive in the merchant API, into a positive Money.
+func ParseMoney(amount, code string) (Money, error) {
+	c, err := ParseCurrency(code)
+	if err != nil {
+		return Money{}, err
+	}
+	v, err := ParseAmount(amount, c)
+	if err != nil {
+		return Money{}, err
+	}
+	return Money{Amount: v, Currency: c}, nil
+}
+
+// tenderCurrencies is the set of codes x/text (CLDR) lists as current legal
+// tender somewhere. ParseISO alone also accepts withdrawn currencies (DEM,
+// FRF), precious metals (XAU) and the test/no-currency codes (XTS, XXX),
+// none of which a payment can be made in. It is derived once from the
+// immutable x/text tables and never written afterwards.
+var tenderCurrencies = sync.OnceValue(func() map[currency.Unit]struct{} {
+	set := make(map[currency.Unit]struct{}, 192)
+	for it := currency.Query(); it.Next(); {
+		set[it.Unit()] = struct{}{}
+	}
+	return set
+})
+
+// ParseCurrency accepts an ISO 4217 code in any letter case and returns it
+// upper-cased. Only currencies that are legal tender today (per the CLDR data
+// in golang.org/x/text) are accepted.
+func ParseCurrency(s string) (Currency, error) {
+	if len(s) != 3 {
+		return "", Invalid("invalid_currency", "currency", "currency must be a 3-letter ISO 4217 code")
+	}
+	u, err := currency.ParseISO(s)
+	if err != nil {
+		return "", Invalid("invalid_currency", "currency", "currency %q is not an ISO 4217 code", s)
+	}
+	if _, ok := tenderCurrencies()[u]; !ok {
+		return "", Invalid("invalid_currency", "currency", "currency %s is not accepted: it is not a circulating currency", u.String())
+	}
+	return Currency(u.String()), nil
+}
+
+// unit resolves c to its x/text unit, refusing anything ParseCurrency would
+// refuse (including lower-case spellings, which ParseCurrency never returns).
+func (c Currency) unit() (currency.Unit, bool) {
+	if len(c) != 3 || strings.ToUpper(string(c)) != string(c) {
+		return currency.Unit{}, false
+	}
+	u, err := currency.ParseISO(string(c))
+	if err != nil {
+		return currency.Unit{}, false
+	}
+	if _, ok := tenderCurrencies()[u]; !ok {
+		return currency.Unit{}, false
+	}
+	return u, true
+}
+
+// Valid reports whether c is an accepted currency in canonical form.
+func (c Currency) Valid() bool {
+	_, ok := c.unit()
+	return ok
+}
+
+// Scale is the number of minor-unit decimals (USD 2, JPY 0, KWD 3), from the
+// standard (not cash) rounding in x/text. It is -1 for an invalid currency so
+// that a bug cannot silently treat an unknown code as having cents.
+func (c Currency) Scale() int {
+	u, ok := c.unit()
+	if !ok {
+		return -1
+	}
+	scale, _ := currency.Standard.Rounding(u)
+	return scale
+}
+
+// maxAmountLen bounds the input before any arithmetic; int64 has 19 digits,
+// so anything longer overflows anyway and is not worth scanning.
+const maxAmountLen = 32
+
+// ParseAmount parses a positive decimal amount exactly into c's minor units.
+//
+// The grammar is deliberately narrow, so one amount has one spelling and
+// nothing depends on locale: digits, optionally a point followed by at most
+// Scale() digits. Rejected: empty, signs ("+1", "-1"), exponents ("1e3"),
+// spaces, thousands separators ("1,000", "1_000"), a bare leading or trailing
+// point (".5", "1."; JSON numbers forbid them too), leading zeros ("01.00",
+// to keep a canonical form; "0.50" is fine), more decimals than the currency
+// has even if they are zeros ("49.950" USD), zero, and values beyond int64.
+// Fewer decimals are padded: "49.9" USD is 4990.
+func ParseAmount(s string, c Currency) (int64, error) {
+	v, err := ParseMinorUnits(s, c)
+	if err != nil {
+		return 0, err
+	}
+	if v == 0 {
+		return 0, Invalid("invalid_amount", "amount", "amount must be greater than zero")
+	}
+	return v, nil
+}
+
+// ParseMinorUnits is ParseAmount without the positivity rule, for bounds in
+// configuration where "0" is meaningful.
+func ParseMinorUnits(s string, c Currency) (int64, error) {
+	scale := c.Scale()
+	if scale < 0 {
+		return 0, Invalid("invalid_currency", "currency", "currency %q is not a valid ISO 4217 code", string(c))
+	}
+	return parseDecimal(s, scale, string(c))
+}
+
+// parseDecimal does the exact parse for a known scale; name is only used in
+// the message about too many decimals.
+func parseDecimal(s string, scale int, name string) (int64, error) {
+	if s == "" {
+		return 0, Invalid("invalid_amount", "amount", "amount is required")
+	}
+	if len(s) > maxAmountLen {
+		return 0, Invalid("invalid_amount", "amount", "amount is too large")
+	}
+	if s[0] == '-' || s[0] == '+' {
+		return 0, Invalid("invalid_amount", "amount", "amount must be a plain positive decimal without a sign")
+	}
+	intPart, frac, hasPoint := strings.Cut(s, ".")
+	if !allDigits(intPart) || !allDigits(frac) {
+		return 0, Invalid("invalid_amount", "amount", `amount must be a decimal string like "49.95"`)
+	}
+	if intPart == "" {
+		return 0, Invalid("invalid_amount", "amount", `amount must start with a digit (write "0.5", not ".5")`)
+	}
+	if hasPoint && frac == "" {
+		return 0, Invalid("invalid_amount", "amount", "amount must not end with a decimal point")
+	}
+	if len(intPart) > 1 && intPart[0] == '0' {
+		return 0, Invalid("invalid_amount", "amount", "amount must not have leading zeros")
+	}
+	if len(frac) > scale {
+		return 0, Invalid("invalid_amount", "amount", "%s allows %d decimals, got %d", name, scale, len(frac))
+	}
+	var v int64
+	for _, digits := range []string{intPart, frac} {
+		for i := 0; i < len(digits); i++ {
+			var ok bool
+			if v, ok = mulAdd(v, int64(digits[i]-'0')); !ok {
+				return 0, Invalid("invalid_amount", "amount", "amount is too large")
+			}
+		}
+	}
+	for i := len(frac); i < scale; i++ {
+		var ok bool
+		if v, ok = mulAdd(v, 0); !ok {
+			return 0, Invalid("invalid_amount", "amount", "amount is too large")
+		}
+	}
+	return v, nil
+}
+
+// mulAdd returns v*10+d, reporting false on int64 overflow.
+func mulAdd(v, d int64) (int64, bool) {
+	if v > (math.MaxInt64-d)/10 {
+		return 0, false
+	}
+	return v*10 + d, true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// FormatAmount renders minor units as the canonical decimal string that
+// ParseAmount accepts: always exactly Scale() decimals ("49.90", "500",
+// "1.234"). An invalid currency is rendered with no decimals.
+func FormatAmount(minor int64, c Currency) string {
+	return formatDecimal(minor, max(c.Scale(), 0))
+}
+
+func formatDecimal(minor int64, scale int) string {
+	neg := minor < 0
+	// Work on the magnitude as uint64 so MinInt64 does not overflow.
+	mag := uint64(minor)
+	if neg {
+		mag = -mag
+	}
+	digits := strconv.FormatUint(mag, 10)
+	if scale > 0 {
+		if len(digits) <= scale {
+			digits = strings.Repeat("0", scale-len(digits)+1) + digits
+		}
+		digits = digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+	}
+	if neg {
+		return "-" + digits
+	}
+	return digits
+}
+
+// maxScale covers every ISO 4217 minor-unit count (the largest is 4, e.g.
+// CLF); keeping it tight leaves room for limits up to ~9.2e14 major units.
+const maxScale = 4
+
+// AmountLimit is an upper bound given in major units ("1000000" means one
+// million of whatever currency the session uses), parsed once from config and
+// converted per currency scale so a check is one comparison.
+type AmountLimit struct {
+	decimal string
+	// perScale[s] is the largest allowed amount in minor units for a
+	// currency with s decimals; 0 means no limit configured.
+	perScale [maxScale + 1]int64
+	set      bool
+}
+
+// ParseAmountLimit parses a configured maximum such as "1000000" or
+// "999999.99". An empty string means no limit.
+func ParseAmountLimit(s string) (AmountLimit, error) {
+	if s == "" {
+		return AmountLimit{}, nil
+	}
+	// Parse with the widest scale so any decimals the operator wrote are kept.
+	v, err := parseDecimal(s, maxScale, "limit")
+	if err != nil {
+		var msg string
+		if de, ok := AsError(err); ok {
+			msg = de.Message
+		}
+		return AmountLimit{}, fmt.Errorf("max amount %q: %s: %w", s, msg, ErrInvalid)
+	}
+	l := AmountLimit{decimal: s, set: true}
+	div := int64(1)
+	for sc := maxScale; sc >= 0; sc-- {
+		// floor(limit in minor units of scale sc): an integer amount is
+		// within the limit exactly when it is within its floor.
+		l.perScale[sc] = v / div
+		div *= 10
+	}
+	return l, nil
+}
+
+// Max returns the limit in c's minor units and whether a limit applies.
+func (l AmountLimit) Max(c Currency) (int64, bool) {
+	sc := c.Scale()
+	if !l.set || sc < 0 || sc > maxScale {
+		return 0, false
+	}
+	return l.perScale[sc], true
+}
+
+// Check returns an invalid_amount error when minor exceeds the limit.
+func (l AmountLimit) Check(minor int64, c Currency) error {
+	limit, ok := l.Max(c)
+	if !ok || minor <= limit {
+		return nil
+	}
+	return Invalid("invalid_amount", "amount", "amount must be at most %s %s", FormatAmount(limit, c), c)
+}
+
+// String returns the limit as configured.
+func (l AmountLimit) String() string { return l.decimal }
