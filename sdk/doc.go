@@ -1,0 +1,22 @@
+// Package sdk is the public SDK for Switchyard plugins. A plugin is a
+// separate binary that the Switchyard host launches and talks to over gRPC
+// (hashicorp/go-plugin); its main function is one call:
+//
+//	func main() {
+//		sdk.Serve(sdk.ServeOpts{Provider: mygateway.New()})
+//	}
+//
+// Authors implement a plain Go interface from one of the kind packages —
+// provider.Provider, provisioner.Provisioner, registrar.Registrar,
+// mailer.Mailer — with SDK-owned types; the protobuf messages under
+// sdk/proto are an implementation detail (and the contract for plugins in
+// other languages).
+//
+// Errors returned by a plugin keep their Category across the process
+// boundary: build them with Invalid, Declined, Unauthorized, NotFound,
+// Unavailable, Retryable, Unimplemented or Internal, and read them on the
+// host with CategoryOf.
+//
+// Package sdk never imports Switchyard's core: third parties depend on it
+// alone. Hosts use package sdk/host; tests use sdk/sdktest.
+package sdk
