@@ -18,6 +18,10 @@ type Config struct {
 	Sessions  SessionsConfig  `koanf:"sessions"`
 	API       APIConfig       `koanf:"api"`
 	Webhooks  WebhooksConfig  `koanf:"webhooks"`
+
+	// loadProblems are what Load found before the typed checks (unknown
+	// keys, ill-typed values, unresolvable secrets); Validate reports them.
+	loadProblems []Problem
 }
 
 // HTTPConfig is what both listeners share.
