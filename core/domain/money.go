@@ -229,19 +229,70 @@ func formatDecimal(minor int64, scale int) string {
 	return digits
 }
 
-// maxScale covers every ISO 4217 minor-unit count (the largest is 4, e.g.
-// CLF); keeping it tight leaves room for limits up to ~9.2e14 major units.
-const maxScale = 4
+// MaxScale is the largest minor-unit count of any ISO 4217 currency (4, e.g.
+// CLF). Keeping it tight leaves room for bounds up to ~9.2e14 major units.
+const MaxScale = 4
+
+// MajorAmount is a non-negative decimal in major units that is not tied to a
+// currency, such as a configured bound ("0.50", "999999.99") that applies to
+// whatever currency a session uses. It is parsed once; converting it to a
+// currency's minor units is then exact integer arithmetic.
+type MajorAmount struct {
+	text   string
+	scaled int64 // value × 10^MaxScale
+}
+
+// ParseMajorAmount parses a decimal with at most MaxScale decimals, using the
+// same strict grammar as ParseAmount but allowing zero.
+func ParseMajorAmount(s string) (MajorAmount, error) {
+	v, err := parseDecimal(s, MaxScale, "a bound")
+	if err != nil {
+		msg := err.Error()
+		if de, ok := AsError(err); ok {
+			msg = de.Message
+		}
+		return MajorAmount{}, fmt.Errorf("decimal %q: %s: %w", s, msg, ErrInvalid)
+	}
+	return MajorAmount{text: s, scaled: v}, nil
+}
+
+// String returns the amount as it was written.
+func (a MajorAmount) String() string { return a.text }
+
+// FloorMinor is the largest whole number of minor units (of a currency with
+// the given scale) not above a: an integer amount is <= a exactly when it is
+// <= FloorMinor. Scales outside 0..MaxScale are clamped.
+func (a MajorAmount) FloorMinor(scale int) int64 {
+	return a.scaled / pow10(MaxScale-clampScale(scale))
+}
+
+// CeilMinor is the smallest whole number of minor units not below a: an
+// integer amount is >= a exactly when it is >= CeilMinor.
+func (a MajorAmount) CeilMinor(scale int) int64 {
+	d := pow10(MaxScale - clampScale(scale))
+	q := a.scaled / d
+	if a.scaled%d != 0 {
+		q++
+	}
+	return q
+}
+
+func clampScale(scale int) int { return min(max(scale, 0), MaxScale) }
+
+func pow10(n int) int64 {
+	p := int64(1)
+	for range n {
+		p *= 10
+	}
+	return p
+}
 
 // AmountLimit is an upper bound given in major units ("1000000" means one
-// million of whatever currency the session uses), parsed once from config and
-// converted per currency scale so a check is one comparison.
+// million of whatever currency the session uses), parsed once from config.
+// The zero value means no limit.
 type AmountLimit struct {
-	decimal string
-	// perScale[s] is the largest allowed amount in minor units for a
-	// currency with s decimals; 0 means no limit configured.
-	perScale [maxScale + 1]int64
-	set      bool
+	max MajorAmount
+	set bool
 }
 
 // ParseAmountLimit parses a configured maximum such as "1000000" or
@@ -250,33 +301,20 @@ func ParseAmountLimit(s string) (AmountLimit, error) {
 	if s == "" {
 		return AmountLimit{}, nil
 	}
-	// Parse with the widest scale so any decimals the operator wrote are kept.
-	v, err := parseDecimal(s, maxScale, "limit")
+	m, err := ParseMajorAmount(s)
 	if err != nil {
-		var msg string
-		if de, ok := AsError(err); ok {
-			msg = de.Message
-		}
-		return AmountLimit{}, fmt.Errorf("max amount %q: %s: %w", s, msg, ErrInvalid)
+		return AmountLimit{}, fmt.Errorf("max amount: %w", err)
 	}
-	l := AmountLimit{decimal: s, set: true}
-	div := int64(1)
-	for sc := maxScale; sc >= 0; sc-- {
-		// floor(limit in minor units of scale sc): an integer amount is
-		// within the limit exactly when it is within its floor.
-		l.perScale[sc] = v / div
-		div *= 10
-	}
-	return l, nil
+	return AmountLimit{max: m, set: true}, nil
 }
 
 // Max returns the limit in c's minor units and whether a limit applies.
 func (l AmountLimit) Max(c Currency) (int64, bool) {
 	sc := c.Scale()
-	if !l.set || sc < 0 || sc > maxScale {
+	if !l.set || sc < 0 {
 		return 0, false
 	}
-	return l.perScale[sc], true
+	return l.max.FloorMinor(sc), true
 }
 
 // Check returns an invalid_amount error when minor exceeds the limit.
@@ -288,5 +326,5 @@ func (l AmountLimit) Check(minor int64, c Currency) error {
 	return Invalid("invalid_amount", "amount", "amount must be at most %s %s", FormatAmount(limit, c), c)
 }
 
-// String returns the limit as configured.
-func (l AmountLimit) String() string { return l.decimal }
+// String returns the limit as configured, or "" when there is none.
+func (l AmountLimit) String() string { return l.max.text }

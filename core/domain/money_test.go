@@ -73,8 +73,8 @@ func TestEveryTenderCurrencyScaleFits(t *testing.T) {
 		if err != nil {
 			t.Fatalf("tender currency %s rejected: %v", it.Unit(), err)
 		}
-		if s := c.Scale(); s < 0 || s > maxScale {
-			t.Errorf("%s scale %d outside 0..%d", c, s, maxScale)
+		if s := c.Scale(); s < 0 || s > MaxScale {
+			t.Errorf("%s scale %d outside 0..%d", c, s, MaxScale)
 		}
 		n++
 	}
@@ -308,4 +308,39 @@ func assertDomainError(t *testing.T, err error, code, field string) *Error {
 		t.Fatalf("error %v is not ErrInvalid", err)
 	}
 	return de
+}
+
+func TestMajorAmountBounds(t *testing.T) {
+	tests := []struct {
+		in          string
+		scale       int
+		floor, ceil int64
+	}{
+		{"0.50", 2, 50, 50},
+		{"0.50", 0, 0, 1},
+		{"0.50", 3, 500, 500},
+		{"10000", 0, 10000, 10000},
+		{"10000", 2, 1000000, 1000000},
+		{"1.2345", 2, 123, 124},
+		{"1.2345", 4, 12345, 12345},
+		{"0", 2, 0, 0},
+		{"1.5", -1, 1, 2}, // clamped to scale 0
+	}
+	for _, tt := range tests {
+		a, err := ParseMajorAmount(tt.in)
+		if err != nil {
+			t.Fatalf("ParseMajorAmount(%q): %v", tt.in, err)
+		}
+		if f, c := a.FloorMinor(tt.scale), a.CeilMinor(tt.scale); f != tt.floor || c != tt.ceil {
+			t.Errorf("%q at scale %d: floor %d ceil %d, want %d %d", tt.in, tt.scale, f, c, tt.floor, tt.ceil)
+		}
+		if a.String() != tt.in {
+			t.Errorf("String() = %q", a.String())
+		}
+	}
+	for _, bad := range []string{"", "-1", "1.23456", "1e2", "01"} {
+		if _, err := ParseMajorAmount(bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ParseMajorAmount(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
 }
