@@ -1,0 +1,172 @@
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// target is a parsed DSN ready to open.
+type target struct {
+	dialect Dialect
+	display string // redacted form for messages
+	schema  string
+	open    func() (*sql.DB, error)
+}
+
+func parseDSN(dsn string, opts Options) (target, error) {
+	dsn = strings.TrimSpace(dsn)
+	switch {
+	case dsn == "":
+		return target{}, fmt.Errorf("store dsn is empty: %w", errUnsupportedDSN)
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return parseSQLite(strings.TrimPrefix(dsn, "sqlite:"), opts)
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return parsePostgres(dsn, opts)
+	default:
+		scheme := "no scheme"
+		if i := strings.Index(dsn, ":"); i > 0 {
+			scheme = fmt.Sprintf("scheme %q", dsn[:i])
+		}
+		return target{}, fmt.Errorf("store dsn has %s: %w", scheme, errUnsupportedDSN)
+	}
+}
+
+func parseSQLite(path string, opts Options) (target, error) {
+	// Accept "sqlite://relative" and "sqlite:///absolute" as well as the
+	// documented "sqlite:PATH".
+	path = strings.TrimPrefix(path, "//")
+	if path == "" {
+		return target{}, fmt.Errorf("store dsn %q: sqlite path is empty (want sqlite:PATH, e.g. sqlite:var/switchyard.db)", "sqlite:")
+	}
+	if strings.ContainsAny(path, "?#") || path == ":memory:" {
+		return target{}, fmt.Errorf("store dsn %q: sqlite path must be a plain file path (no query, no :memory:)", "sqlite:"+path)
+	}
+	display := "sqlite:" + path
+	// Pragmas are per connection, so they go into the DSN: modernc applies
+	// them to every connection the pool opens. _txlock=immediate takes the
+	// write lock at BEGIN, so two processes (serve + a CLI command) queue on
+	// busy_timeout instead of failing with an unretryable lock upgrade.
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	driverDSN := path + "?" + q.Encode()
+
+	return target{
+		dialect: DialectSQLite,
+		display: display,
+		open: func() (*sql.DB, error) {
+			if dir := filepath.Dir(path); dir != "." {
+				if err := os.MkdirAll(dir, 0o750); err != nil {
+					return nil, fmt.Errorf("store: create directory for %s: %w", display, err)
+				}
+			}
+			db, err := sql.Open("sqlite", driverDSN)
+			if err != nil {
+				return nil, fmt.Errorf("store: open %s: %w", display, err)
+			}
+			db.SetMaxOpenConns(opts.SQLiteMaxOpenConns)
+			db.SetMaxIdleConns(opts.SQLiteMaxOpenConns)
+			db.SetConnMaxLifetime(0)
+			return db, nil
+		},
+	}, nil
+}
+
+func parsePostgres(dsn string, opts Options) (target, error) {
+	display := redactURL(dsn)
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's own message embeds the DSN (redacted, but only the password
+		// field); give ours with the cause's innermost text instead.
+		return target{}, fmt.Errorf("store dsn %s is not a valid postgres url: %s", display, innermost(err))
+	}
+	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > opts.ConnectTimeout {
+		cfg.ConnectTimeout = opts.ConnectTimeout
+	}
+	schema := opts.Schema
+	if schema != "" {
+		if err := validIdentifier(schema); err != nil {
+			return target{}, fmt.Errorf("store schema %q: %w", schema, err)
+		}
+		cfg.RuntimeParams["search_path"] = quoteIdent(schema)
+	} else if sp := cfg.RuntimeParams["search_path"]; sp != "" {
+		schema = firstSchema(sp)
+	}
+	return target{
+		dialect: DialectPostgres,
+		display: display,
+		schema:  schema,
+		open: func() (*sql.DB, error) {
+			db := stdlib.OpenDB(*cfg)
+			db.SetMaxOpenConns(opts.PGMaxOpenConns)
+			db.SetMaxIdleConns(opts.PGMaxOpenConns)
+			return db, nil
+		},
+	}, nil
+}
+
+// redactURL hides the password of a URL-form DSN; anything unparsable is
+// replaced wholesale because it may contain a password in an unknown place.
+func redactURL(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://<unparsable>"
+	}
+	return u.Redacted()
+}
+
+// innermost returns the deepest wrapped error's message, which for pgx
+// parse errors is the reason without the connection string.
+func innermost(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
+
+// firstSchema extracts the first entry of a search_path value, which is
+// where unqualified CREATE TABLE statements land.
+func firstSchema(searchPath string) string {
+	first, _, _ := strings.Cut(searchPath, ",")
+	first = strings.TrimSpace(first)
+	if strings.HasPrefix(first, `"`) && strings.HasSuffix(first, `"`) && len(first) >= 2 {
+		return strings.ReplaceAll(first[1:len(first)-1], `""`, `"`)
+	}
+	if first == "$user" {
+		return ""
+	}
+	return strings.ToLower(first)
+}
+
+// validIdentifier restricts schema names to what needs no surprises when
+// quoted and when passed to River (which interpolates it into SQL).
+func validIdentifier(name string) error {
+	if len(name) == 0 || len(name) > 63 {
+		return fmt.Errorf("must be 1 to 63 characters")
+	}
+	for i, r := range name {
+		ok := r == '_' || (r >= 'a' && r <= 'z') || (i > 0 && r >= '0' && r <= '9')
+		if !ok {
+			return fmt.Errorf("must be lowercase letters, digits and underscores, starting with a letter or underscore")
+		}
+	}
+	return nil
+}
+
+func quoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}

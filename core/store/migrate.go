@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/migrate"
+)
+
+// migration is one versioned schema change. Name orders migrations and is
+// what bun_migrations records, so it must never change once released.
+type migration struct {
+	name    string
+	comment string
+	up      func(ctx context.Context, tx bun.Tx, d Dialect) error
+	down    func(ctx context.Context, tx bun.Tx, d Dialect) error
+}
+
+// migrationList is the ordered list of Switchyard's migrations, one file
+// each (migration_NNNN_*.go). Append new ones at the end; see doc.go.
+func migrationList() []migration {
+	return []migration{
+		migration0001Core(),
+	}
+}
+
+// buildMigrations turns migrationList into bun's collection for dialect d,
+// each migration running in its own transaction (both dialects have
+// transactional DDL, so a failed migration leaves nothing half-done).
+func buildMigrations(d Dialect) *migrate.Migrations {
+	ms := migrate.NewMigrations()
+	for _, m := range migrationList() {
+		up, down := m.up, m.down
+		ms.Add(migrate.Migration{
+			Name:    m.name,
+			Comment: m.comment,
+			Up: func(ctx context.Context, mg *migrate.Migrator, _ *migrate.Migration) error {
+				return mg.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+					return up(ctx, tx, d)
+				})
+			},
+			Down: func(ctx context.Context, mg *migrate.Migrator, _ *migrate.Migration) error {
+				if down == nil {
+					return fmt.Errorf("migration %s has no down step", m.name)
+				}
+				return mg.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+					return down(ctx, tx, d)
+				})
+			},
+		})
+	}
+	return ms
+}
+
+func (s *Store) migrator() *migrate.Migrator {
+	return migrate.NewMigrator(s.db, buildMigrations(s.dialect), migrate.WithMarkAppliedOnSuccess(true))
+}
+
+func (s *Store) riverMigrator() (*rivermigrate.Migrator[*sql.Tx], error) {
+	return rivermigrate.New(s.RiverDriver(), &rivermigrate.Config{
+		Schema: s.schema,
+		Logger: slog.New(slog.DiscardHandler),
+	})
+}
+
+// Migrate applies every pending Switchyard migration and then River's own
+// schema migrations. It is safe to run repeatedly and, on PostgreSQL, from
+// several processes at once (they serialize on an advisory lock).
+func (s *Store) Migrate(ctx context.Context) error {
+	if s.dialect == DialectPostgres {
+		if s.schema != "" {
+			if _, err := s.db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(s.schema)); err != nil {
+				return fmt.Errorf("migrate: create schema %s: %w", s.schema, err)
+			}
+		}
+		unlock, err := s.advisoryLock(ctx)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+
+	m := s.migrator()
+	if err := m.Init(ctx); err != nil {
+		return fmt.Errorf("migrate: init migration tables: %w", err)
+	}
+	if _, err := m.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+
+	rm, err := s.riverMigrator()
+	if err != nil {
+		return fmt.Errorf("migrate: river: %w", err)
+	}
+	if _, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrate: river: %w", err)
+	}
+	return nil
+}
+
+// MigrationsCurrent reports whether every known migration (Switchyard's and
+// River's) has been applied. It only reads, so /readyz can call it.
+func (s *Store) MigrationsCurrent(ctx context.Context) (bool, error) {
+	exists, err := s.tableExists(ctx, "bun_migrations")
+	if err != nil {
+		return false, fmt.Errorf("check migrations: %w", err)
+	}
+	if !exists {
+		return false, nil
+	}
+	ms, err := s.migrator().MigrationsWithStatus(ctx)
+	if err != nil {
+		return false, fmt.Errorf("check migrations: %w", err)
+	}
+	if len(ms.Unapplied()) > 0 {
+		return false, nil
+	}
+
+	exists, err = s.tableExists(ctx, "river_migration")
+	if err != nil {
+		return false, fmt.Errorf("check river migrations: %w", err)
+	}
+	if !exists {
+		return false, nil
+	}
+	rm, err := s.riverMigrator()
+	if err != nil {
+		return false, fmt.Errorf("check river migrations: %w", err)
+	}
+	res, err := rm.Validate(ctx)
+	if err != nil {
+		return false, fmt.Errorf("check river migrations: %w", err)
+	}
+	return res.OK, nil
+}
+
+// PendingMigrations lists the names of Switchyard migrations not yet
+// applied (River's are not included), for `switchyard migrate` output.
+func (s *Store) PendingMigrations(ctx context.Context) ([]string, error) {
+	exists, err := s.tableExists(ctx, "bun_migrations")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if !exists {
+		for _, m := range migrationList() {
+			names = append(names, m.name)
+		}
+		return names, nil
+	}
+	ms, err := s.migrator().MigrationsWithStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms.Unapplied() {
+		names = append(names, m.Name)
+	}
+	return names, nil
+}
+
+func (s *Store) tableExists(ctx context.Context, table string) (bool, error) {
+	var n int
+	var err error
+	switch s.dialect {
+	case DialectSQLite:
+		err = s.db.QueryRowContext(ctx,
+			"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?", table).Scan(&n)
+	default:
+		// to_regclass resolves through search_path, i.e. the store's schema.
+		err = s.db.QueryRowContext(ctx,
+			"SELECT count(*) FROM (SELECT to_regclass(?) AS t) r WHERE r.t IS NOT NULL", table).Scan(&n)
+	}
+	return n > 0, err
+}
+
+// advisoryLock serializes migrations across processes sharing one
+// PostgreSQL schema. The lock lives on a dedicated connection and is
+// released (or dropped with the session) when unlock runs.
+func (s *Store) advisoryLock(ctx context.Context) (unlock func(), err error) {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte("switchyard.migrate:" + s.schema))
+	key := int64(h.Sum64())
+
+	conn, err := s.db.DB.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: acquire connection for lock: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("migrate: take advisory lock: %w", err)
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key)
+		_ = conn.Close()
+	}, nil
+}

@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/extra/bunotel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	// Registers the "sqlite" database/sql driver (pure Go, no cgo).
+	_ "modernc.org/sqlite"
+)
+
+// Dialect names the SQL database behind a Store.
+type Dialect string
+
+const (
+	DialectSQLite   Dialect = "sqlite"
+	DialectPostgres Dialect = "postgres"
+)
+
+// Defaults applied by Open when an Options field is zero.
+const (
+	DefaultBusyTimeout    = 5 * time.Second
+	DefaultConnectTimeout = 5 * time.Second
+	DefaultPGMaxOpenConns = 20
+)
+
+// Options tune Open. The zero value is a sensible production configuration.
+type Options struct {
+	// BusyTimeout is how long a SQLite connection waits for another
+	// process's write lock before failing with SQLITE_BUSY. Default 5s.
+	BusyTimeout time.Duration
+
+	// ConnectTimeout bounds the initial ping (and, on PostgreSQL, each
+	// connection attempt), so an unreachable database fails Open quickly
+	// with a clear error instead of hanging. Default 5s.
+	ConnectTimeout time.Duration
+
+	// SQLiteMaxOpenConns caps the SQLite pool. Default 1: SQLite allows one
+	// writer at a time and River's concurrent maintenance work otherwise
+	// trips SQLITE_BUSY (see riversqlite's package docs). With one
+	// connection, code inside RunInTx must use the tx it was given, never
+	// the Store's pool, or it waits for itself until its ctx expires.
+	SQLiteMaxOpenConns int
+
+	// PGMaxOpenConns caps the PostgreSQL pool. Default 20.
+	PGMaxOpenConns int
+
+	// Schema selects the PostgreSQL schema (search_path) for this store's
+	// tables and River's. It overrides a search_path given in the DSN.
+	// Ignored for SQLite.
+	Schema string
+
+	// Tracing installs the bunotel query hook so every query becomes an
+	// OpenTelemetry span and metric. Providers default to the otel globals.
+	Tracing        bool
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
+}
+
+func (o Options) withDefaults() Options {
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = DefaultBusyTimeout
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = DefaultConnectTimeout
+	}
+	if o.SQLiteMaxOpenConns <= 0 {
+		o.SQLiteMaxOpenConns = 1
+	}
+	if o.PGMaxOpenConns <= 0 {
+		o.PGMaxOpenConns = DefaultPGMaxOpenConns
+	}
+	return o
+}
+
+// Store is the database handle shared by every repository, the migrator and
+// the job runner. Its embedded *Repo works on the pool; use NewRepo(tx)
+// inside RunInTx to run the same operations in a transaction.
+type Store struct {
+	*Repo
+
+	db      *bun.DB
+	dialect Dialect
+	schema  string
+	display string // redacted DSN, safe for errors and logs
+}
+
+// Open connects to the database named by dsn ("sqlite:PATH" or
+// "postgres://…"), configures the pool and verifies the connection with a
+// bounded ping. It does not migrate; call Migrate for that.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	target, err := parseDSN(dsn, opts)
+	if err != nil {
+		return nil, err
+	}
+	sqldb, err := target.open()
+	if err != nil {
+		return nil, err
+	}
+
+	var db *bun.DB
+	switch target.dialect {
+	case DialectSQLite:
+		db = bun.NewDB(sqldb, sqlitedialect.New())
+	case DialectPostgres:
+		db = bun.NewDB(sqldb, pgdialect.New())
+	}
+	if opts.Tracing {
+		hookOpts := []bunotel.Option{bunotel.WithDBName(string(target.dialect))}
+		if opts.TracerProvider != nil {
+			hookOpts = append(hookOpts, bunotel.WithTracerProvider(opts.TracerProvider))
+		}
+		if opts.MeterProvider != nil {
+			hookOpts = append(hookOpts, bunotel.WithMeterProvider(opts.MeterProvider))
+		}
+		db.AddQueryHook(bunotel.NewQueryHook(hookOpts...))
+	}
+
+	s := &Store{
+		Repo:    NewRepo(db),
+		db:      db,
+		dialect: target.dialect,
+		schema:  target.schema,
+		display: target.display,
+	}
+
+	pingCtx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
+	defer cancel()
+	if err := s.Ping(pingCtx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: cannot reach %s database %s: %w", target.dialect, target.display, err)
+	}
+	return s, nil
+}
+
+// DB returns the bun handle. DB().DB is the underlying *sql.DB, which the
+// job runner shares so that jobs can be enqueued in a bun transaction.
+func (s *Store) DB() *bun.DB { return s.db }
+
+// Dialect reports which database this store talks to.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Schema is the PostgreSQL schema in use ("" means the server default
+// search_path). Always "" for SQLite.
+func (s *Store) Schema() string { return s.schema }
+
+// String identifies the database without credentials.
+func (s *Store) String() string { return s.display }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return err
+	}
+	// database/sql may hand back a pooled connection without a round trip;
+	// a trivial query proves the server (or file) really answers.
+	var one int
+	return s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Close releases the pool. River clients built on this store must be
+// stopped first.
+func (s *Store) Close() error { return s.db.Close() }
+
+// RunInTx runs fn in a transaction: committed if fn returns nil, rolled back
+// otherwise (and on panic). Callers pass tx to NewRepo and to the job
+// runner's EnqueueTx so their writes and enqueued jobs commit or vanish
+// together.
+func (s *Store) RunInTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.db.RunInTx(ctx, nil, fn)
+}
+
+// RiverDriver returns the River driver matching this store's dialect, built
+// on the same *sql.DB that bun uses. Both drivers work on *sql.Tx, which is
+// what bun.Tx wraps.
+func (s *Store) RiverDriver() riverdriver.Driver[*sql.Tx] {
+	if s.dialect == DialectSQLite {
+		return riversqlite.New(s.db.DB)
+	}
+	return riverdatabasesql.New(s.db.DB)
+}
+
+// errUnsupportedDSN is matched by tests; its message is what users see.
+var errUnsupportedDSN = errors.New(`unsupported store dsn: want "sqlite:PATH" or "postgres://user@host:port/db"`)
