@@ -1,0 +1,104 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/core/httpapi"
+)
+
+// Listening reports the bound addresses, so callers that asked for port 0
+// (tests, `make run` output) learn the real ones.
+type Listening struct {
+	Public string
+	Admin  string
+}
+
+// Serve migrates, starts the background parts and both listeners, calls
+// onListen once they accept connections, and blocks until ctx is done. It
+// then shuts down gracefully: listeners stop accepting and drain in-flight
+// requests, then workers and plugins stop.
+func (a *App) Serve(ctx context.Context, onListen func(Listening)) error {
+	if err := a.Migrate(ctx); err != nil {
+		return err
+	}
+
+	pubLn, err := net.Listen("tcp", a.Config.Public.Addr)
+	if err != nil {
+		return fmt.Errorf("public listener %s: %w", a.Config.Public.Addr, err)
+	}
+	admLn, err := net.Listen("tcp", a.Config.Admin.Addr)
+	if err != nil {
+		_ = pubLn.Close()
+		return fmt.Errorf("admin listener %s: %w", a.Config.Admin.Addr, err)
+	}
+
+	public := a.newServer(a.Config.Public.HTTPConfig, a.publicMounts()...)
+	admin := a.newServer(a.Config.Admin.HTTPConfig, a.adminMounts()...)
+
+	errc := make(chan error, 2)
+	go func() { errc <- serveOn(public, pubLn) }()
+	go func() { errc <- serveOn(admin, admLn) }()
+	a.Logger.Info("switchyard serving", "version", Version,
+		"public", pubLn.Addr().String(), "admin", admLn.Addr().String(), "store", a.Store.String())
+	if onListen != nil {
+		onListen(Listening{Public: pubLn.Addr().String(), Admin: admLn.Addr().String()})
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+
+	a.Logger.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	errs := []error{serveErr}
+	errs = append(errs, public.Shutdown(shutCtx), admin.Shutdown(shutCtx))
+	errs = append(errs, a.Close(shutCtx))
+	return errors.Join(errs...)
+}
+
+func serveOn(srv *http.Server, ln net.Listener) error {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (a *App) newServer(hc config.HTTPConfig, mounts ...httpapi.Mount) *http.Server {
+	e := httpapi.New(httpapi.Options{
+		Logger:    a.Logger,
+		BodyLimit: hc.BodyLimit,
+		Ready:     a.Ready,
+	}, mounts...)
+	return &http.Server{
+		Handler:           e,
+		ReadTimeout:       hc.ReadTimeout,
+		ReadHeaderTimeout: hc.ReadTimeout,
+		WriteTimeout:      hc.WriteTimeout,
+		IdleTimeout:       hc.IdleTimeout,
+	}
+}
+
+// publicMounts are the merchant-facing route groups.
+func (a *App) publicMounts() []httpapi.Mount { return nil }
+
+// adminMounts are the operator route groups.
+func (a *App) adminMounts() []httpapi.Mount {
+	tokens := make([]string, 0, len(a.Config.Admin.Tokens))
+	for _, t := range a.Config.Admin.Tokens {
+		tokens = append(tokens, t.Value())
+	}
+	return []httpapi.Mount{func(e *echo.Echo) {
+		_ = e.Group("/admin/v1", httpapi.AdminAuth(tokens))
+	}}
+}
