@@ -76,4 +76,3 @@ func versionCmd() *cobra.Command {
 		},
 	}
 }
-
