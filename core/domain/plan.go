@@ -75,6 +75,9 @@ func ParseMode(s string) (Mode, error) {
 	return "", Invalid("invalid_mode", "mode", "mode must be test or live")
 }
 
+// Valid reports whether m is a known mode in canonical form.
+func (m Mode) Valid() bool { return m == ModeTest || m == ModeLive }
+
 // Scope is a permission carried by an API key.
 type Scope string
 

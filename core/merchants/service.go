@@ -13,16 +13,6 @@ import (
 	"github.com/switchyard/switchyard/core/store"
 )
 
-// Scopes a merchant API key can carry.
-const (
-	ScopeSessionsWrite = "sessions:write"
-	ScopeSessionsRead  = "sessions:read"
-	ScopeMeRead        = "me:read"
-)
-
-// AllScopes is every scope, granted by default to new keys.
-func AllScopes() []string { return []string{ScopeSessionsWrite, ScopeSessionsRead, ScopeMeRead} }
-
 // touchEvery bounds how often authentication writes last_used_at, so the
 // hot path is a single indexed read for a busy key.
 const touchEvery = time.Minute
@@ -52,7 +42,7 @@ func (s *Service) CreateMerchant(ctx context.Context, in NewMerchant) (*store.Me
 	if strings.TrimSpace(in.Name) == "" {
 		problems = append(problems, domain.Invalid("invalid_name", "name", "name is required"))
 	}
-	if !store.Plan(in.Plan).Valid() {
+	if !domain.Plan(in.Plan).Valid() {
 		problems = append(problems, domain.Invalid("invalid_plan", "plan", "plan %q is not one of free, starter, pro, unlimited", in.Plan))
 	}
 	if err := validateEmail(in.ContactEmail, "contact_email"); err != nil {
@@ -105,7 +95,7 @@ func (s *Service) ListSites(ctx context.Context, merchantID int64) ([]*store.Sit
 type NewKey struct {
 	MerchantID int64
 	Mode       string   // test (default) or live
-	Scopes     []string // empty: AllScopes
+	Scopes     []string // empty: domain.DefaultScopes
 	Name       string
 }
 
@@ -127,11 +117,13 @@ func (s *Service) CreateKey(ctx context.Context, in NewKey) (*CreatedKey, error)
 	}
 	scopes := in.Scopes
 	if len(scopes) == 0 {
-		scopes = AllScopes()
+		for _, sc := range domain.DefaultScopes() {
+			scopes = append(scopes, string(sc))
+		}
 	}
 	for _, sc := range scopes {
-		if !slices.Contains(AllScopes(), sc) {
-			return nil, domain.Invalid("invalid_scope", "scopes", "scope %q is not one of %s", sc, strings.Join(AllScopes(), ", "))
+		if _, err := domain.ParseScope(sc); err != nil {
+			return nil, domain.Invalid("invalid_scope", "scopes", "scope %q is not one of sessions:write, sessions:read, me:read", sc)
 		}
 	}
 	// A prefix collision is astronomically unlikely but enforced by a

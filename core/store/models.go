@@ -6,27 +6,23 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/switchyard/switchyard/core/domain"
 	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
 )
 
-// Plan is a merchant's subscription plan; it decides the integration mode.
-type Plan string
+// Plan is the domain's plan type; the store keeps no definition of its own.
+type Plan = domain.Plan
 
+// Plans, re-exported for callers that only import store.
 const (
-	PlanFree      Plan = "free"
-	PlanStarter   Plan = "starter"
-	PlanPro       Plan = "pro"
-	PlanUnlimited Plan = "unlimited"
+	PlanFree      = domain.PlanFree
+	PlanStarter   = domain.PlanStarter
+	PlanPro       = domain.PlanPro
+	PlanUnlimited = domain.PlanUnlimited
 )
-
-// Plans lists every valid plan, cheapest first.
-func Plans() []Plan { return []Plan{PlanFree, PlanStarter, PlanPro, PlanUnlimited} }
-
-// Valid reports whether p is a known plan.
-func (p Plan) Valid() bool { return slices.Contains(Plans(), p) }
 
 // MerchantStatus says whether a merchant may take payments.
 type MerchantStatus string
@@ -39,16 +35,14 @@ const (
 // Valid reports whether s is a known status.
 func (s MerchantStatus) Valid() bool { return s == MerchantActive || s == MerchantSuspended }
 
-// KeyMode separates test keys (sandbox traffic) from live keys.
-type KeyMode string
+// KeyMode is the domain's test/live mode.
+type KeyMode = domain.Mode
 
+// Modes, re-exported for callers that only import store.
 const (
-	ModeTest KeyMode = "test"
-	ModeLive KeyMode = "live"
+	ModeTest = domain.ModeTest
+	ModeLive = domain.ModeLive
 )
-
-// Valid reports whether m is a known mode.
-func (m KeyMode) Valid() bool { return m == ModeTest || m == ModeLive }
 
 // Merchant is a tenant. Sites is filled by GetMerchant and ListMerchants.
 type Merchant struct {
