@@ -141,8 +141,8 @@ type SessionState struct {
 type PaymentEvent struct {
 	Kind PaymentEventKind
 	// Amount in the session currency's minor units. For refunds it is the
-	// amount this refund returns (not a running total); 0 on
-	// payment.refunded means "everything not yet refunded". For
+	// amount this refund returns (not a running total); payment.refunded
+	// always completes the refund whatever its amount. For
 	// payment.succeeded a non-zero value is compared with the session total
 	// and a mismatch is noted in the reason (the money is still recorded).
 	Amount int64
@@ -202,9 +202,10 @@ func settledStatus(s SessionState) SessionStatus {
 //     revived for money that may never come, while the attempt stays
 //     processing for reconciliation and a later payment.succeeded still
 //     applies.
-//   - Refunds accumulate; when they reach the total the session is refunded.
-//     payment.refunded and payment.partially_refunded differ only in that a
-//     full refund without an amount means "the remainder".
+//   - Partial refunds accumulate (PaymentEvent.Amount is this refund's
+//     amount); when they reach the total the session is refunded.
+//     payment.refunded means "now fully refunded" (as the SDK defines it),
+//     so it sets the refunded amount to the total whatever its own amount.
 //   - A dispute sets disputed. Won restores the money status from the
 //     refunds; lost keeps disputed for good (DESIGN has no chargeback
 //     status; the dispute state says it was lost). Refunds during a dispute
@@ -303,9 +304,16 @@ func applyRefund(s SessionState, ev PaymentEvent) Transition {
 	amount := ev.Amount
 	reason := "refund"
 	switch {
-	case amount == 0 && ev.Kind == PaymentRefunded:
-		amount = remaining
+	case ev.Kind == PaymentRefunded:
+		// The provider says the payment is now fully refunded; if the
+		// amounts do not add up, an earlier partial refund event was lost
+		// or is still on its way, and the provider's word on the end state
+		// wins (a late partial refund then finds nothing left).
 		reason = "full refund"
+		if amount != 0 && amount != remaining {
+			reason = fmt.Sprintf("full refund (event amount %d, remaining %d)", amount, remaining)
+		}
+		amount = remaining
 	case amount == 0:
 		// Money moved but we do not know how much: record the state change
 		// without inventing an amount; reconciliation can fill it in.

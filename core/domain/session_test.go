@@ -216,9 +216,10 @@ func TestRefundSequences(t *testing.T) {
 	if tr.Next.RefundedAmount != 1000 || tr.Next.Status != StatusRefunded || !strings.Contains(tr.Reason, "capped") {
 		t.Fatalf("over-refund: %+v", tr)
 	}
-	// payment.refunded with an explicit partial amount is trusted as partial.
+	// payment.refunded means fully refunded: a smaller amount reveals a lost
+	// partial refund, and the end state still is refunded.
 	tr = ApplyEvent(stateFor(StatusPaid), PaymentEvent{Kind: PaymentRefunded, Amount: 100})
-	if tr.Next.Status != StatusPartiallyRefunded || tr.Next.RefundedAmount != 100 {
+	if tr.Next.Status != StatusRefunded || tr.Next.RefundedAmount != testTotal || !strings.Contains(tr.Reason, "remaining 1000") {
 		t.Fatalf("refunded with amount: %+v", tr)
 	}
 	// A partial refund without an amount still records that money moved.

@@ -1,0 +1,458 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/core/domain"
+)
+
+type healthMap map[string]bool
+
+// Healthy reports false for providers marked down.
+func (h healthMap) Healthy(id string) bool { return !h[id] }
+
+var _ HealthChecker = healthMap(nil)
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func seeded(seed uint64) func() float64 {
+	var mu sync.Mutex
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	return func() float64 { mu.Lock(); defer mu.Unlock(); return r.Float64() }
+}
+
+var breakerCfg = config.BreakerConfig{Failures: 3, Cooldown: 30 * time.Second}
+
+func newRouter(t *testing.T, rules []config.RoutingRule, opts Options) *Router {
+	t.Helper()
+	if opts.Rand == nil {
+		opts.Rand = seeded(1)
+	}
+	r, err := New(config.RoutingConfig{Rules: rules, Breaker: breakerCfg}, opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return r
+}
+
+func prov(id string, priority, weight int) config.RoutingProvider {
+	return config.RoutingProvider{ID: id, Priority: priority, Weight: weight}
+}
+
+func ids(cs []Candidate) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ProviderID
+	}
+	return out
+}
+
+func usd(amount int64) Request {
+	return Request{MerchantID: 42, Plan: domain.PlanPro, Method: "card", Amount: amount, Currency: "USD", Country: "US"}
+}
+
+func TestRoute(t *testing.T) {
+	rules := []config.RoutingRule{
+		// 0: catch-all card
+		{Method: "card", Providers: []config.RoutingProvider{prov("sandbox", 0, 0)}},
+		// 1: pro/unlimited card, priority order c(2) after a(1) after b(0)
+		{Method: "card", Plans: []string{"pro", "unlimited"}, Providers: []config.RoutingProvider{
+			prov("prov_a", 1, 0), prov("prov_b", 0, 0), prov("prov_c", 2, 0),
+		}},
+		// 2: merchant 7 only, EUR only
+		{Method: "card", Merchants: []int64{7}, Providers: []config.RoutingProvider{
+			{ID: "eu_acquirer", Currencies: []string{"EUR"}},
+		}},
+		// 3: merchant 8 but only while on plan starter
+		{Method: "card", Merchants: []int64{8}, Plans: []string{"starter"}, Providers: []config.RoutingProvider{prov("m8_starter", 0, 0)}},
+		// 4: wallet with country and amount conditions, then a fallback rule
+		{Method: "wallet", Providers: []config.RoutingProvider{
+			{ID: "us_wallet", Countries: []string{"US"}, MinAmount: "0.50", MaxAmount: "10000"},
+			{ID: "big_wallet", Priority: 1, MinAmount: "5000.01"},
+		}},
+		{Method: "wallet", Providers: []config.RoutingProvider{prov("any_wallet", 0, 0)}},
+		// 6: bank transfer in JPY and USD only
+		{Method: "bank_transfer", Providers: []config.RoutingProvider{
+			{ID: "jp_bank", Currencies: []string{"JPY"}, MinAmount: "0.50"},
+			{ID: "us_bank", Currencies: []string{"USD"}, MinAmount: "0.50"},
+		}},
+	}
+	r := newRouter(t, rules, Options{})
+
+	tests := []struct {
+		name     string
+		req      Request
+		want     []string
+		wantRule int
+		wantCode string
+		wantKind error
+	}{
+		{name: "priority order within plan rule", req: usd(1000), want: []string{"prov_b", "prov_a", "prov_c"}, wantRule: 1},
+		{name: "plan without plan rule uses catch-all", req: Request{MerchantID: 42, Plan: domain.PlanFree, Method: "card", Amount: 1000, Currency: "USD"}, want: []string{"sandbox"}, wantRule: 0},
+		{name: "merchant rule beats plan rule", req: Request{MerchantID: 7, Plan: domain.PlanPro, Method: "card", Amount: 1000, Currency: "EUR"}, want: []string{"eu_acquirer"}, wantRule: 2},
+		{name: "merchant rule conditions fail: fall through to plan rule", req: Request{MerchantID: 7, Plan: domain.PlanPro, Method: "card", Amount: 1000, Currency: "USD"}, want: []string{"prov_b", "prov_a", "prov_c"}, wantRule: 1},
+		{name: "merchant rule limited to plan applies on that plan", req: Request{MerchantID: 8, Plan: domain.PlanStarter, Method: "card", Amount: 1000, Currency: "USD"}, want: []string{"m8_starter"}, wantRule: 3},
+		{name: "merchant rule limited to plan ignored on other plan", req: Request{MerchantID: 8, Plan: domain.PlanFree, Method: "card", Amount: 1000, Currency: "USD"}, want: []string{"sandbox"}, wantRule: 0},
+		{name: "country and amount in range", req: Request{MerchantID: 1, Method: "wallet", Amount: 50, Currency: "USD", Country: "us"}, want: []string{"us_wallet"}, wantRule: 4},
+		{name: "above one max, above other min", req: Request{MerchantID: 1, Method: "wallet", Amount: 1500000, Currency: "USD", Country: "US"}, want: []string{"big_wallet"}, wantRule: 4},
+		{name: "both in range (min inclusive): priority order", req: Request{MerchantID: 1, Method: "wallet", Amount: 500001, Currency: "USD", Country: "US"}, want: []string{"us_wallet", "big_wallet"}, wantRule: 4},
+		{name: "max bound is inclusive", req: Request{MerchantID: 1, Method: "wallet", Amount: 1000000, Currency: "USD", Country: "US"}, want: []string{"us_wallet", "big_wallet"}, wantRule: 4},
+		{name: "below min: next rule", req: Request{MerchantID: 1, Method: "wallet", Amount: 49, Currency: "USD", Country: "US"}, want: []string{"any_wallet"}, wantRule: 5},
+		{name: "wrong country: next rule", req: Request{MerchantID: 1, Method: "wallet", Amount: 100, Currency: "USD", Country: "DE"}, want: []string{"any_wallet"}, wantRule: 5},
+		{name: "unknown country fails a country condition", req: Request{MerchantID: 1, Method: "wallet", Amount: 100, Currency: "USD"}, want: []string{"any_wallet"}, wantRule: 5},
+		{name: "min 0.50 in JPY means 1 yen", req: Request{MerchantID: 1, Method: "bank_transfer", Amount: 1, Currency: "JPY"}, want: []string{"jp_bank"}, wantRule: 6},
+		{name: "min 0.50 in USD means 50 cents", req: Request{MerchantID: 1, Method: "bank_transfer", Amount: 49, Currency: "USD"}, wantCode: "method_unavailable", wantKind: domain.ErrUnprocessable},
+		{name: "no currency match", req: Request{MerchantID: 1, Method: "bank_transfer", Amount: 1000, Currency: "EUR"}, wantCode: "method_unavailable", wantKind: domain.ErrUnprocessable},
+		{name: "unknown method", req: Request{MerchantID: 1, Method: "crypto", Amount: 1000, Currency: "USD"}, wantCode: "method_unavailable", wantKind: domain.ErrUnprocessable},
+		{name: "invalid currency", req: Request{MerchantID: 1, Method: "card", Amount: 1000, Currency: "usd"}, wantCode: "invalid_currency", wantKind: domain.ErrInvalid},
+		{name: "non-positive amount", req: Request{MerchantID: 1, Method: "card", Amount: 0, Currency: "USD"}, wantCode: "invalid_amount", wantKind: domain.ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := r.Route(context.Background(), tt.req)
+			if tt.wantCode != "" {
+				de, ok := domain.AsError(err)
+				if !ok || de.Code != tt.wantCode || !errors.Is(err, tt.wantKind) {
+					t.Fatalf("got %v (%v), want code %s", got, err, tt.wantCode)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Route: %v", err)
+			}
+			if fmt.Sprint(ids(got)) != fmt.Sprint(tt.want) {
+				t.Fatalf("got %v, want %v", ids(got), tt.want)
+			}
+			for _, c := range got {
+				if c.Rule != tt.wantRule {
+					t.Fatalf("candidate %s from rule %d, want %d", c.ProviderID, c.Rule, tt.wantRule)
+				}
+				if !strings.Contains(c.Reason, fmt.Sprintf("routing.rules[%d]", tt.wantRule)) || !strings.Contains(c.Reason, "method "+tt.req.Method) {
+					t.Fatalf("reason %q does not name the rule and method", c.Reason)
+				}
+			}
+		})
+	}
+}
+
+func TestRouteCanceledContext(t *testing.T) {
+	r := newRouter(t, []config.RoutingRule{{Method: "card", Providers: []config.RoutingProvider{prov("a", 0, 0)}}}, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.Route(ctx, usd(100)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestHealthSkip(t *testing.T) {
+	rules := []config.RoutingRule{{Method: "card", Providers: []config.RoutingProvider{prov("a", 0, 0), prov("b", 1, 0)}}}
+	health := healthMap{}
+	r := newRouter(t, rules, Options{Health: health})
+
+	health["a"] = true
+	got, err := r.Route(context.Background(), usd(100))
+	if err != nil || fmt.Sprint(ids(got)) != "[b]" {
+		t.Fatalf("got %v, %v; want [b]", ids(got), err)
+	}
+	if !strings.Contains(got[0].Reason, "skipped a (plugin unhealthy)") {
+		t.Fatalf("reason %q does not mention the skip", got[0].Reason)
+	}
+
+	health["b"] = true
+	_, err = r.Route(context.Background(), usd(100))
+	var ue *UnavailableError
+	if !errors.As(err, &ue) || !errors.Is(err, domain.ErrUnavailable) {
+		t.Fatalf("err = %v, want UnavailableError", err)
+	}
+	if de, _ := domain.AsError(err); de == nil || de.Code != "no_provider_available" {
+		t.Fatalf("domain error = %+v", de)
+	}
+	if len(ue.Skipped) != 2 || !strings.Contains(err.Error(), "a: plugin unhealthy") {
+		t.Fatalf("skipped = %+v, error %q", ue.Skipped, err)
+	}
+	if strings.Contains(ue.Err.Message, "a") && strings.Contains(ue.Err.Message, "plugin") {
+		t.Fatalf("merchant-facing message leaks provider details: %q", ue.Err.Message)
+	}
+}
+
+func TestBreaker(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	rules := []config.RoutingRule{{Method: "card", Providers: []config.RoutingProvider{prov("a", 0, 0), prov("b", 1, 0)}}}
+	r := newRouter(t, rules, Options{Now: clock.Now})
+	fail := errors.New("provider 503")
+
+	route := func() string {
+		t.Helper()
+		got, err := r.Route(context.Background(), usd(100))
+		if err != nil {
+			t.Fatalf("Route: %v", err)
+		}
+		return fmt.Sprint(ids(got))
+	}
+	steps := []struct {
+		name  string
+		do    func()
+		state BreakerState
+		route string
+	}{
+		{"two failures stay closed", func() { r.RecordResult("a", fail); r.RecordResult("a", fail) }, BreakerClosed, "[a b]"},
+		{"success resets the count", func() { r.RecordResult("a", nil); r.RecordResult("a", fail); r.RecordResult("a", fail) }, BreakerClosed, "[a b]"},
+		{"canceled context is not a failure", func() { r.RecordResult("a", fmt.Errorf("call: %w", context.Canceled)) }, BreakerClosed, "[a b]"},
+		{"third consecutive failure opens", func() { r.RecordResult("a", fail) }, BreakerOpen, "[b]"},
+		{"late failures do not extend", func() { clock.Advance(29 * time.Second); r.RecordResult("a", fail) }, BreakerOpen, "[b]"},
+		{"half-open after cooldown", func() { clock.Advance(time.Second) }, BreakerHalfOpen, "[a b]"},
+		{"one failure reopens", func() { r.RecordResult("a", fail) }, BreakerOpen, "[b]"},
+		{"still open before cooldown", func() { clock.Advance(29 * time.Second) }, BreakerOpen, "[b]"},
+		{"half-open again", func() { clock.Advance(time.Second) }, BreakerHalfOpen, "[a b]"},
+		{"success closes", func() { r.RecordResult("a", nil) }, BreakerClosed, "[a b]"},
+		{"closed needs full threshold again", func() { r.RecordResult("a", fail); r.RecordResult("a", fail) }, BreakerClosed, "[a b]"},
+	}
+	for _, st := range steps {
+		st.do()
+		if got := r.Breaker("a"); got != st.state {
+			t.Fatalf("%s: breaker %s, want %s", st.name, got, st.state)
+		}
+		if got := route(); got != st.route {
+			t.Fatalf("%s: route %s, want %s", st.name, got, st.route)
+		}
+	}
+	if r.Breaker("b") != BreakerClosed || r.Breaker("unknown") != BreakerClosed {
+		t.Fatal("other breakers affected")
+	}
+	r.RecordResult("unknown", fail) // must not panic
+}
+
+func TestBreakerAllOpen(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(0, 0)}
+	r := newRouter(t, []config.RoutingRule{{Method: "card", Providers: []config.RoutingProvider{prov("a", 0, 0)}}}, Options{Now: clock.Now})
+	for range 3 {
+		r.RecordResult("a", errors.New("timeout"))
+	}
+	_, err := r.Route(context.Background(), usd(100))
+	var ue *UnavailableError
+	if !errors.As(err, &ue) || len(ue.Skipped) != 1 || !strings.Contains(ue.Skipped[0].Reason, "circuit breaker open") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// The first candidate of a 70/30 split lands on each provider in proportion
+// to its weight. With 20,000 draws the standard error of a share is ~0.3%,
+// so a 1.5% tolerance fails a biased implementation but not a fair one.
+func TestWeightedSplitConverges(t *testing.T) {
+	tests := []struct {
+		name    string
+		weights map[string]int
+		want    map[string]float64
+	}{
+		{"70/30", map[string]int{"a": 70, "b": 30}, map[string]float64{"a": .7, "b": .3}},
+		{"50/30/20", map[string]int{"a": 50, "b": 30, "c": 20}, map[string]float64{"a": .5, "b": .3, "c": .2}},
+		{"all zero: equal", map[string]int{"a": 0, "b": 0, "c": 0, "d": 0}, map[string]float64{"a": .25, "b": .25, "c": .25, "d": .25}},
+		{"zero weight is fallback only", map[string]int{"a": 1, "b": 0}, map[string]float64{"a": 1, "b": 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ps []config.RoutingProvider
+			for _, id := range []string{"a", "b", "c", "d"} {
+				if w, ok := tt.weights[id]; ok {
+					ps = append(ps, prov(id, 0, w))
+				}
+			}
+			ps = append(ps, prov("backup", 1, 100))
+			r := newRouter(t, []config.RoutingRule{{Method: "card", Providers: ps}}, Options{Rand: seeded(42)})
+			const n = 20000
+			first := map[string]int{}
+			for range n {
+				got, err := r.Route(context.Background(), usd(100))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(ps) || got[len(got)-1].ProviderID != "backup" {
+					t.Fatalf("lower priority must come last and every provider once: %v", ids(got))
+				}
+				first[got[0].ProviderID]++
+			}
+			for id, want := range tt.want {
+				share := float64(first[id]) / n
+				if share < want-0.015 || share > want+0.015 {
+					t.Errorf("%s first in %.4f of routes, want %.2f±0.015 (%v)", id, share, want, first)
+				}
+			}
+		})
+	}
+}
+
+func TestWeightedReason(t *testing.T) {
+	r := newRouter(t, []config.RoutingRule{{Method: "card", Plans: []string{"pro"}, Providers: []config.RoutingProvider{prov("a", 1, 70), prov("b", 1, 30)}}}, Options{})
+	got, err := r.Route(context.Background(), usd(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range got {
+		want := fmt.Sprintf("weight %d/100 chosen by weighted split", c.Weight)
+		if !strings.Contains(c.Reason, want) || !strings.Contains(c.Reason, "plans [pro]") || !strings.Contains(c.Reason, "priority 1") {
+			t.Errorf("reason %q", c.Reason)
+		}
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	cfg := config.RoutingConfig{
+		Breaker: config.BreakerConfig{Failures: 0, Cooldown: 0},
+		Rules: []config.RoutingRule{
+			{Method: "", Providers: []config.RoutingProvider{prov("a", 0, 0)}},
+			{Method: "card", Plans: []string{"gold"}, Merchants: []int64{-1}},
+			{Method: "card", Providers: []config.RoutingProvider{
+				{ID: "a", Priority: -1, Weight: -1, Currencies: []string{"XXX"}, Countries: []string{"usa"}, MinAmount: "10", MaxAmount: "5"},
+				{ID: "a", MinAmount: "1e3"},
+			}},
+		},
+	}
+	_, err := New(cfg, Options{})
+	if !errors.Is(err, domain.ErrInvalid) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, path := range []string{
+		"routing.breaker.failures", "routing.breaker.cooldown",
+		"routing.rules[0].method", "routing.rules[1].plans[0]", "routing.rules[1].merchants[0]", "routing.rules[1].providers",
+		"routing.rules[2].providers[0].priority", "routing.rules[2].providers[0].weight",
+		"routing.rules[2].providers[0].currencies[0]", "routing.rules[2].providers[0].countries[0]",
+		"routing.rules[2].providers[0].min_amount", "routing.rules[2].providers[1].id", "routing.rules[2].providers[1].min_amount",
+	} {
+		if !strings.Contains(err.Error(), path+":") {
+			t.Errorf("error does not report %s:\n%v", path, err)
+		}
+	}
+}
+
+func TestMethodsAndCurrencies(t *testing.T) {
+	rules := []config.RoutingRule{
+		{Method: "card", Plans: []string{"pro"}, Providers: []config.RoutingProvider{{ID: "a", Currencies: []string{"USD", "EUR"}}}},
+		{Method: "card", Providers: []config.RoutingProvider{{ID: "b", Currencies: []string{"JPY", "USD"}}}},
+		{Method: "wallet", Merchants: []int64{7}, Providers: []config.RoutingProvider{{ID: "w"}}},
+		{Method: "sepa", Plans: []string{"unlimited"}, Providers: []config.RoutingProvider{{ID: "s", Currencies: []string{"EUR"}}}},
+	}
+	r := newRouter(t, rules, Options{})
+	tests := []struct {
+		merchant int64
+		plan     domain.Plan
+		want     string
+	}{
+		{1, domain.PlanFree, "[card]"},
+		{1, domain.PlanUnlimited, "[card sepa]"},
+		{7, domain.PlanFree, "[card wallet]"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprint(r.Methods(tt.merchant, tt.plan)); got != tt.want {
+			t.Errorf("Methods(%d, %s) = %s, want %s", tt.merchant, tt.plan, got, tt.want)
+		}
+	}
+	if list, anyCur := r.Currencies(1, domain.PlanPro, "card"); anyCur || fmt.Sprint(list) != "[EUR JPY USD]" {
+		t.Errorf("Currencies(pro card) = %v, %v", list, anyCur)
+	}
+	if list, anyCur := r.Currencies(1, domain.PlanFree, "card"); anyCur || fmt.Sprint(list) != "[JPY USD]" {
+		t.Errorf("Currencies(free card) = %v, %v", list, anyCur)
+	}
+	if _, anyCur := r.Currencies(7, domain.PlanFree, "wallet"); !anyCur {
+		t.Error("wallet without currency condition must accept any currency")
+	}
+	if list, anyCur := r.Currencies(1, domain.PlanFree, "wallet"); anyCur || list != nil {
+		t.Errorf("wallet is not routable for merchant 1: %v %v", list, anyCur)
+	}
+}
+
+// Route and RecordResult are called from many request goroutines at once;
+// run under -race.
+func TestConcurrentUse(t *testing.T) {
+	r := newRouter(t, []config.RoutingRule{{Method: "card", Providers: []config.RoutingProvider{prov("a", 0, 50), prov("b", 0, 50)}}}, Options{Rand: nil})
+	r.rand = rand.Float64 // production default, concurrency-safe
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 500 {
+				got, err := r.Route(context.Background(), usd(100))
+				if err != nil && !errors.Is(err, domain.ErrUnavailable) {
+					t.Error(err)
+					return
+				}
+				if len(got) > 0 {
+					var res error
+					if (g+i)%3 == 0 {
+						res = errors.New("boom")
+					}
+					r.RecordResult(got[0].ProviderID, res)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// benchRules builds n rules the way a large deployment has them: mostly
+// merchant-specific rules spread over methods, plus plan and catch-all rules.
+func benchRules(n int) []config.RoutingRule {
+	methods := []string{"card", "wallet", "bank_transfer", "sepa", "ideal"}
+	plans := []string{"free", "starter", "pro", "unlimited"}
+	rules := make([]config.RoutingRule, 0, n)
+	for i := range n {
+		m := methods[i%len(methods)]
+		p := []config.RoutingProvider{
+			{ID: fmt.Sprintf("p%d", i%50), Priority: 0, Weight: 70, Currencies: []string{"USD", "EUR"}, MinAmount: "0.50", MaxAmount: "10000"},
+			{ID: fmt.Sprintf("p%d", (i+1)%50), Priority: 0, Weight: 30, Countries: []string{"US", "DE", "FR"}},
+			{ID: fmt.Sprintf("p%d", (i+2)%50), Priority: 1},
+		}
+		switch {
+		case i%10 == 0:
+			rules = append(rules, config.RoutingRule{Method: m, Plans: []string{plans[i%len(plans)]}, Providers: p})
+		case i%97 == 0:
+			rules = append(rules, config.RoutingRule{Method: m, Providers: p})
+		default:
+			rules = append(rules, config.RoutingRule{Method: m, Merchants: []int64{int64(i)}, Providers: p})
+		}
+	}
+	return rules
+}
+
+func benchmarkRoute(b *testing.B, n int) {
+	r, err := New(config.RoutingConfig{Rules: benchRules(n), Breaker: breakerCfg}, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Rule 5 is merchant 5's own card rule (5%5 == 0 is card, 5%10 != 0 is
+	// merchant-specific), so the request resolves at the most specific tier
+	// while thousands of other rules exist.
+	req := Request{MerchantID: 5, Plan: domain.PlanPro, Method: "card", Amount: 4995, Currency: "USD", Country: "US"}
+	ctx := context.Background()
+	if got, err := r.Route(ctx, req); err != nil || got[0].Rule != 5 {
+		b.Fatalf("setup: %v %v", got, err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Route(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRoute10Rules(b *testing.B)    { benchmarkRoute(b, 10) }
+func BenchmarkRoute1000Rules(b *testing.B)  { benchmarkRoute(b, 1000) }
+func BenchmarkRoute10000Rules(b *testing.B) { benchmarkRoute(b, 10000) }
