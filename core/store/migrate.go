@@ -26,6 +26,7 @@ type migration struct {
 func migrationList() []migration {
 	return []migration{
 		migration0001Core(),
+		migration0002Payments(),
 	}
 }
 

@@ -1,0 +1,290 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun/dialect"
+
+	"github.com/switchyard/switchyard/core/domain"
+)
+
+// InsertSession stores a new session. A unique violation (the open-order
+// index or a duplicate id) is returned wrapped, so the caller can recognise
+// it with IsUniqueViolation and read the winner.
+func (r *Repo) InsertSession(ctx context.Context, s *Session) error {
+	if _, err := r.db.NewInsert().Model(s).Exec(ctx); err != nil {
+		return fmt.Errorf("insert session: %w", err)
+	}
+	return nil
+}
+
+// GetSession reads a session by id.
+func (r *Repo) GetSession(ctx context.Context, id string) (*Session, error) {
+	s := new(Session)
+	if err := r.db.NewSelect().Model(s).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, notFound(err, "session")
+	}
+	return s, nil
+}
+
+// LockSession reads a session for update inside a transaction. On
+// PostgreSQL it takes a row lock (SELECT … FOR UPDATE) so concurrent
+// appliers of events to one session serialize; SQLite transactions already
+// hold the database write lock from BEGIN (_txlock=immediate).
+func (r *Repo) LockSession(ctx context.Context, id string) (*Session, error) {
+	s := new(Session)
+	q := r.db.NewSelect().Model(s).Where("id = ?", id)
+	if r.db.Dialect().Name() == dialect.PG {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, notFound(err, "session")
+	}
+	return s, nil
+}
+
+// OrderSessions returns a merchant's sessions for one order id in one mode,
+// newest first, at most limit of them.
+func (r *Repo) OrderSessions(ctx context.Context, merchantID int64, mode KeyMode, orderID string, limit int) ([]*Session, error) {
+	out := []*Session{}
+	err := r.db.NewSelect().Model(&out).
+		Where("merchant_id = ? AND mode = ? AND order_id = ?", merchantID, mode, orderID).
+		OrderExpr("created_at DESC, id DESC").
+		Limit(int64(limit)).
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list order sessions: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateSession writes back every mutable column of s.
+func (r *Repo) UpdateSession(ctx context.Context, s *Session) error {
+	res, err := r.db.NewUpdate().Model(s).
+		Column("status", "method", "amount_refunded", "dispute", "event_seq", "paid_at", "canceled_at", "updated_at").
+		WherePK().
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("update session: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return domain.NotFound("session")
+	}
+	return nil
+}
+
+// CountSessions counts a merchant's sessions (both modes).
+func (r *Repo) CountSessions(ctx context.Context, merchantID int64) (int64, error) {
+	n, err := r.db.NewSelect().Model((*Session)(nil)).Where("merchant_id = ?", merchantID).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count sessions: %w", err)
+	}
+	return n, nil
+}
+
+// StaleSessions lists sessions in status that were last updated before
+// cutoff, oldest first, for the reconciliation job.
+func (r *Repo) StaleSessions(ctx context.Context, status domain.SessionStatus, cutoff time.Time, limit int) ([]*Session, error) {
+	out := []*Session{}
+	err := r.db.NewSelect().Model(&out).
+		Where("status = ? AND updated_at < ?", status, cutoff.UTC()).
+		OrderExpr("updated_at ASC").
+		Limit(int64(limit)).
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list stale sessions: %w", err)
+	}
+	return out, nil
+}
+
+// InsertEvent stores an outbound domain event.
+func (r *Repo) InsertEvent(ctx context.Context, e *Event) error {
+	if _, err := r.db.NewInsert().Model(e).Exec(ctx); err != nil {
+		return fmt.Errorf("insert event: %w", err)
+	}
+	return nil
+}
+
+// SessionEvents lists a session's events in sequence order.
+func (r *Repo) SessionEvents(ctx context.Context, sessionID string) ([]*Event, error) {
+	out := []*Event{}
+	if err := r.db.NewSelect().Model(&out).Where("session_id = ?", sessionID).Order("seq").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list session events: %w", err)
+	}
+	return out, nil
+}
+
+// InsertAttempt stores a new payment attempt.
+func (r *Repo) InsertAttempt(ctx context.Context, a *PaymentAttempt) error {
+	if _, err := r.db.NewInsert().Model(a).Exec(ctx); err != nil {
+		return fmt.Errorf("insert payment attempt: %w", err)
+	}
+	return nil
+}
+
+// UpdateAttempt writes back an attempt's status, provider ref and error.
+func (r *Repo) UpdateAttempt(ctx context.Context, a *PaymentAttempt) error {
+	res, err := r.db.NewUpdate().Model(a).
+		Column("status", "provider_ref", "error", "updated_at").
+		WherePK().
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("update payment attempt: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return domain.NotFound("payment attempt")
+	}
+	return nil
+}
+
+// AttemptByProviderRef finds the attempt a provider's payment id belongs to.
+func (r *Repo) AttemptByProviderRef(ctx context.Context, providerID, ref string) (*PaymentAttempt, error) {
+	a := new(PaymentAttempt)
+	err := r.db.NewSelect().Model(a).Where("provider_id = ? AND provider_ref = ?", providerID, ref).Scan(ctx)
+	if err != nil {
+		return nil, notFound(err, "payment attempt")
+	}
+	return a, nil
+}
+
+// SessionAttempts lists a session's attempts, oldest first.
+func (r *Repo) SessionAttempts(ctx context.Context, sessionID string) ([]*PaymentAttempt, error) {
+	out := []*PaymentAttempt{}
+	if err := r.db.NewSelect().Model(&out).Where("session_id = ?", sessionID).OrderExpr("created_at, id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list payment attempts: %w", err)
+	}
+	return out, nil
+}
+
+// InsertWebhookRequest stores a raw inbound webhook and sets w.ID.
+func (r *Repo) InsertWebhookRequest(ctx context.Context, w *WebhookRequest) error {
+	if w.Body == nil {
+		w.Body = []byte{}
+	}
+	if _, err := r.db.NewInsert().Model(w).Returning("id").Exec(ctx); err != nil {
+		return fmt.Errorf("insert webhook request: %w", err)
+	}
+	return nil
+}
+
+// SetWebhookResponseStatus records what Switchyard answered to a webhook.
+func (r *Repo) SetWebhookResponseStatus(ctx context.Context, id int64, status int) error {
+	_, err := r.db.NewUpdate().Model((*WebhookRequest)(nil)).Set("response_status = ?", status).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("record webhook response: %w", err)
+	}
+	return nil
+}
+
+// GetWebhookRequest reads a stored webhook request.
+func (r *Repo) GetWebhookRequest(ctx context.Context, id int64) (*WebhookRequest, error) {
+	w := new(WebhookRequest)
+	if err := r.db.NewSelect().Model(w).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, notFound(err, "webhook request")
+	}
+	return w, nil
+}
+
+// InsertProviderEvent records a provider event unless one with the same
+// (provider_id, provider_event_id) exists; inserted is false for such a
+// duplicate. The conflict is resolved by the database (ON CONFLICT DO
+// NOTHING waits for a concurrent inserter to commit), so two deliveries
+// of one event racing on two instances still apply it once.
+func (r *Repo) InsertProviderEvent(ctx context.Context, e *ProviderEvent) (inserted bool, err error) {
+	res, err := r.db.NewInsert().Model(e).
+		On("CONFLICT (provider_id, provider_event_id) DO NOTHING").
+		Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("insert provider event: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("insert provider event: %w", err)
+	}
+	return n == 1, nil
+}
+
+// UpdateProviderEventOutcome sets what applying the event did.
+func (r *Repo) UpdateProviderEventOutcome(ctx context.Context, providerID, providerEventID string, sessionID string, outcome ProviderEventOutcome, reason string) error {
+	q := r.db.NewUpdate().Model((*ProviderEvent)(nil)).
+		Set("outcome = ?", outcome).
+		Set("reason = ?", reason).
+		Where("provider_id = ? AND provider_event_id = ?", providerID, providerEventID)
+	if sessionID != "" {
+		q = q.Set("session_id = ?", sessionID)
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("update provider event: %w", err)
+	}
+	return nil
+}
+
+// GetProviderEvent reads a provider event by its de-duplication key.
+func (r *Repo) GetProviderEvent(ctx context.Context, providerID, providerEventID string) (*ProviderEvent, error) {
+	e := new(ProviderEvent)
+	err := r.db.NewSelect().Model(e).Where("provider_id = ? AND provider_event_id = ?", providerID, providerEventID).Scan(ctx)
+	if err != nil {
+		return nil, notFound(err, "provider event")
+	}
+	return e, nil
+}
+
+// GetIdempotencyKey reads a stored response; ErrNotFound when there is none.
+func (r *Repo) GetIdempotencyKey(ctx context.Context, merchantID int64, mode KeyMode, key string) (*IdempotencyKey, error) {
+	k := new(IdempotencyKey)
+	err := r.db.NewSelect().Model(k).
+		Where("merchant_id = ? AND mode = ? AND idem_key = ?", merchantID, mode, key).
+		Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, domain.NotFound("idempotency key")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read idempotency key: %w", err)
+	}
+	return k, nil
+}
+
+// InsertIdempotencyKey stores a response for replay. A concurrent request
+// with the same key makes this a unique violation (see IsUniqueViolation).
+func (r *Repo) InsertIdempotencyKey(ctx context.Context, k *IdempotencyKey) error {
+	if _, err := r.db.NewInsert().Model(k).Exec(ctx); err != nil {
+		return fmt.Errorf("insert idempotency key: %w", err)
+	}
+	return nil
+}
+
+// DeleteIdempotencyKeysBefore removes up to limit keys created before
+// cutoff and reports how many went. Batches keep each statement short so
+// the cleanup never holds SQLite's write lock for long.
+func (r *Repo) DeleteIdempotencyKeysBefore(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	// Portable batched delete: both dialects support a row-value IN over a
+	// limited subquery on the primary key.
+	sub := r.db.NewSelect().Model((*IdempotencyKey)(nil)).
+		Column("merchant_id", "mode", "idem_key").
+		Where("created_at < ?", cutoff.UTC()).
+		Limit(int64(limit))
+	res, err := r.db.NewDelete().Model((*IdempotencyKey)(nil)).
+		Where("(merchant_id, mode, idem_key) IN (?)", sub).
+		Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("delete expired idempotency keys: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// DeleteIdempotencyKey removes one key if it was created before cutoff, so
+// an expired key can be reused before the cleanup job gets to it.
+func (r *Repo) DeleteIdempotencyKey(ctx context.Context, merchantID int64, mode KeyMode, key string, cutoff time.Time) error {
+	_, err := r.db.NewDelete().Model((*IdempotencyKey)(nil)).
+		Where("merchant_id = ? AND mode = ? AND idem_key = ? AND created_at < ?", merchantID, mode, key, cutoff.UTC()).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("delete idempotency key: %w", err)
+	}
+	return nil
+}
