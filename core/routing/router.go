@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,7 +105,7 @@ type rule struct {
 	index     int
 	method    string
 	plans     []domain.Plan // only checked for merchant rules that also name plans
-	label     string        // "routing.rules[3] (merchant 42)" for reasons
+	head      string        // "routing.rules[3] (merchants [42]) for method card", for reasons
 	providers []*entry      // sorted by priority, config order within
 }
 
@@ -229,16 +230,18 @@ func buildRule(i int, rc config.RoutingRule, problem func(path, format string, a
 	// of the weighted draw's inputs and so makes seeded tests reproducible.
 	sort.SliceStable(ru.providers, func(a, b int) bool { return ru.providers[a].priority < ru.providers[b].priority })
 
+	var label string
 	switch {
 	case len(rc.Merchants) > 0 && len(ru.plans) > 0:
-		ru.label = fmt.Sprintf("%s (merchants %v, plans %v)", path, rc.Merchants, rc.Plans)
+		label = fmt.Sprintf("%s (merchants %v, plans %v)", path, rc.Merchants, rc.Plans)
 	case len(rc.Merchants) > 0:
-		ru.label = fmt.Sprintf("%s (merchants %v)", path, rc.Merchants)
+		label = fmt.Sprintf("%s (merchants %v)", path, rc.Merchants)
 	case len(ru.plans) > 0:
-		ru.label = fmt.Sprintf("%s (plans %v)", path, rc.Plans)
+		label = fmt.Sprintf("%s (plans %v)", path, rc.Plans)
 	default:
-		ru.label = path + " (catch-all)"
+		label = path + " (catch-all)"
 	}
+	ru.head = label + " for method " + ru.method
 	return ru, ok
 }
 
@@ -484,15 +487,27 @@ func (r *Router) weightedOrder(g []*entry) {
 }
 
 func reason(ru *rule, e *entry, groupSize, groupWeight, position int, skipped []Skip) string {
+	// Built with strconv rather than fmt: this runs for every candidate of
+	// every payment.
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s for method %s: candidate %d, priority %d", ru.label, ru.method, position, e.priority)
+	b.Grow(len(ru.head) + 96)
+	b.WriteString(ru.head)
+	b.WriteString(": candidate ")
+	b.WriteString(strconv.Itoa(position))
+	b.WriteString(", priority ")
+	b.WriteString(strconv.Itoa(e.priority))
 	switch {
 	case groupSize == 1:
 		b.WriteString(", only provider at this priority")
 	case groupWeight == 0:
-		fmt.Fprintf(&b, ", equal split among %d", groupSize)
+		b.WriteString(", equal split among ")
+		b.WriteString(strconv.Itoa(groupSize))
 	default:
-		fmt.Fprintf(&b, ", weight %d/%d chosen by weighted split", e.weight, groupWeight)
+		b.WriteString(", weight ")
+		b.WriteString(strconv.Itoa(e.weight))
+		b.WriteString("/")
+		b.WriteString(strconv.Itoa(groupWeight))
+		b.WriteString(" chosen by weighted split")
 	}
 	if len(skipped) > 0 {
 		b.WriteString("; skipped ")
