@@ -22,6 +22,9 @@ type Config struct {
 	// loadProblems are what Load found before the typed checks (unknown
 	// keys, ill-typed values, unresolvable secrets); Validate reports them.
 	loadProblems []Problem
+	// origins maps key paths set by an environment variable or a flag to
+	// its name, so a problem with such a key says where the value came from.
+	origins map[string]string
 }
 
 // HTTPConfig is what both listeners share.

@@ -61,7 +61,7 @@ func Load(opts LoadOptions) (*Config, error) {
 	}
 
 	aliases := keyAliases()
-	origins := make(map[string]string) // key path → environment variable
+	origins := make(map[string]string) // key path → environment variable or flag
 	envProvider := env.Provider(".", env.Opt{
 		Prefix:      EnvPrefix,
 		EnvironFunc: environ,
@@ -78,7 +78,7 @@ func Load(opts LoadOptions) (*Config, error) {
 	}
 
 	if opts.Flags != nil {
-		if err := k.Load(confmap.Provider(flagValues(opts.Flags, aliases), "."), nil); err != nil {
+		if err := k.Load(confmap.Provider(flagValues(opts.Flags, aliases, origins), "."), nil); err != nil {
 			return nil, fmt.Errorf("read flags: %w", err)
 		}
 	}
@@ -114,12 +114,8 @@ func decode(raw map[string]any, origins map[string]string, lookup func(string) (
 	}
 
 	c.problems = append(c.problems, resolveSecrets(&cfg, lookup)...)
-	for i, p := range c.problems {
-		if name, ok := origins[p.Path]; ok {
-			c.problems[i].Message += " (from " + name + ")"
-		}
-	}
 	cfg.loadProblems = c.problems
+	cfg.origins = origins
 	return &cfg, nil
 }
 
@@ -153,13 +149,14 @@ func envKey(name string, aliases map[string]string) string {
 }
 
 // flagValues collects the flags the user set that name a key.
-func flagValues(fs *pflag.FlagSet, aliases map[string]string) map[string]any {
+func flagValues(fs *pflag.FlagSet, aliases, origins map[string]string) map[string]any {
 	out := make(map[string]any)
 	fs.Visit(func(f *pflag.Flag) {
 		key, ok := aliases[f.Name]
 		if !ok {
 			return
 		}
+		origins[key] = "--" + f.Name
 		if sv, ok := f.Value.(pflag.SliceValue); ok {
 			items := make([]any, 0, len(sv.GetSlice()))
 			for _, s := range sv.GetSlice() {

@@ -187,9 +187,13 @@ func TestLoadEnvironmentProblems(t *testing.T) {
 	_, err := load(t, minimalYAML, []string{
 		"SWITCHYARD_STORE__DNS=sqlite:x.db",
 		"SWITCHYARD_PUBLIC__READ_TIMEOUT=10",
-	}, nil)
+		"SWITCHYARD_PUBLIC_ADDR=",
+	}, flagSet(t, "--log-level=loud", "--admin-tokens=0123456789abcdef,short"))
 	got := problems(t, err)
 	want := []config.Problem{
+		{Path: "admin.tokens[1]", Message: "must be at least 16 characters (from --admin-tokens)"},
+		{Path: "log.level", Message: `must be one of debug, info, warn, error, got "loud" (from --log-level)`},
+		{Path: "public.addr", Message: `must be host:port, got "" (from SWITCHYARD_PUBLIC_ADDR)`},
 		{Path: "public.read_timeout", Message: "must be a duration such as 500ms, 10s or 1h30m, got a string (from SWITCHYARD_PUBLIC__READ_TIMEOUT)"},
 		{Path: "store.dns", Message: "unknown key (from SWITCHYARD_STORE__DNS)"},
 	}

@@ -128,6 +128,11 @@ func (c *Config) Validate() error {
 	v.positive("webhooks.timeout", c.Webhooks.Timeout)
 
 	problems := mergeProblems(c.loadProblems, v.problems)
+	for i, p := range problems {
+		if from := originOf(c.origins, p.Path); from != "" {
+			problems[i].Message += " (from " + from + ")"
+		}
+	}
 	if len(problems) == 0 {
 		return nil
 	}
@@ -155,6 +160,18 @@ func mergeProblems(load, checks []Problem) []Problem {
 		return strings.Compare(a.Message, b.Message)
 	})
 	return slices.Compact(out)
+}
+
+// originOf finds the variable or flag that set path or the key holding it
+// (admin.tokens[1] was set by --admin-tokens); the longest key wins.
+func originOf(origins map[string]string, path string) string {
+	best, from := "", ""
+	for key, name := range origins {
+		if (path == key || strings.HasPrefix(path, key+"[") || strings.HasPrefix(path, key+".")) && len(key) > len(best) {
+			best, from = key, name
+		}
+	}
+	return from
 }
 
 // comparePaths orders paths as text except that digit runs compare as
