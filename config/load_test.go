@@ -188,6 +188,7 @@ func TestLoadEnvironmentProblems(t *testing.T) {
 		"SWITCHYARD_STORE__DNS=sqlite:x.db",
 		"SWITCHYARD_PUBLIC__READ_TIMEOUT=10",
 		"SWITCHYARD_PUBLIC_ADDR=",
+		"SWITCHYARD_ROUTING__RULES__0__METHOD=card",
 	}, flagSet(t, "--log-level=loud", "--admin-tokens=0123456789abcdef,short"))
 	got := problems(t, err)
 	want := []config.Problem{
@@ -195,6 +196,7 @@ func TestLoadEnvironmentProblems(t *testing.T) {
 		{Path: "log.level", Message: `must be one of debug, info, warn, error, got "loud" (from --log-level)`},
 		{Path: "public.addr", Message: `must be host:port, got "" (from SWITCHYARD_PUBLIC_ADDR)`},
 		{Path: "public.read_timeout", Message: "must be a duration such as 500ms, 10s or 1h30m, got a string (from SWITCHYARD_PUBLIC__READ_TIMEOUT)"},
+		{Path: "routing.rules", Message: "must be a list, got a mapping (from SWITCHYARD_ROUTING__RULES__0__METHOD)"},
 		{Path: "store.dns", Message: "unknown key (from SWITCHYARD_STORE__DNS)"},
 	}
 	if !slices.Equal(got, want) {

@@ -162,12 +162,16 @@ func mergeProblems(load, checks []Problem) []Problem {
 	return slices.Compact(out)
 }
 
-// originOf finds the variable or flag that set path or the key holding it
-// (admin.tokens[1] was set by --admin-tokens); the longest key wins.
+// originOf finds the variable or flag that set path, the key holding it
+// (admin.tokens[1] was set by --admin-tokens) or a key below it
+// (SWITCHYARD_PLUGINS__INSTANCES__0__ID turns plugins.instances into a
+// mapping). The longest match wins, then the name, for determinism.
 func originOf(origins map[string]string, path string) string {
 	best, from := "", ""
 	for key, name := range origins {
-		if (path == key || strings.HasPrefix(path, key+"[") || strings.HasPrefix(path, key+".")) && len(key) > len(best) {
+		related := path == key || strings.HasPrefix(path, key+"[") || strings.HasPrefix(path, key+".") ||
+			strings.HasPrefix(key, path+".")
+		if related && (len(key) > len(best) || len(key) == len(best) && name < from) {
 			best, from = key, name
 		}
 	}
