@@ -1,0 +1,13 @@
+// Command sandbox is Switchyard's reference payment provider plugin: it
+// simulates payments without any network access. The host launches it; run
+// by hand it only explains that it is a plugin.
+package main
+
+import (
+	"github.com/switchyard/switchyard/plugins/sandbox/sandbox"
+	"github.com/switchyard/switchyard/sdk"
+)
+
+func main() {
+	sdk.Serve(sdk.ServeOpts{Provider: sandbox.New()})
+}
