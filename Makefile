@@ -1,4 +1,5 @@
 # Switchyard build. Everything a developer or CI needs goes through here.
+SHELL         := bash
 GO            ?= go
 BIN           := $(CURDIR)/bin
 TOOLS         := $(BIN)/tools
@@ -36,9 +37,22 @@ run: build plugins
 
 # make test: vet, the race-enabled unit and integration suites (real SQLite,
 # PostgreSQL when SWITCHYARD_TEST_POSTGRES_DSN is set, real plugin binaries).
+# The verbose log goes to var/test.log; the console gets package results,
+# skips, failures with their logs, and how many SQLite and PostgreSQL
+# subtests ran, so a silently skipped database suite is visible.
 test: build plugins
 	$(GO) vet ./...
-	PATH="$(TOOLS):$$PATH" SWITCHYARD_BIN_DIR=$(BIN) $(GO) test -race -count=1 -timeout 20m ./...
+	@mkdir -p var
+	@set -o pipefail; \
+	PATH="$(TOOLS):$$PATH" SWITCHYARD_BIN_DIR=$(BIN) $(GO) test -race -count=1 -v -timeout 20m ./... > var/test.log 2>&1; \
+	status=$$?; \
+	grep -E '^(ok|FAIL|panic:)|--- SKIP' var/test.log; \
+	if [ $$status -ne 0 ]; then \
+		echo "---- failures (full log: var/test.log) ----"; \
+		grep -vE '^=== (RUN|PAUSE|CONT|NAME)|^\s*--- PASS|^(ok|PASS)' var/test.log | tail -n 400; \
+	fi; \
+	echo "database suites: $$(grep -cE -- '--- PASS: \S+/sqlite ' var/test.log) SQLite and $$(grep -cE -- '--- PASS: \S+/postgres ' var/test.log) PostgreSQL subtests passed"; \
+	exit $$status
 
 bench: build plugins
 	PATH="$(TOOLS):$$PATH" SWITCHYARD_BIN_DIR=$(BIN) $(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./...
