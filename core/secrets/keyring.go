@@ -208,7 +208,9 @@ func parse(ciphertext string) (keyID string, payload []byte, err error) {
 	if !ok || !keyIDPattern.MatchString(keyID) {
 		return "", nil, fmt.Errorf("%w: bad key id", ErrMalformed)
 	}
-	payload, err = base64.RawURLEncoding.DecodeString(data)
+	// Strict: a ciphertext has exactly one spelling, so an altered string can
+	// never decrypt, not even by changing unused trailing bits.
+	payload, err = base64.RawURLEncoding.Strict().DecodeString(data)
 	if err != nil {
 		return "", nil, fmt.Errorf("%w: data is not base64url", ErrMalformed)
 	}
