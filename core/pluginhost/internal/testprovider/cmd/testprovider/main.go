@@ -1,0 +1,14 @@
+// Command testprovider serves the pluginhost test provider.
+package main
+
+import (
+	"github.com/switchyard/switchyard/core/pluginhost/internal/testprovider"
+	"github.com/switchyard/switchyard/sdk"
+)
+
+func main() {
+	// The logger is made before Serve so it holds the real stderr, which the
+	// host parses; go-plugin redirects os.Stderr once serving.
+	log := sdk.NewLogger("testprovider")
+	sdk.Serve(sdk.ServeOpts{Provider: testprovider.New(log), Logger: log})
+}

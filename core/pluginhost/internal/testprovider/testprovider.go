@@ -1,0 +1,120 @@
+package testprovider
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/switchyard/switchyard/sdk"
+	"github.com/switchyard/switchyard/sdk/meta"
+	"github.com/switchyard/switchyard/sdk/provider"
+)
+
+// Name and Version are what Describe reports.
+const (
+	Name    = "testprovider"
+	Version = "0.0.1-test"
+)
+
+// Settings and metadata keys the provider understands.
+const (
+	// SettingReject makes Configure fail with sdk.Invalid when set to "1".
+	SettingReject = "reject"
+	// MetaSleep makes CreatePayment block for the given duration (or until
+	// its context ends).
+	MetaSleep = "sleep"
+	// HealthEnvPrefix starts the CheckHealth message, followed by the
+	// comma-separated names (never values) of the process's environment.
+	HealthEnvPrefix = "env:"
+)
+
+// Provider is the test provider.
+type Provider struct {
+	provider.UnimplementedHTTP
+	log      hclog.Logger
+	mu       sync.Mutex
+	settings map[string]string
+}
+
+var _ provider.Provider = (*Provider)(nil)
+
+// New returns a Provider logging to log.
+func New(log hclog.Logger) *Provider { return &Provider{log: log} }
+
+// Describe implements provider.Provider.
+func (p *Provider) Describe(context.Context) (provider.Description, error) {
+	return provider.Description{
+		Info: meta.Info{Name: Name, Version: Version, Capabilities: []string{provider.CapabilityRefunds}},
+		Methods: []provider.Method{
+			{Method: "card", Label: "Card", Currencies: []string{"EUR", "USD"}},
+		},
+	}, nil
+}
+
+// Configure implements provider.Provider.
+func (p *Provider) Configure(_ context.Context, settings map[string]string) error {
+	if settings[SettingReject] == "1" {
+		return sdk.Invalid("settings rejected on purpose").WithField(SettingReject)
+	}
+	p.mu.Lock()
+	p.settings = settings
+	p.mu.Unlock()
+	// Never the values: they are credentials.
+	p.log.Info("configured", "settings", len(settings))
+	return nil
+}
+
+// CheckHealth implements provider.Provider. Its message lists the names of
+// the environment variables the process sees.
+func (p *Provider) CheckHealth(context.Context) (meta.Health, error) {
+	var names []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return meta.Health{Status: meta.HealthOK, Message: HealthEnvPrefix + strings.Join(names, ",")}, nil
+}
+
+// CreatePayment implements provider.Provider.
+func (p *Provider) CreatePayment(ctx context.Context, req provider.CreatePaymentRequest) (provider.CreatePaymentResponse, error) {
+	if req.Amount <= 0 {
+		return provider.CreatePaymentResponse{}, sdk.Invalid("amount must be positive").WithField("amount")
+	}
+	if s := req.Metadata[MetaSleep]; s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return provider.CreatePaymentResponse{}, sdk.Invalid("bad sleep %q", s)
+		}
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return provider.CreatePaymentResponse{}, ctx.Err()
+		}
+	}
+	return provider.CreatePaymentResponse{
+		ProviderRef: "tp_" + req.IdempotencyKey,
+		Status:      provider.StatusPending,
+		NextAction:  provider.NextAction{Type: provider.NextActionRedirect, URL: req.ProviderBaseURL + "/pay/" + req.IdempotencyKey},
+	}, nil
+}
+
+// GetPayment implements provider.Provider: every reference is unknown.
+func (p *Provider) GetPayment(_ context.Context, req provider.GetPaymentRequest) (provider.Payment, error) {
+	return provider.Payment{}, sdk.NotFound("no payment %q", req.ProviderRef)
+}
+
+// Refund implements provider.Provider.
+func (p *Provider) Refund(_ context.Context, req provider.RefundRequest) (provider.RefundResult, error) {
+	return provider.RefundResult{RefundRef: "tpr_" + req.IdempotencyKey, Status: provider.RefundSucceeded, Amount: req.Amount}, nil
+}
+
+// HandleWebhook implements provider.Provider.
+func (p *Provider) HandleWebhook(context.Context, provider.WebhookRequest) (provider.WebhookResponse, error) {
+	return provider.WebhookResponse{}, sdk.Unauthorized("test provider accepts no webhooks")
+}
