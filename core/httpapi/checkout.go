@@ -1,0 +1,516 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchyard/switchyard/core/checkout"
+	"github.com/switchyard/switchyard/core/domain"
+)
+
+// CheckoutService is what the hosted checkout needs from the payments
+// service.
+type CheckoutService interface {
+	// CheckoutView loads a session with what the shopper may see of it.
+	// Unknown ids are domain.ErrNotFound.
+	CheckoutView(ctx context.Context, sessionID string) (CheckoutView, error)
+	// StartPayment routes the session to a provider for method and creates
+	// the provider payment; it returns where to send the shopper. A method
+	// that cannot be used is domain.ErrUnprocessable (or ErrInvalid), no
+	// healthy provider domain.ErrUnavailable, a session that no longer
+	// takes payments domain.ErrConflict.
+	StartPayment(ctx context.Context, sessionID, method, country string) (redirectURL string, err error)
+	// Cancel cancels an unpaid session; canceling a canceled session is a
+	// no-op, a session that cannot be canceled any more is domain.ErrConflict.
+	Cancel(ctx context.Context, sessionID string) error
+}
+
+// CheckoutView is a session as the hosted checkout shows it.
+type CheckoutView struct {
+	SessionID      string
+	Status         domain.SessionStatus
+	Amount         int64
+	Currency       string
+	AmountRefunded int64
+	MerchantName   string
+	Mode           domain.IntegrationMode
+	// Method is the method the merchant chose (smart_routing), if any.
+	Method string
+	// Methods the shopper may choose from, in display order.
+	Methods   []CheckoutMethod
+	ReturnURL string
+	CancelURL string
+	ExpiresAt time.Time
+	// LastAttempt is the status of the most recent payment attempt:
+	// "" (none), pending, processing, succeeded or failed.
+	LastAttempt string
+}
+
+// CheckoutMethod is one payment method on offer.
+type CheckoutMethod struct {
+	Method string
+	Label  string
+}
+
+// Attempt statuses as CheckoutView.LastAttempt spells them.
+const (
+	attemptPending    = "pending"
+	attemptProcessing = "processing"
+	attemptFailed     = "failed"
+)
+
+// CheckoutOptions configures the hosted checkout routes.
+type CheckoutOptions struct {
+	Logger *slog.Logger
+	// PublicBaseURL is how shoppers reach this listener (public.base_url or
+	// http:// + public.addr); it defines which provider URLs are on our own
+	// origin. Empty: the request's own scheme and host.
+	PublicBaseURL string
+	// FormActionOrigins are provider origins ("https://checkout.stripe.com")
+	// the method form may be redirected to. Browsers apply form-action to
+	// the redirects that follow a form POST, so a provider on another origin
+	// must be listed here to get a direct 303; any other origin gets a
+	// hand-off page whose plain navigation form-action does not govern.
+	FormActionOrigins []string
+	// CountryHeader names a request header that a trusted proxy sets to
+	// the shopper's ISO 3166 alpha-2 country (e.g. CF-IPCountry), for
+	// country routing rules. Empty: the country is unknown.
+	CountryHeader string
+	// PollLimit is how many times the confirming page reloads itself before
+	// it stops and tells the shopper they may leave. Default 40 (two
+	// minutes at the 3 s interval).
+	PollLimit int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// pollInterval is the confirming page's reload delay.
+const pollInterval = 3
+
+// Notices shown above the method choice.
+const (
+	noticeUnavailable = "This payment method is unavailable right now. Please choose another method."
+	noticeChoose      = "Choose a payment method."
+	noticeFailed      = "Your payment didn't go through and you have not been charged. Please try again or choose another method."
+)
+
+// checkoutHandlers serves the shopper-facing pages. Every response is HTML,
+// errors included: the client is a person in a browser, not an API client.
+type checkoutHandlers struct {
+	svc       CheckoutService
+	pages     *checkout.Renderer
+	log       *slog.Logger
+	selfURL   *url.URL
+	allowed   []string
+	countryH  string
+	pollLimit int
+	now       func() time.Time
+}
+
+// Checkout mounts the hosted checkout: the pages under /checkout/{id} and
+// the stylesheet under /checkout/assets/.
+func Checkout(svc CheckoutService, r *checkout.Renderer, opts CheckoutOptions) Mount {
+	h := &checkoutHandlers{
+		svc: svc, pages: r, log: opts.Logger, countryH: opts.CountryHeader,
+		pollLimit: opts.PollLimit, now: opts.Now,
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.pollLimit <= 0 {
+		h.pollLimit = 40
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if u, err := url.Parse(opts.PublicBaseURL); err == nil && u.Host != "" {
+		h.selfURL = u
+	}
+	for _, o := range opts.FormActionOrigins {
+		if u, err := url.Parse(o); err == nil && u.Scheme != "" && u.Host != "" {
+			h.allowed = append(h.allowed, origin(u))
+		}
+	}
+	headers := securityHeaders(checkoutCSP(h.allowed))
+	return func(e *echo.Echo) {
+		e.GET(checkout.AssetsPrefix+"*", echo.WrapHandler(r.AssetHandler()), headers)
+		e.GET("/checkout/:session_id", h.show, headers)
+		e.POST("/checkout/:session_id/pay", h.pay, headers)
+		// A reload of the address bar after a re-rendered form lands here.
+		e.GET("/checkout/:session_id/pay", h.toCheckout, headers)
+		e.GET("/checkout/:session_id/return", h.returned, headers)
+		e.GET("/checkout/:session_id/cancel", h.cancel, headers)
+		e.POST("/checkout/:session_id/cancel", h.cancel, headers)
+		e.Any("/checkout", h.notFound, headers)
+		e.Any("/checkout/*", h.notFound, headers)
+	}
+}
+
+// checkoutCSP allows nothing but our stylesheet, data: images (the empty
+// favicon), and form posts to ourselves and the listed provider origins.
+// There is no script-src at all: the pages use none.
+func checkoutCSP(formOrigins []string) string {
+	formAction := "'self'"
+	for _, o := range formOrigins {
+		formAction += " " + o
+	}
+	return "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action " + formAction +
+		"; frame-ancestors 'none'; base-uri 'none'"
+}
+
+// securityHeaders sets the headers every checkout response carries. Session
+// pages must never be cached (they show live state and a bearer id); the
+// asset handler overrides Cache-Control for its immutable files.
+func securityHeaders(csp string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("Content-Security-Policy", csp)
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("X-Frame-Options", "DENY")
+			// same-origin rather than no-referrer: under no-referrer
+			// browsers send "Origin: null" on our own form posts, which
+			// would make origin checks in front of us misfire.
+			h.Set("Referrer-Policy", "same-origin")
+			h.Set("Cross-Origin-Opener-Policy", "same-origin")
+			h.Set("Cache-Control", "no-store")
+			return next(c)
+		}
+	}
+}
+
+// page renders p with status. A rendering failure becomes the error page,
+// and if even that fails, plain text: the shopper always gets an answer.
+func (h *checkoutHandlers) page(c echo.Context, status int, p checkout.Page) error {
+	var buf bytes.Buffer
+	if err := h.pages.Render(&buf, p); err != nil {
+		h.log.ErrorContext(c.Request().Context(), "render checkout page", "kind", p.Kind, "err", err)
+		buf.Reset()
+		status = http.StatusInternalServerError
+		if err := h.pages.Render(&buf, checkout.Page{Kind: checkout.KindError}); err != nil {
+			return c.String(status, "Something went wrong. Please try again.")
+		}
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+func (h *checkoutHandlers) notFound(c echo.Context) error {
+	return h.page(c, http.StatusNotFound, checkout.Page{Kind: checkout.KindNotFound})
+}
+
+// failure answers a service error. Not found looks exactly like a malformed
+// id, so the page reveals nothing about which ids exist.
+func (h *checkoutHandlers) failure(c echo.Context, err error) error {
+	if errors.Is(err, domain.ErrNotFound) {
+		return h.notFound(c)
+	}
+	h.log.ErrorContext(c.Request().Context(), "checkout request failed",
+		"method", c.Request().Method, "path", c.Path(), "err", err)
+	status := http.StatusInternalServerError
+	if errors.Is(err, domain.ErrUnavailable) {
+		status = http.StatusServiceUnavailable
+	}
+	return h.page(c, status, checkout.Page{Kind: checkout.KindError})
+}
+
+// load validates the id before anything touches the store, then loads the
+// view. ok is false when a response has already been written.
+func (h *checkoutHandlers) load(c echo.Context) (CheckoutView, bool, error) {
+	id := c.Param("session_id")
+	if !domain.ValidSessionID(id) {
+		return CheckoutView{}, false, h.notFound(c)
+	}
+	v, err := h.svc.CheckoutView(c.Request().Context(), id)
+	if err != nil {
+		return CheckoutView{}, false, h.failure(c, err)
+	}
+	if v.Status == domain.StatusOpen && !v.ExpiresAt.IsZero() && !h.now().Before(v.ExpiresAt) {
+		// The expiry job may not have run yet; the shopper must not be
+		// invited to pay a session that is past its time.
+		v.Status = domain.StatusExpired
+	}
+	return v, true, nil
+}
+
+func basePage(kind checkout.Kind, v CheckoutView) checkout.Page {
+	p := checkout.Page{
+		Kind:      kind,
+		SessionID: v.SessionID,
+		Merchant:  v.MerchantName,
+		Amount:    checkout.FormatAmount(v.Currency, domain.FormatAmount(v.Amount, domain.Currency(v.Currency))),
+		ReturnURL: v.ReturnURL,
+		CancelURL: v.CancelURL,
+	}
+	for _, m := range v.Methods {
+		p.Methods = append(p.Methods, checkout.Method{Value: m.Method, Label: m.Label})
+	}
+	return p
+}
+
+// statePage is the page for a session that takes no new payment attempt,
+// or ok=false when it is open.
+func (h *checkoutHandlers) statePage(v CheckoutView, poll int) (checkout.Page, bool) {
+	switch {
+	case v.Status == domain.StatusRefunded:
+		return basePage(checkout.KindRefunded, v), true
+	case v.Status.MoneyReceived():
+		p := basePage(checkout.KindPaid, v)
+		p.PartiallyRefunded = v.Status == domain.StatusPartiallyRefunded ||
+			(v.Status == domain.StatusDisputed && v.AmountRefunded > 0)
+		return p, true
+	case v.Status == domain.StatusExpired:
+		return basePage(checkout.KindExpired, v), true
+	case v.Status == domain.StatusCanceled:
+		return basePage(checkout.KindCanceled, v), true
+	case v.Status == domain.StatusProcessing:
+		return h.confirming(v, poll), true
+	}
+	return checkout.Page{}, false
+}
+
+// confirming reloads itself every few seconds until pollLimit, then stops
+// and says so, instead of spinning forever on a stuck payment.
+func (h *checkoutHandlers) confirming(v CheckoutView, poll int) checkout.Page {
+	p := basePage(checkout.KindConfirming, v)
+	if poll >= h.pollLimit {
+		p.StillWaiting = true
+		return p
+	}
+	p.Refresh = &checkout.Refresh{Seconds: pollInterval, URL: checkout.ReturnPollURL(v.SessionID, poll+1)}
+	return p
+}
+
+func (h *checkoutHandlers) choose(c echo.Context, status int, v CheckoutView, selected, notice string) error {
+	p := basePage(checkout.KindChoose, v)
+	p.Selected, p.Notice = selected, notice
+	if p.Selected == "" {
+		p.Selected = v.Method
+	}
+	return h.page(c, status, p)
+}
+
+// show is GET /checkout/{id}: the method choice, or straight to the
+// provider when the merchant already chose the method (smart routing).
+func (h *checkoutHandlers) show(c echo.Context) error {
+	v, ok, err := h.load(c)
+	if !ok {
+		return err
+	}
+	if p, done := h.statePage(v, 0); done {
+		return h.page(c, http.StatusOK, p)
+	}
+	failed := v.LastAttempt == attemptFailed
+	if v.Mode == domain.ModeSmartRouting && v.Method != "" && !failed {
+		return h.start(c, v, v.Method, false)
+	}
+	notice := ""
+	if failed {
+		notice = noticeFailed
+	}
+	return h.choose(c, http.StatusOK, v, "", notice)
+}
+
+// pay is POST /checkout/{id}/pay with the chosen method.
+func (h *checkoutHandlers) pay(c echo.Context) error {
+	v, ok, err := h.load(c)
+	if !ok {
+		return err
+	}
+	if v.Status != domain.StatusOpen {
+		// Paid, expired, canceled or processing meanwhile: show that state
+		// through a GET, so a reload never re-posts.
+		return h.toCheckout(c)
+	}
+	method := c.FormValue("method")
+	if method == "" {
+		return h.choose(c, http.StatusUnprocessableEntity, v, "", noticeChoose)
+	}
+	if !slices.ContainsFunc(v.Methods, func(m CheckoutMethod) bool { return m.Method == method }) {
+		return h.choose(c, http.StatusUnprocessableEntity, v, "", noticeUnavailable)
+	}
+	return h.start(c, v, method, true)
+}
+
+// start routes and creates the provider payment, then sends the shopper to
+// the provider. fromForm says the request is the method form's POST, whose
+// redirects the form-action policy governs.
+func (h *checkoutHandlers) start(c echo.Context, v CheckoutView, method string, fromForm bool) error {
+	ctx := c.Request().Context()
+	country := ""
+	if h.countryH != "" {
+		country = normalizeCountry(c.Request().Header.Get(h.countryH))
+	}
+	target, err := h.svc.StartPayment(ctx, v.SessionID, method, country)
+	if err == nil {
+		u, ok := h.redirectTarget(c, target)
+		if !ok {
+			h.log.ErrorContext(ctx, "provider returned an unusable redirect", "session_id", v.SessionID, "method", method)
+			return h.choose(c, http.StatusBadGateway, v, method, noticeUnavailable)
+		}
+		if fromForm && !h.formMayReach(c, u) {
+			p := basePage(checkout.KindRedirect, v)
+			p.RedirectURL = u.String()
+			p.Refresh = &checkout.Refresh{Seconds: 0, URL: p.RedirectURL}
+			return h.page(c, http.StatusOK, p)
+		}
+		return c.Redirect(http.StatusSeeOther, u.String())
+	}
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return h.notFound(c)
+	case errors.Is(err, domain.ErrConflict):
+		// The session changed under us (paid, expired, canceled, …). Show
+		// the new state; if it is still open, offer the choice again
+		// rather than redirecting in a loop.
+		cur, lerr := h.svc.CheckoutView(ctx, v.SessionID)
+		if lerr != nil {
+			return h.failure(c, lerr)
+		}
+		if p, done := h.statePage(cur, 0); done {
+			return h.page(c, http.StatusConflict, p)
+		}
+		return h.choose(c, http.StatusConflict, cur, method, noticeUnavailable)
+	case errors.Is(err, domain.ErrInvalid), errors.Is(err, domain.ErrUnprocessable):
+		return h.choose(c, http.StatusUnprocessableEntity, v, method, noticeUnavailable)
+	case errors.Is(err, domain.ErrUnavailable):
+		h.log.WarnContext(ctx, "no provider could take the payment", "session_id", v.SessionID, "method", method, "err", err)
+		return h.choose(c, http.StatusServiceUnavailable, v, method, noticeUnavailable)
+	}
+	return h.failure(c, err)
+}
+
+// redirectTarget accepts an absolute http(s) URL or a path on this host;
+// anything else (javascript:, protocol-relative, garbage) is refused.
+func (h *checkoutHandlers) redirectTarget(c echo.Context, target string) (*url.URL, bool) {
+	u, err := url.Parse(target)
+	if err != nil || target == "" {
+		return nil, false
+	}
+	if u.Scheme == "" && u.Host == "" {
+		if !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(target, "//") || strings.HasPrefix(target, "/\\") {
+			return nil, false
+		}
+		return u, true
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return nil, false
+	}
+	return u, true
+}
+
+// formMayReach reports whether form-action allows a redirect to u.
+func (h *checkoutHandlers) formMayReach(c echo.Context, u *url.URL) bool {
+	if !u.IsAbs() {
+		return true
+	}
+	o := origin(u)
+	if o == h.selfOrigin(c) {
+		return true
+	}
+	return slices.Contains(h.allowed, o)
+}
+
+func (h *checkoutHandlers) selfOrigin(c echo.Context) string {
+	if h.selfURL != nil {
+		return origin(h.selfURL)
+	}
+	return strings.ToLower(c.Scheme() + "://" + c.Request().Host)
+}
+
+// origin is scheme://host[:port] in lower case, with default ports dropped
+// as browsers compare them.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	port := u.Port()
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host
+}
+
+// normalizeCountry accepts a two-letter code; proxies use "XX"/"T1" and the
+// like for unknown or Tor, which routing should treat as unknown.
+func normalizeCountry(s string) string {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	if len(s) != 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' || s == "XX" {
+		return ""
+	}
+	return s
+}
+
+// returned is GET /checkout/{id}/return, where providers send the shopper
+// back. It is UX only: it shows the session's state and never changes it.
+func (h *checkoutHandlers) returned(c echo.Context) error {
+	v, ok, err := h.load(c)
+	if !ok {
+		return err
+	}
+	poll, _ := strconv.Atoi(c.QueryParam("poll"))
+	poll = max(0, min(poll, h.pollLimit))
+	if p, done := h.statePage(v, poll); done {
+		return h.page(c, http.StatusOK, p)
+	}
+	switch v.LastAttempt {
+	case attemptFailed:
+		return h.page(c, http.StatusOK, basePage(checkout.KindFailed, v))
+	case "":
+		// Nothing was attempted: the shopper belongs on the checkout.
+		return h.toCheckout(c)
+	}
+	// Pending, processing, or succeeded with the event not yet applied.
+	return h.page(c, http.StatusOK, h.confirming(v, poll))
+}
+
+// cancel is GET or POST /checkout/{id}/cancel: cancel the unpaid session and
+// send the shopper to the merchant's cancel_url.
+func (h *checkoutHandlers) cancel(c echo.Context) error {
+	v, ok, err := h.load(c)
+	if !ok {
+		return err
+	}
+	switch v.Status {
+	case domain.StatusOpen:
+		if err := h.svc.Cancel(c.Request().Context(), v.SessionID); err != nil {
+			if errors.Is(err, domain.ErrConflict) {
+				return h.toCheckout(c)
+			}
+			return h.failure(c, err)
+		}
+	case domain.StatusCanceled:
+		// Already canceled (a second click): same outcome.
+	default:
+		// Paid, processing or expired: nothing to cancel; show the state.
+		return h.toCheckout(c)
+	}
+	if v.CancelURL != "" {
+		return c.Redirect(http.StatusSeeOther, v.CancelURL)
+	}
+	v.Status = domain.StatusCanceled
+	return h.page(c, http.StatusOK, basePage(checkout.KindCanceled, v))
+}
+
+// toCheckout redirects to the session's main page, which shows its state.
+func (h *checkoutHandlers) toCheckout(c echo.Context) error {
+	id := c.Param("session_id")
+	if !domain.ValidSessionID(id) {
+		return h.notFound(c)
+	}
+	return c.Redirect(http.StatusSeeOther, "/checkout/"+id)
+}
