@@ -62,8 +62,22 @@ func Serve(t testing.TB, opts sdk.ServeOpts) plugin.ClientProtocol {
 		GRPCDialOptions:  host.DialOptions(nil),
 		Logger:           hclog.New(&hclog.LoggerOptions{Name: "host", Level: hclog.Warn}),
 	})
+	cp, err := client.Client()
+	if err != nil {
+		cancel()
+		t.Fatalf("sdktest: connect to plugin: %v", err)
+	}
 	t.Cleanup(func() {
+		// Closing the client asks the server to stop gracefully (go-plugin's
+		// controller Shutdown); cancelling first would pull the listener
+		// out from under it. Kill alone does nothing for a reattached
+		// in-process server.
+		_ = cp.Close()
 		client.Kill()
+		select {
+		case <-closed:
+		case <-time.After(time.Second):
+		}
 		cancel()
 		select {
 		case <-closed:
@@ -71,10 +85,6 @@ func Serve(t testing.TB, opts sdk.ServeOpts) plugin.ClientProtocol {
 			t.Error("sdktest: plugin server did not stop")
 		}
 	})
-	cp, err := client.Client()
-	if err != nil {
-		t.Fatalf("sdktest: connect to plugin: %v", err)
-	}
 	return cp
 }
 

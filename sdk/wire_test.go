@@ -1,0 +1,260 @@
+package sdk_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/switchyard/switchyard/sdk"
+	"github.com/switchyard/switchyard/sdk/meta"
+	"github.com/switchyard/switchyard/sdk/provider"
+	"github.com/switchyard/switchyard/sdk/sdktest"
+)
+
+// scripted is a provider whose CreatePayment behaviour is chosen by the
+// request's Method, so one plugin can exercise every path across the wire.
+type scripted struct {
+	provider.UnimplementedHTTP
+
+	mu      sync.Mutex
+	traceID trace.TraceID
+	got     provider.CreatePaymentRequest
+}
+
+func (s *scripted) Describe(context.Context) (provider.Description, error) {
+	return provider.Description{
+		Info:    meta.Info{Name: "scripted", Version: "0.0.1"},
+		Methods: []provider.Method{{Method: "card", Label: "Card", Limits: []provider.AmountLimit{{Currency: "JPY", Min: 50}}}},
+	}, nil
+}
+
+func (s *scripted) Configure(context.Context, map[string]string) error { return nil }
+
+func (s *scripted) CheckHealth(context.Context) (meta.Health, error) {
+	return meta.Health{Status: meta.HealthOK}, nil
+}
+
+func (s *scripted) CreatePayment(ctx context.Context, req provider.CreatePaymentRequest) (provider.CreatePaymentResponse, error) {
+	s.mu.Lock()
+	s.traceID = trace.SpanContextFromContext(ctx).TraceID()
+	s.got = req
+	s.mu.Unlock()
+	switch kind, arg, _ := strings.Cut(req.Method, ":"); kind {
+	case "fail":
+		return provider.CreatePaymentResponse{}, (&sdk.Error{Category: sdk.Category(arg), Message: "scripted " + arg}).
+			WithCode("code_" + arg).WithField("field_" + arg)
+	case "plain":
+		return provider.CreatePaymentResponse{}, errors.New("plain failure")
+	case "panic":
+		panic("scripted panic")
+	case "block":
+		<-ctx.Done()
+		return provider.CreatePaymentResponse{}, ctx.Err()
+	}
+	return provider.CreatePaymentResponse{
+		ProviderRef: "ref_1", Status: provider.StatusPending,
+		NextAction: provider.NextAction{Type: provider.NextActionRedirect, URL: req.ReturnURL},
+	}, nil
+}
+
+func (s *scripted) GetPayment(context.Context, provider.GetPaymentRequest) (provider.Payment, error) {
+	return provider.Payment{}, sdk.NotFound("none")
+}
+
+func (s *scripted) Refund(context.Context, provider.RefundRequest) (provider.RefundResult, error) {
+	return provider.RefundResult{}, sdk.Unimplemented("no refunds")
+}
+
+// HandleWebhook echoes the request back as one event, to check that
+// headers, body and times survive the trip unchanged.
+func (s *scripted) HandleWebhook(_ context.Context, req provider.WebhookRequest) (provider.WebhookResponse, error) {
+	return provider.WebhookResponse{
+		Events: []provider.Event{{
+			Type: provider.PaymentSucceeded, ProviderEventID: "evt_1", OccurredAt: time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC),
+			Data: map[string]string{"remote": req.RemoteAddr, "path": req.Path, "query": req.Query},
+		}},
+		Response: provider.HTTPResponse{Status: 202, Headers: req.Headers, Body: req.Body},
+	}, nil
+}
+
+func createWith(p provider.Provider, ctx context.Context, method string) error {
+	_, err := p.CreatePayment(ctx, provider.CreatePaymentRequest{Method: method, Amount: 1, Currency: "USD"})
+	return err
+}
+
+func TestErrorCategoriesCrossTheWire(t *testing.T) {
+	p := sdktest.ProviderClient(t, &scripted{})
+	for _, c := range []sdk.Category{
+		sdk.CategoryInvalidInput, sdk.CategoryDeclined, sdk.CategoryUnauthorized, sdk.CategoryNotFound,
+		sdk.CategoryUnavailable, sdk.CategoryRetryable, sdk.CategoryUnimplemented, sdk.CategoryInternal,
+	} {
+		t.Run(string(c), func(t *testing.T) {
+			err := createWith(p, context.Background(), "fail:"+string(c))
+			e, ok := sdk.AsError(err)
+			if !ok {
+				t.Fatalf("host got %T %v, want *sdk.Error", err, err)
+			}
+			if e.Category != c || e.Code != "code_"+string(c) || e.Field != "field_"+string(c) || e.Message != "scripted "+string(c) {
+				t.Errorf("host got %+v", e)
+			}
+		})
+	}
+	t.Run("plain error is internal", func(t *testing.T) {
+		if got := sdk.CategoryOf(createWith(p, context.Background(), "plain")); got != sdk.CategoryInternal {
+			t.Errorf("category %q, want internal", got)
+		}
+	})
+	t.Run("unimplemented HandleHTTP", func(t *testing.T) {
+		_, err := p.HandleHTTP(context.Background(), provider.HTTPRequest{Method: "GET", Path: "/"})
+		if got := sdk.CategoryOf(err); got != sdk.CategoryUnimplemented {
+			t.Errorf("category %q, want unimplemented", got)
+		}
+	})
+}
+
+func TestDeadlineAndPanic(t *testing.T) {
+	p := sdktest.ProviderClient(t, &scripted{})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := createWith(p, ctx, "block")
+	if !errors.Is(err, context.DeadlineExceeded) || sdk.CategoryOf(err) != sdk.CategoryUnavailable {
+		t.Errorf("blocked call past its deadline: %v (category %q), want deadline exceeded / unavailable", err, sdk.CategoryOf(err))
+	}
+
+	err = createWith(p, context.Background(), "panic")
+	if sdk.CategoryOf(err) != sdk.CategoryInternal {
+		t.Errorf("panicking call: %v, want internal", err)
+	}
+	// The plugin survives a panic in one call.
+	if err := createWith(p, context.Background(), "card"); err != nil {
+		t.Errorf("call after a panic: %v", err)
+	}
+}
+
+func TestRoundTripPreservesFields(t *testing.T) {
+	impl := &scripted{}
+	p := sdktest.ProviderClient(t, impl)
+
+	d, err := p.Describe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Kind != meta.KindProvider || d.Methods[0].Limits[0] != (provider.AmountLimit{Currency: "JPY", Min: 50}) {
+		t.Errorf("Describe: %+v", d)
+	}
+
+	req := provider.CreatePaymentRequest{
+		SessionID: "cs_1", AttemptID: "att_1", IdempotencyKey: "idem", Amount: 4995, Currency: "USD", Method: "card",
+		CustomerEmail: "a@b.test", Description: "d", ReturnURL: "https://r.test/", CancelURL: "https://c.test/",
+		WebhookURL: "https://w.test/", ProviderBaseURL: "https://p.test/", Metadata: map[string]string{"k": "v"},
+		MerchantAccount: "acct_1",
+	}
+	if _, err := p.CreatePayment(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	impl.mu.Lock()
+	got := impl.got
+	impl.mu.Unlock()
+	if got.SessionID != req.SessionID || got.MerchantAccount != req.MerchantAccount || got.Metadata["k"] != "v" ||
+		got.ProviderBaseURL != req.ProviderBaseURL || got.WebhookURL != req.WebhookURL || got.Amount != req.Amount {
+		t.Errorf("plugin received %+v, host sent %+v", got, req)
+	}
+
+	headers := http.Header{"Stripe-Signature": {"t=1,v1=abc"}, "X-Multi": {"a", "b"}}
+	body := []byte{0, 1, 2, 0xff, '\n'}
+	resp, err := p.HandleWebhook(context.Background(), provider.WebhookRequest{
+		Method: "POST", Path: "/hooks/x/y", Query: "a=1&a=2", Headers: headers, Body: body, RemoteAddr: "192.0.2.1:9",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := resp.Events[0]
+	if !bytes.Equal(resp.Response.Body, body) {
+		t.Errorf("raw body altered in transit: %q, sent %q", resp.Response.Body, body)
+	}
+	if e.Data["path"] != "/hooks/x/y" || e.Data["remote"] != "192.0.2.1:9" || e.Data["query"] != "a=1&a=2" {
+		t.Errorf("webhook request altered in transit: %+v", e.Data)
+	}
+	if !e.OccurredAt.Equal(time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)) {
+		t.Errorf("OccurredAt %v", e.OccurredAt)
+	}
+	if resp.Response.Status != 202 || strings.Join(resp.Response.Headers.Values("X-Multi"), ",") != "a,b" ||
+		resp.Response.Headers.Get("Stripe-Signature") != "t=1,v1=abc" {
+		t.Errorf("response %+v", resp.Response)
+	}
+}
+
+func TestTraceContextReachesPlugin(t *testing.T) {
+	impl := &scripted{}
+	p := sdktest.ProviderClient(t, impl)
+	want := trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}
+	ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: want, SpanID: trace.SpanID{0, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}, TraceFlags: trace.FlagsSampled,
+	}))
+	if err := createWith(p, ctx, "card"); err != nil {
+		t.Fatal(err)
+	}
+	impl.mu.Lock()
+	defer impl.mu.Unlock()
+	if impl.traceID != want {
+		t.Errorf("plugin saw trace %s, host sent %s", impl.traceID, want)
+	}
+}
+
+func TestConcurrentCallsDoNotSerialize(t *testing.T) {
+	// Every call blocks until all of them are inside the plugin at once; a
+	// global lock anywhere on the path would deadlock until the deadline.
+	const n = 32
+	impl := &barrier{n: n, all: make(chan struct{})}
+	p := sdktest.ProviderClient(t, impl)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- createWith(p, ctx, "card")
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent call: %v", err)
+		}
+	}
+}
+
+type barrier struct {
+	scripted
+	n    int
+	mu   sync.Mutex
+	in   int
+	all  chan struct{}
+	once sync.Once
+}
+
+func (b *barrier) CreatePayment(ctx context.Context, _ provider.CreatePaymentRequest) (provider.CreatePaymentResponse, error) {
+	b.mu.Lock()
+	b.in++
+	if b.in == b.n {
+		b.once.Do(func() { close(b.all) })
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.all:
+		return provider.CreatePaymentResponse{ProviderRef: "r", Status: provider.StatusSucceeded}, nil
+	case <-ctx.Done():
+		return provider.CreatePaymentResponse{}, ctx.Err()
+	}
+}
