@@ -423,3 +423,135 @@ func TestNewRejects(t *testing.T) {
 		})
 	}
 }
+
+// counterArgs jobs each add one to a counter row in their own transaction,
+// so jobs and request-path writes contend for the database.
+type counterArgs struct{}
+
+func (counterArgs) Kind() string { return "test_counter" }
+
+func TestConcurrentEnqueueAndWrites(t *testing.T) {
+	const producers, perProducer = 8, 10
+	storetest.ForEachDB(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		if _, err := s.DB().ExecContext(ctx, `CREATE TABLE test_counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DB().ExecContext(ctx, `INSERT INTO test_counter (id, n) VALUES (1, 0)`); err != nil {
+			t.Fatal(err)
+		}
+		reg := jobs.NewRegistry()
+		work := river.WorkFunc(func(ctx context.Context, job *river.Job[counterArgs]) error {
+			return s.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				_, err := tx.ExecContext(ctx, `UPDATE test_counter SET n = n + 1 WHERE id = 1`)
+				return err
+			})
+		})
+		if err := jobs.Register[counterArgs](reg, work, jobs.RetryPolicy{MaxAttempts: 1}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := jobs.New(s, jobs.Options{Registry: reg, Workers: 4, PollInterval: 20 * time.Millisecond, FetchCooldown: 5 * time.Millisecond, Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start(t, r)
+
+		var wg sync.WaitGroup
+		ids := make(chan int64, producers*perProducer)
+		errs := make(chan error, producers)
+		for p := range producers {
+			wg.Go(func() {
+				for i := range perProducer {
+					err := s.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+						if _, err := store.NewRepo(tx).CreateMerchant(ctx, store.NewMerchant{Name: fmt.Sprintf("p%d-%d", p, i), Plan: store.PlanFree}); err != nil {
+							return err
+						}
+						res, err := r.EnqueueTx(ctx, tx, counterArgs{}, nil)
+						if err == nil {
+							ids <- res.Job.ID
+						}
+						return err
+					})
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(ids)
+		close(errs)
+		for err := range errs {
+			t.Fatalf("producer: %v", err)
+		}
+		for id := range ids {
+			if job := waitFinal(t, r, id); job.State != rivertype.JobStateCompleted {
+				t.Fatalf("job %d ended %s: %+v", id, job.State, job.Errors)
+			}
+		}
+		var n int
+		if err := s.DB().QueryRowContext(ctx, `SELECT n FROM test_counter WHERE id = 1`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != producers*perProducer {
+			t.Fatalf("counter = %d, want %d", n, producers*perProducer)
+		}
+	})
+}
+
+func TestStop(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, s *store.Store) {
+		t.Run("waits for in-flight job", func(t *testing.T) {
+			rec := newRecorder()
+			started := make(chan struct{})
+			release := make(chan struct{})
+			w := &recordWorker{rec: rec, name: "graceful", onWork: func(ctx context.Context, job *river.Job[recordArgs]) error {
+				close(started)
+				<-release
+				return ctx.Err() // nil unless Stop cancelled the job
+			}}
+			r := newRunner(t, s, w, jobs.RetryPolicy{MaxAttempts: 1}, 1)
+			if err := r.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			id := enqueueInTx(t, s, r, "graceful", true)
+			<-started
+			stopped := make(chan error, 1)
+			go func() { stopped <- r.Stop(context.Background()) }()
+			select {
+			case err := <-stopped:
+				t.Fatalf("Stop returned (%v) while a job was in flight", err)
+			case <-time.After(50 * time.Millisecond):
+			}
+			close(release)
+			if err := <-stopped; err != nil {
+				t.Fatalf("Stop: %v", err)
+			}
+			job, err := r.Job(context.Background(), id)
+			if err != nil || job.State != rivertype.JobStateCompleted {
+				t.Fatalf("job after graceful stop: %+v, %v", job, err)
+			}
+		})
+		t.Run("cancels in-flight job when ctx ends", func(t *testing.T) {
+			rec := newRecorder()
+			started := make(chan struct{})
+			w := &recordWorker{rec: rec, name: "hard", onWork: func(ctx context.Context, job *river.Job[recordArgs]) error {
+				close(started)
+				<-ctx.Done()
+				return ctx.Err()
+			}}
+			r := newRunner(t, s, w, jobs.RetryPolicy{MaxAttempts: 1}, 1)
+			if err := r.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			enqueueInTx(t, s, r, "hard", true)
+			<-started
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if err := r.Stop(ctx); !errors.Is(err, context.Canceled) {
+				t.Fatalf("Stop with done ctx = %v, want context.Canceled", err)
+			}
+		})
+	})
+}

@@ -71,19 +71,23 @@ func (s *Store) riverMigrator() (*rivermigrate.Migrator[*sql.Tx], error) {
 
 // Migrate applies every pending Switchyard migration and then River's own
 // schema migrations. It is safe to run repeatedly and, on PostgreSQL, from
-// several processes at once (they serialize on an advisory lock).
+// several processes at once (they serialize on an advisory lock). On SQLite,
+// which serves one instance, do not migrate from two processes at the same
+// moment: the second may fail (harmlessly) on a table the first created.
 func (s *Store) Migrate(ctx context.Context) error {
 	if s.dialect == DialectPostgres {
-		if s.schema != "" {
-			if _, err := s.db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(s.schema)); err != nil {
-				return fmt.Errorf("migrate: create schema %s: %w", s.schema, err)
-			}
-		}
 		unlock, err := s.advisoryLock(ctx)
 		if err != nil {
 			return err
 		}
 		defer unlock()
+		// Under the lock: concurrent CREATE SCHEMA IF NOT EXISTS can still
+		// collide on PostgreSQL's catalog.
+		if s.schema != "" {
+			if _, err := s.db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(s.schema)); err != nil {
+				return fmt.Errorf("migrate: create schema %s: %w", s.schema, err)
+			}
+		}
 	}
 
 	m := s.migrator()

@@ -467,3 +467,25 @@ func TestOpenSQLiteCreatesDirectory(t *testing.T) {
 		t.Fatalf("pragmas foreign_keys=%d journal_mode=%s busy_timeout=%d", fk, journal, timeout)
 	}
 }
+
+func TestConcurrentMigrate(t *testing.T) {
+	storetest.ForPostgres(t, func(t *testing.T, _ *store.Store) {
+		// Several instances starting at once on a new schema all succeed.
+		fresh := storetest.PostgresUnmigrated(t)
+		stores := []*store.Store{fresh, storetest.Reopen(t, fresh), storetest.Reopen(t, fresh)}
+		ctx := ctxT(t)
+		errs := make(chan error, len(stores))
+		for _, st := range stores {
+			go func() { errs <- st.Migrate(ctx) }()
+		}
+		for range stores {
+			if err := <-errs; err != nil {
+				t.Fatalf("concurrent Migrate: %v", err)
+			}
+		}
+		ok, err := fresh.MigrationsCurrent(ctx)
+		if err != nil || !ok {
+			t.Fatalf("MigrationsCurrent = %v, %v", ok, err)
+		}
+	})
+}

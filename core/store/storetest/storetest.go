@@ -81,6 +81,13 @@ func Postgres(t testing.TB) *store.Store {
 	return postgres(t, true)
 }
 
+// PostgresUnmigrated is Postgres without the migration, for tests of the
+// migrations themselves. The schema does not exist until Migrate runs.
+func PostgresUnmigrated(t testing.TB) *store.Store {
+	t.Helper()
+	return postgres(t, false)
+}
+
 func postgres(t testing.TB, migrate bool) *store.Store {
 	t.Helper()
 	dsn := os.Getenv(EnvPostgresDSN)
