@@ -12,6 +12,7 @@ import (
 	"github.com/switchyard/switchyard/core/merchants"
 	"github.com/switchyard/switchyard/core/secrets"
 	"github.com/switchyard/switchyard/core/store"
+	"github.com/switchyard/switchyard/core/telemetry"
 )
 
 // Version is stamped at build time with -ldflags -X.
@@ -28,6 +29,7 @@ type Options struct {
 type App struct {
 	Config    *config.Config
 	Logger    *slog.Logger
+	Telemetry *telemetry.Telemetry
 	Store     *store.Store
 	Merchants *merchants.Service
 	// Keyring encrypts credentials at rest; nil when secrets.keys is empty,
@@ -44,10 +46,16 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		opts.LogOutput = os.Stderr
 	}
 	a := &App{Config: cfg}
-	a.Logger = newLogger(cfg.Log, opts.LogOutput)
+	tel, err := telemetry.New(ctx, cfg.Log, cfg.Telemetry, opts.LogOutput, Version)
+	if err != nil {
+		return nil, err
+	}
+	a.Telemetry, a.Logger = tel, tel.Logger
+	a.onClose(tel.Shutdown)
 	if len(cfg.Secrets.Keys) > 0 {
 		kr, err := secrets.FromConfig(cfg.Secrets)
 		if err != nil {
+			_ = a.Close(ctx)
 			return nil, err
 		}
 		a.Keyring = kr
@@ -56,8 +64,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	st, err := store.Open(ctx, cfg.Store.DSN, store.Options{
 		BusyTimeout:    cfg.Store.BusyTimeout,
 		PGMaxOpenConns: cfg.Store.MaxOpenConns,
+		Tracing:        true,
+		TracerProvider: tel.TracerProvider,
+		MeterProvider:  tel.MeterProvider,
 	})
 	if err != nil {
+		_ = a.Close(ctx)
 		return nil, err
 	}
 	a.Store = st
@@ -102,16 +114,6 @@ func (a *App) Ready(ctx context.Context) error {
 		return errors.New("database migrations are pending")
 	}
 	return nil
-}
-
-func newLogger(cfg config.LogConfig, out io.Writer) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.Level))
-	hopts := &slog.HandlerOptions{Level: level}
-	if cfg.Format == "json" {
-		return slog.New(slog.NewJSONHandler(out, hopts))
-	}
-	return slog.New(slog.NewTextHandler(out, hopts))
 }
 
 // PublicBaseURL is how shoppers and providers reach the public listener:

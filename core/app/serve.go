@@ -40,8 +40,8 @@ func (a *App) Serve(ctx context.Context, onListen func(Listening)) error {
 		return fmt.Errorf("admin listener %s: %w", a.Config.Admin.Addr, err)
 	}
 
-	public := a.newServer(a.Config.Public.HTTPConfig, a.publicMounts()...)
-	admin := a.newServer(a.Config.Admin.HTTPConfig, a.adminMounts()...)
+	public := a.newServer("public", a.Config.Public.HTTPConfig, a.publicMounts()...)
+	admin := a.newServer("admin", a.Config.Admin.HTTPConfig, a.adminMounts()...)
 
 	errc := make(chan error, 2)
 	go func() { errc <- serveOn(public, pubLn) }()
@@ -74,11 +74,12 @@ func serveOn(srv *http.Server, ln net.Listener) error {
 	return nil
 }
 
-func (a *App) newServer(hc config.HTTPConfig, mounts ...httpapi.Mount) *http.Server {
+func (a *App) newServer(name string, hc config.HTTPConfig, mounts ...httpapi.Mount) *http.Server {
 	e := httpapi.New(httpapi.Options{
-		Logger:    a.Logger,
-		BodyLimit: hc.BodyLimit,
-		Ready:     a.Ready,
+		Logger:     a.Logger,
+		Middleware: a.Telemetry.Middleware(name),
+		BodyLimit:  hc.BodyLimit,
+		Ready:      a.Ready,
 	}, mounts...)
 	return &http.Server{
 		Handler:           e,
@@ -99,6 +100,6 @@ func (a *App) adminMounts() []httpapi.Mount {
 		tokens = append(tokens, t.Value())
 	}
 	return []httpapi.Mount{func(e *echo.Echo) {
-		_ = e.Group("/admin/v1", httpapi.AdminAuth(tokens))
-	}}
+		e.GET("/metrics", echo.WrapHandler(a.Telemetry.MetricsHandler()))
+	}, httpapi.AdminMerchants(a.Merchants, tokens)}
 }
