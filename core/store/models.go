@@ -6,11 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/switchyard/switchyard/core/domain"
 	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/switchyard/switchyard/core/domain"
 )
 
 // Plan is the domain's plan type; the store keeps no definition of its own.
