@@ -204,24 +204,25 @@ func (in *instance) supervise(stop context.Context, first func(error)) {
 			}
 			return
 		}
-		report(err)
 		if err != nil {
 			in.recordErr(err)
+			in.setHealth(StateUnhealthy, err.Error())
+			report(err)
 			if errors.Is(err, errRefused) {
 				in.log.Error("plugin refused; not retrying", slog.String("error", err.Error()))
-				in.setHealth(StateUnhealthy, err.Error())
 				return
 			}
 			in.log.Error("plugin failed to start", slog.String("error", err.Error()))
-			in.setHealth(StateUnhealthy, err.Error())
 			if !sleep(stop, bo.NextBackOff()) {
 				return
 			}
 			continue
 		}
 
+		// Publish before reporting, so Start's caller sees it healthy.
 		in.cur.Store(c)
 		in.setHealth(StateHealthy, "")
+		report(nil)
 		up := time.Now()
 		reason := in.watch(stop, c)
 		// Unpublish before killing so new calls fail fast instead of
