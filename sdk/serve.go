@@ -59,11 +59,12 @@ func NewLogger(name string) hclog.Logger {
 //
 // Run by hand (not by the host), it explains that it is a plugin and exits.
 func Serve(opts ServeOpts) {
-	if len(ServeConfig(opts).VersionedPlugins[ProtocolVersion]) == 0 {
+	cfg := ServeConfig(opts)
+	if len(cfg.VersionedPlugins[ProtocolVersion]) == 0 {
 		fmt.Fprintln(os.Stderr, "switchyard plugin: sdk.Serve needs at least one of Provider, Provisioner, Registrar or Mailer")
 		os.Exit(1)
 	}
-	plugin.Serve(ServeConfig(opts))
+	plugin.Serve(cfg)
 }
 
 // ServeConfig is the go-plugin configuration Serve uses. Tests run it
