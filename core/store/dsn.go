@@ -84,11 +84,13 @@ func parseSQLite(path string, opts Options) (target, error) {
 }
 
 func parsePostgres(dsn string, opts Options) (target, error) {
-	display := redactURL(dsn)
+	display, parsed := redactURL(dsn)
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		// pgx's own message embeds the DSN (redacted, but only the password
-		// field); give ours with the cause's innermost text instead.
+		if !parsed {
+			// pgx names the DSN itself, with the password masked.
+			return target{}, fmt.Errorf("store dsn is not a valid postgres url: %s", innermost(err))
+		}
 		return target{}, fmt.Errorf("store dsn %s is not a valid postgres url: %s", display, innermost(err))
 	}
 	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > opts.ConnectTimeout {
@@ -118,12 +120,12 @@ func parsePostgres(dsn string, opts Options) (target, error) {
 
 // redactURL hides the password of a URL-form DSN; anything unparsable is
 // replaced wholesale because it may contain a password in an unknown place.
-func redactURL(dsn string) string {
+func redactURL(dsn string) (string, bool) {
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return "postgres://<unparsable>"
+		return "postgres://<unparsable>", false
 	}
-	return u.Redacted()
+	return u.Redacted(), true
 }
 
 // innermost returns the deepest wrapped error's message, which for pgx

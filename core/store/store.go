@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river/riverdriver"
@@ -16,6 +17,8 @@ import (
 	"github.com/uptrace/bun/extra/bunotel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/switchyard/switchyard/core/domain"
 
 	// Registers the "sqlite" database/sql driver (pure Go, no cgo).
 	_ "modernc.org/sqlite"
@@ -141,7 +144,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	defer cancel()
 	if err := s.Ping(pingCtx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("store: cannot reach %s database %s: %w", target.dialect, target.display, err)
+		return nil, &unreachableError{
+			msg:   fmt.Sprintf("store: cannot reach %s database %s: %s", target.dialect, target.display, oneLine(err.Error())),
+			cause: err,
+		}
 	}
 	return s, nil
 }
@@ -195,3 +201,20 @@ func (s *Store) RiverDriver() riverdriver.Driver[*sql.Tx] {
 
 // errUnsupportedDSN is matched by tests; its message is what users see.
 var errUnsupportedDSN = errors.New(`unsupported store dsn: want "sqlite:PATH" or "postgres://user@host:port/db"`)
+
+// unreachableError reports a database that did not answer. It matches
+// domain.ErrUnavailable (so callers map it to 503 / a clear CLI message) as
+// well as the driver's cause.
+type unreachableError struct {
+	msg   string
+	cause error
+}
+
+func (e *unreachableError) Error() string   { return e.msg }
+func (e *unreachableError) Unwrap() []error { return []error{domain.ErrUnavailable, e.cause} }
+
+// oneLine folds pgx's multi-line connect errors into one line for logs and
+// CLI output.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -419,7 +419,8 @@ func TestOpenErrors(t *testing.T) {
 		{"empty sqlite path", "sqlite:", "path is empty", nil},
 		{"sqlite query", "sqlite:x.db?mode=memory", "plain file path", nil},
 		{"bad postgres port", "postgres://u:hunter2@127.0.0.1:notaport/db", "not a valid postgres url", []string{"hunter2"}},
-		{"unreachable postgres", "postgres://u:hunter2@127.0.0.1:1/db?sslmode=disable", "cannot reach postgres", []string{"hunter2"}},
+		{"unreachable postgres", "postgres://u:hunter2@127.0.0.1:1/db?sslmode=disable", "cannot reach postgres database postgres://u:xxxxx@127.0.0.1:1/db", []string{"hunter2"}},
+		{"bad sslmode", "postgres://u:hunter2@127.0.0.1:5432/db?sslmode=bogus", "sslmode is invalid", []string{"hunter2"}},
 		{"sqlite dir is a file", "sqlite:" + filepath.Join("store_test.go", "x.db"), "create directory", nil},
 	}
 	for _, tc := range tests {
@@ -428,6 +429,12 @@ func TestOpenErrors(t *testing.T) {
 			if err == nil {
 				_ = s.Close()
 				t.Fatalf("Open(%q) succeeded", tc.dsn)
+			}
+			if strings.Contains(tc.want, "cannot reach") && !errors.Is(err, domain.ErrUnavailable) {
+				t.Fatalf("unreachable database error %v is not domain.ErrUnavailable", err)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error spans lines: %q", err)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %q does not mention %q", err, tc.want)
