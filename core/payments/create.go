@@ -1,0 +1,447 @@
+package payments
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
+
+	"github.com/switchyard/switchyard/core/domain"
+	"github.com/switchyard/switchyard/core/merchants"
+	"github.com/switchyard/switchyard/core/routing"
+	"github.com/switchyard/switchyard/core/store"
+)
+
+// CreateSessionRequest is the body of POST /v1/sessions. Amount and Provider
+// are raw so that their mistakes get their own error codes: a JSON number
+// for amount is invalid_amount (send a string), and any provider field at
+// all, even null, is provider_not_allowed rather than unknown_field.
+type CreateSessionRequest struct {
+	Domain        string            `json:"domain"`
+	Amount        json.RawMessage   `json:"amount,omitempty"`
+	Currency      string            `json:"currency"`
+	OrderID       string            `json:"order_id"`
+	ReturnURL     string            `json:"return_url,omitempty"`
+	CancelURL     string            `json:"cancel_url,omitempty"`
+	CustomerEmail string            `json:"customer_email,omitempty"`
+	Method        string            `json:"method,omitempty"`
+	Metadata      map[string]string `json:"metadata,omitempty"`
+	Provider      json.RawMessage   `json:"provider,omitempty"`
+}
+
+// Limits on session input. They are part of the API contract (docs/api.md).
+const (
+	MaxOrderIDLen        = 64
+	MaxURLLen            = 2048
+	MaxEmailLen          = 254
+	MaxMetadataKeys      = 50
+	MaxMetadataKeyLen    = 40
+	MaxMetadataValueLen  = 500
+	MaxMetadataBytes     = 8 << 10
+	MaxIdempotencyKeyLen = 255
+)
+
+// Response is a rendered API response: the service produces the bytes so
+// that an Idempotency-Key replay can return exactly what was first sent.
+type Response struct {
+	Status    int
+	Body      []byte
+	SessionID string
+	// Replayed is true when Body is a stored response for a repeated
+	// Idempotency-Key (the HTTP layer says so in Idempotent-Replayed).
+	Replayed bool
+}
+
+// validated is a create request after every check that needs no database.
+type validated struct {
+	domain, orderID, method, returnURL, cancelURL, email, metadata string
+	amount                                                         int64
+	currency                                                       domain.Currency
+}
+
+func missing(field string) error {
+	return domain.Invalid("missing_field", field, "%s is required", field)
+}
+
+// validate checks a request against the merchant and its key. The first
+// problem is returned; each has its own code and names its field.
+func (s *Service) validate(ctx context.Context, p *merchants.Principal, req *CreateSessionRequest) (*validated, error) {
+	if len(req.Provider) > 0 {
+		return nil, domain.Invalid("provider_not_allowed", "provider",
+			"provider must not be sent: Switchyard routes by method; send method (smart routing) or nothing (hosted checkout)")
+	}
+	amountGiven := len(req.Amount) > 0 && string(req.Amount) != "null"
+	for _, f := range []struct {
+		name  string
+		given bool
+	}{
+		{"domain", req.Domain != ""},
+		{"amount", amountGiven},
+		{"currency", req.Currency != ""},
+		{"order_id", req.OrderID != ""},
+	} {
+		if !f.given {
+			return nil, missing(f.name)
+		}
+	}
+	if !slices.Contains(p.Merchant.Domains(), req.Domain) {
+		return nil, domain.Invalid("invalid_domain", "domain",
+			"domain %q is not one of this merchant's approved domains (compared exactly)", truncate(req.Domain, 100))
+	}
+	cur, err := domain.ParseCurrency(req.Currency)
+	if err != nil {
+		return nil, err
+	}
+	amount, err := s.parseAmount(req.Amount, cur)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateOrderID(req.OrderID); err != nil {
+		return nil, err
+	}
+	live := domain.Mode(p.Key.Mode) == domain.ModeLive
+	for _, u := range []struct{ field, value string }{{"return_url", req.ReturnURL}, {"cancel_url", req.CancelURL}} {
+		if err := validateURL(u.field, u.value, live); err != nil {
+			return nil, err
+		}
+	}
+	if req.CustomerEmail != "" {
+		if err := validateEmail(req.CustomerEmail); err != nil {
+			return nil, err
+		}
+	}
+	plan := domain.Plan(p.Merchant.Plan)
+	switch plan.IntegrationMode() {
+	case domain.ModeSmartRouting:
+		if req.Method == "" {
+			return nil, domain.Invalid("method_required", "method",
+				"method is required for smart routing plans; GET /v1/me lists the available methods")
+		}
+	default:
+		if req.Method != "" {
+			return nil, domain.Invalid("method_not_allowed", "method",
+				"method must not be sent on the %s plan: the shopper chooses it on the hosted checkout", plan)
+		}
+	}
+	md, err := validateMetadata(req.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	if req.Method != "" {
+		if err := s.methodRoutable(ctx, p.Merchant.ID, plan, req.Method, amount, cur); err != nil {
+			return nil, err
+		}
+	}
+	return &validated{
+		domain: req.Domain, orderID: req.OrderID, method: req.Method, returnURL: req.ReturnURL,
+		cancelURL: req.CancelURL, email: req.CustomerEmail, metadata: md, amount: amount, currency: cur,
+	}, nil
+}
+
+func (s *Service) parseAmount(raw json.RawMessage, cur domain.Currency) (int64, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '"' {
+		return 0, domain.Invalid("invalid_amount", "amount",
+			`amount must be a JSON string such as "49.95", not a number: numbers lose precision`)
+	}
+	var text string
+	if err := json.Unmarshal(raw, &text); err != nil {
+		return 0, domain.Invalid("invalid_amount", "amount", "amount must be a decimal string")
+	}
+	amount, err := domain.ParseAmount(text, cur)
+	if err != nil {
+		return 0, err
+	}
+	if limit, ok := s.maxAmount.Max(cur); ok && amount > limit {
+		return 0, domain.Invalid("amount_too_large", "amount", "amount must be at most %s %s",
+			domain.FormatAmount(limit, cur), cur)
+	}
+	return amount, nil
+}
+
+// methodRoutable checks that a rule can take this method, currency and
+// amount. Provider health is not checked: it is a property of the moment
+// the shopper pays, not of the session.
+func (s *Service) methodRoutable(ctx context.Context, merchantID int64, plan domain.Plan, method string, amount int64, cur domain.Currency) error {
+	_, err := s.router.Route(ctx, routing.Request{MerchantID: merchantID, Plan: plan, Method: method, Amount: amount, Currency: cur})
+	var unavailable *routing.UnavailableError
+	if err == nil || errors.As(err, &unavailable) {
+		return nil
+	}
+	return err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func validateOrderID(id string) error {
+	if len(id) > MaxOrderIDLen {
+		return domain.Invalid("invalid_order_id", "order_id", "order_id must be at most %d characters", MaxOrderIDLen)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-'
+		if !ok {
+			return domain.Invalid("invalid_order_id", "order_id",
+				"order_id may contain only letters, digits and . _ : - (got %q at position %d)", string(rune(c)), i+1)
+		}
+	}
+	return nil
+}
+
+func validateURL(field, raw string, live bool) error {
+	if raw == "" {
+		return nil
+	}
+	bad := func(why string) error { return domain.Invalid("invalid_url", field, "%s %s", field, why) }
+	if len(raw) > MaxURLLen {
+		return bad(fmt.Sprintf("must be at most %d characters", MaxURLLen))
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return bad("must be an absolute http(s) URL")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if live {
+			return bad("must use https with a live key")
+		}
+	default:
+		return bad("must be an absolute http(s) URL")
+	}
+	if u.User != nil {
+		return bad("must not contain credentials")
+	}
+	return nil
+}
+
+func validateEmail(addr string) error {
+	if len(addr) > MaxEmailLen {
+		return domain.Invalid("invalid_email", "customer_email", "customer_email must be at most %d characters", MaxEmailLen)
+	}
+	a, err := mail.ParseAddress(addr)
+	if err != nil || a.Address != addr || a.Name != "" {
+		return domain.Invalid("invalid_email", "customer_email", "customer_email is not a valid email address")
+	}
+	return nil
+}
+
+// validateMetadata bounds metadata and returns its canonical JSON (keys
+// sorted), which is what is stored and shown.
+func validateMetadata(md map[string]string) (string, error) {
+	if len(md) > MaxMetadataKeys {
+		return "", domain.Invalid("metadata_too_large", "metadata", "metadata may have at most %d keys, got %d", MaxMetadataKeys, len(md))
+	}
+	for k, v := range md {
+		if k == "" {
+			return "", domain.Invalid("invalid_metadata", "metadata", "metadata keys must not be empty")
+		}
+		if utf8.RuneCountInString(k) > MaxMetadataKeyLen {
+			return "", domain.Invalid("metadata_too_large", "metadata", "metadata key %q is longer than %d characters", truncate(k, 40), MaxMetadataKeyLen)
+		}
+		if utf8.RuneCountInString(v) > MaxMetadataValueLen {
+			return "", domain.Invalid("metadata_too_large", "metadata", "metadata value of %q is longer than %d characters", truncate(k, 40), MaxMetadataValueLen)
+		}
+	}
+	if md == nil {
+		md = map[string]string{}
+	}
+	b, err := json.Marshal(md)
+	if err != nil {
+		return "", fmt.Errorf("encode metadata: %w", err)
+	}
+	if len(b) > MaxMetadataBytes {
+		return "", domain.Invalid("metadata_too_large", "metadata", "metadata is %d bytes as JSON; the limit is %d", len(b), MaxMetadataBytes)
+	}
+	return string(b), nil
+}
+
+func validateIdempotencyKey(key string) error {
+	if len(key) > MaxIdempotencyKeyLen {
+		return domain.Invalid("invalid_idempotency_key", "Idempotency-Key", "Idempotency-Key must be at most %d characters", MaxIdempotencyKeyLen)
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x21 || key[i] > 0x7e {
+			return domain.Invalid("invalid_idempotency_key", "Idempotency-Key", "Idempotency-Key must be printable ASCII without spaces")
+		}
+	}
+	return nil
+}
+
+// requestHash identifies a create request for Idempotency-Key matching. It
+// hashes the decoded request re-encoded canonically (fixed field order,
+// sorted metadata, no insignificant whitespace), so the same parameters
+// match however the client formatted them, and any difference in a value
+// does not.
+func requestHash(req *CreateSessionRequest) (string, error) {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return "", fmt.Errorf("hash request: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// ExpireSessionArgs is the job that expires one session at its expires_at.
+type ExpireSessionArgs struct {
+	SessionID string `json:"session_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ExpireSessionArgs) Kind() string { return "expire_session" }
+
+// CreateSession validates req and creates a session, or returns the
+// response a previous identical request got:
+//
+//   - With idemKey: the first response for the key is stored with the
+//     session and replayed byte for byte (status included) for the same
+//     body; a different body is 409 idempotency_key_reused. Keys live
+//     sessions.idempotency_ttl. Rejected requests store nothing, so a
+//     corrected retry may reuse the key.
+//   - Without: an open or processing session for the same order with the
+//     same amount and currency is returned with 200 instead of a second
+//     one; with a different amount or currency it is 409
+//     order_in_progress; an order already paid is 409 order_already_paid.
+//
+// Concurrent duplicates create one session: the loser of the race on a
+// unique constraint retries and finds the winner's row.
+func (s *Service) CreateSession(ctx context.Context, p *merchants.Principal, req *CreateSessionRequest, idemKey string) (*Response, error) {
+	if idemKey != "" {
+		if err := validateIdempotencyKey(idemKey); err != nil {
+			return nil, err
+		}
+	}
+	v, err := s.validate(ctx, p, req)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := requestHash(req)
+	if err != nil {
+		return nil, err
+	}
+	mode := domain.Mode(p.Key.Mode)
+	merchantID := p.Merchant.ID
+
+	var resp *Response
+	err = s.inTx(ctx, func(ctx context.Context, r *store.Repo, tx bun.Tx) error {
+		resp = nil
+		now := s.now()
+		if idemKey != "" {
+			if err := r.DeleteIdempotencyKey(ctx, merchantID, mode, idemKey, now.Add(-s.idemTTL)); err != nil {
+				return err
+			}
+			k, err := r.GetIdempotencyKey(ctx, merchantID, mode, idemKey)
+			switch {
+			case err == nil:
+				if k.RequestHash != hash {
+					return domain.Conflict("idempotency_key_reused",
+						"this Idempotency-Key was already used with a different request body; use a new key for a new request")
+				}
+				resp = &Response{Status: k.ResponseStatus, Body: k.ResponseBody, SessionID: k.SessionID, Replayed: true}
+				return nil
+			case !errors.Is(err, domain.ErrNotFound):
+				return err
+			}
+		}
+		existing, err := s.existingOrder(ctx, r, merchantID, mode, v)
+		if err != nil {
+			return err
+		}
+		if existing != nil {
+			body, err := s.renderSession(existing)
+			if err != nil {
+				return err
+			}
+			resp = &Response{Status: http.StatusOK, Body: body, SessionID: existing.ID}
+		} else {
+			resp, err = s.insertSession(ctx, r, tx, merchantID, mode, v, now)
+			if err != nil {
+				return err
+			}
+		}
+		if idemKey != "" {
+			return r.InsertIdempotencyKey(ctx, &store.IdempotencyKey{
+				MerchantID: merchantID, Mode: mode, Key: idemKey, RequestHash: hash,
+				ResponseStatus: resp.Status, ResponseBody: resp.Body, SessionID: resp.SessionID, CreatedAt: now,
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// orderHistoryLimit bounds how many past sessions of one order are read;
+// the open one (at most one) and a paid one are what matter.
+const orderHistoryLimit = 50
+
+// existingOrder applies the order rules for a create: it returns the open
+// session to reuse, nil to create a new one, or a conflict.
+func (s *Service) existingOrder(ctx context.Context, r *store.Repo, merchantID int64, mode domain.Mode, v *validated) (*store.Session, error) {
+	sessions, err := r.OrderSessions(ctx, merchantID, mode, v.orderID, orderHistoryLimit)
+	if err != nil {
+		return nil, err
+	}
+	for _, sess := range sessions {
+		if sess.Status.MoneyReceived() {
+			return nil, domain.Conflict("order_already_paid", "order %s is already paid (session %s)", v.orderID, sess.ID)
+		}
+	}
+	for _, sess := range sessions {
+		if sess.Status != domain.StatusOpen && sess.Status != domain.StatusProcessing {
+			continue
+		}
+		if sess.Amount != v.amount || sess.Currency != string(v.currency) {
+			return nil, domain.Conflict("order_in_progress",
+				"order %s already has an open session (%s) for %s %s; wait for it to expire or pay it, or use another order_id",
+				v.orderID, sess.ID, domain.FormatAmount(sess.Amount, domain.Currency(sess.Currency)), sess.Currency)
+		}
+		return sess, nil
+	}
+	return nil, nil
+}
+
+func (s *Service) insertSession(ctx context.Context, r *store.Repo, tx bun.Tx, merchantID int64, mode domain.Mode, v *validated, now time.Time) (*Response, error) {
+	sess := &store.Session{
+		ID: domain.NewSessionID(), MerchantID: merchantID, Mode: mode, Status: domain.StatusOpen,
+		Domain: v.domain, OrderID: v.orderID, Amount: v.amount, Currency: string(v.currency), Method: v.method,
+		ReturnURL: v.returnURL, CancelURL: v.cancelURL, CustomerEmail: v.email, Metadata: v.metadata,
+		ExpiresAt: now.Add(s.ttl), CreatedAt: now, UpdatedAt: now,
+	}
+	// The session is born with its first event, session.created (seq 1);
+	// the event's data is the create response itself.
+	sess.EventSeq = 1
+	if err := r.InsertSession(ctx, sess); err != nil {
+		return nil, err
+	}
+	body, err := s.renderSession(sess)
+	if err != nil {
+		return nil, err
+	}
+	if err := insertEvent(ctx, r, sess, domain.EventSessionCreated, body, now); err != nil {
+		return nil, err
+	}
+	if _, err := s.jobs.EnqueueTx(ctx, tx, ExpireSessionArgs{SessionID: sess.ID}, &river.InsertOpts{ScheduledAt: sess.ExpiresAt}); err != nil {
+		return nil, fmt.Errorf("schedule session expiry: %w", err)
+	}
+	return &Response{Status: http.StatusCreated, Body: body, SessionID: sess.ID}, nil
+}

@@ -1,0 +1,219 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
+
+	"github.com/switchyard/switchyard/core/domain"
+	"github.com/switchyard/switchyard/core/jobs"
+	"github.com/switchyard/switchyard/core/store"
+	"github.com/switchyard/switchyard/sdk/provider"
+)
+
+// CleanupIdempotencyKeysArgs is the periodic job that deletes expired
+// Idempotency-Key responses.
+type CleanupIdempotencyKeysArgs struct{}
+
+// Kind implements river.JobArgs.
+func (CleanupIdempotencyKeysArgs) Kind() string { return "cleanup_idempotency_keys" }
+
+// ReconcileProcessingArgs is the periodic job that asks providers about
+// sessions stuck in processing.
+type ReconcileProcessingArgs struct{}
+
+// Kind implements river.JobArgs.
+func (ReconcileProcessingArgs) Kind() string { return "reconcile_processing" }
+
+// Periodic job intervals.
+const (
+	CleanupInterval   = time.Hour
+	ReconcileInterval = 5 * time.Minute
+	// batch sizes keep each statement and each job run short.
+	cleanupBatch   = 1000
+	reconcileBatch = 100
+)
+
+// RegisterJobs adds the service's workers to a job registry. Call it before
+// building the working jobs.Runner from that registry.
+func (s *Service) RegisterJobs(reg *jobs.Registry) error {
+	retry := jobs.Exponential(10, 10*time.Second, 30*time.Minute, 0.2)
+	if err := jobs.Register(reg, &expireWorker{svc: s}, retry); err != nil {
+		return err
+	}
+	if err := jobs.Register(reg, &cleanupWorker{svc: s}, jobs.Exponential(3, time.Minute, 10*time.Minute, 0.2)); err != nil {
+		return err
+	}
+	return jobs.Register(reg, &reconcileWorker{svc: s}, jobs.Exponential(3, time.Minute, 10*time.Minute, 0.2))
+}
+
+// PeriodicJobs are the recurring jobs to hand to River's periodic-job
+// scheduler (river.Config.PeriodicJobs): idempotency-key cleanup and
+// reconciliation of processing sessions. Only the elected leader among the
+// instances enqueues them, so each runs once per interval cluster-wide.
+func (s *Service) PeriodicJobs() []*river.PeriodicJob {
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(CleanupInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return CleanupIdempotencyKeysArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(ReconcileInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return ReconcileProcessingArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+	}
+}
+
+type expireWorker struct {
+	river.WorkerDefaults[ExpireSessionArgs]
+	svc *Service
+}
+
+func (w *expireWorker) Work(ctx context.Context, job *river.Job[ExpireSessionArgs]) error {
+	wait, err := w.svc.ExpireSession(ctx, job.Args.SessionID)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		// Scheduled a little early (clock skew between instances): try again
+		// when it is due rather than leave the session open forever.
+		return river.JobSnooze(wait)
+	}
+	return nil
+}
+
+type cleanupWorker struct {
+	river.WorkerDefaults[CleanupIdempotencyKeysArgs]
+	svc *Service
+}
+
+func (w *cleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupIdempotencyKeysArgs]) error {
+	_, err := w.svc.CleanupIdempotencyKeys(ctx)
+	return err
+}
+
+type reconcileWorker struct {
+	river.WorkerDefaults[ReconcileProcessingArgs]
+	svc *Service
+}
+
+func (w *reconcileWorker) Work(ctx context.Context, _ *river.Job[ReconcileProcessingArgs]) error {
+	_, err := w.svc.ReconcileProcessing(ctx)
+	return err
+}
+
+// ExpireSession expires a session whose TTL passed: open → expired with a
+// session.expired event. Any other status is left alone (a processing
+// session may still be paid; reconciliation settles it). When the session
+// is not due yet it returns how long to wait.
+func (s *Service) ExpireSession(ctx context.Context, sessionID string) (wait time.Duration, err error) {
+	err = s.inTx(ctx, func(ctx context.Context, r *store.Repo, _ bun.Tx) error {
+		wait = 0
+		sess, err := r.LockSession(ctx, sessionID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return nil // nothing to expire; do not retry forever
+		}
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if now.Before(sess.ExpiresAt) {
+			wait = sess.ExpiresAt.Sub(now)
+			return nil
+		}
+		tr := domain.Expire(sess.State())
+		if !tr.Apply {
+			return nil
+		}
+		sess.Status, sess.UpdatedAt = tr.Next.Status, now
+		if err := s.appendEvent(ctx, r, sess, tr.DomainEvent, now); err != nil {
+			return err
+		}
+		return r.UpdateSession(ctx, sess)
+	})
+	return wait, err
+}
+
+// CleanupIdempotencyKeys deletes stored responses older than
+// sessions.idempotency_ttl, in batches, and reports how many went.
+func (s *Service) CleanupIdempotencyKeys(ctx context.Context) (int64, error) {
+	cutoff := s.now().Add(-s.idemTTL)
+	var total int64
+	for {
+		n, err := s.store.DeleteIdempotencyKeysBefore(ctx, cutoff, cleanupBatch)
+		total += n
+		if err != nil || n < cleanupBatch {
+			return total, err
+		}
+	}
+}
+
+// ReconcileProcessing asks the provider about every session that has been
+// processing longer than ReconcileAfter and applies what it says as a
+// synthetic provider event (de-duplicated like any other, so running it
+// twice changes nothing twice). It returns how many events it applied.
+func (s *Service) ReconcileProcessing(ctx context.Context) (int, error) {
+	stale, err := s.store.StaleSessions(ctx, domain.StatusProcessing, s.now().Add(-s.reconcileAfter), reconcileBatch)
+	if err != nil {
+		return 0, err
+	}
+	applied := 0
+	var errs []error
+	for _, sess := range stale {
+		n, err := s.reconcileSession(ctx, sess)
+		applied += n
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reconcile %s: %w", sess.ID, err))
+		}
+	}
+	return applied, errors.Join(errs...)
+}
+
+func (s *Service) reconcileSession(ctx context.Context, sess *store.Session) (int, error) {
+	atts, err := s.store.SessionAttempts(ctx, sess.ID)
+	if err != nil {
+		return 0, err
+	}
+	applied := 0
+	for _, a := range atts {
+		if a.ProviderRef == "" || (a.Status != store.AttemptPending && a.Status != store.AttemptProcessing) {
+			continue
+		}
+		p, err := s.providers.Provider(a.ProviderID)
+		if err != nil {
+			return applied, err
+		}
+		pay, err := p.GetPayment(ctx, provider.GetPaymentRequest{ProviderRef: a.ProviderRef, SessionID: sess.ID})
+		if err != nil {
+			return applied, fmt.Errorf("get payment %s at %s: %w", a.ProviderRef, a.ProviderID, err)
+		}
+		var typ provider.EventType
+		switch pay.Status {
+		case provider.StatusSucceeded:
+			typ = provider.PaymentSucceeded
+		case provider.StatusFailed:
+			typ = provider.PaymentFailed
+		default:
+			continue // still in flight upstream; ask again next run
+		}
+		out, err := s.applyProviderEvent(ctx, a.ProviderID, nil, provider.Event{
+			Type:            typ,
+			ProviderEventID: "reconcile:" + a.ProviderRef + ":" + string(pay.Status),
+			ProviderRef:     a.ProviderRef,
+			SessionID:       sess.ID,
+			Amount:          pay.Amount,
+			Currency:        pay.Currency,
+			OccurredAt:      s.now(),
+			RawType:         "reconciliation",
+		})
+		if err != nil {
+			return applied, err
+		}
+		if out.Outcome == store.OutcomeApplied {
+			applied++
+		}
+	}
+	return applied, nil
+}

@@ -1,0 +1,210 @@
+package payments
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/uptrace/bun"
+
+	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/core/domain"
+	"github.com/switchyard/switchyard/core/routing"
+	"github.com/switchyard/switchyard/core/store"
+	"github.com/switchyard/switchyard/sdk/provider"
+)
+
+// Providers is what the service needs from the plugin host.
+type Providers interface {
+	// Provider returns a callable handle for a configured provider
+	// instance: domain.ErrNotFound for an unknown id, domain.ErrUnavailable
+	// while its plugin is down.
+	Provider(id string) (provider.Provider, error)
+	// Describe returns the instance's last known Description (kept while
+	// the plugin restarts): domain.ErrNotFound for an unknown id.
+	Describe(id string) (provider.Description, error)
+	// IDs lists the configured provider instance ids.
+	IDs() []string
+	// Healthy reports whether the instance's plugin is up; cheap.
+	Healthy(id string) bool
+}
+
+// Enqueuer schedules durable jobs inside a store transaction, so a job
+// exists exactly when the change that needs it committed. *jobs.Runner
+// implements it (an insert-only runner is enough).
+type Enqueuer interface {
+	EnqueueTx(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// Router is the routing the service uses; *routing.Router implements it.
+type Router interface {
+	Route(ctx context.Context, req routing.Request) ([]routing.Candidate, error)
+	Methods(merchantID int64, plan domain.Plan) []string
+	Currencies(merchantID int64, plan domain.Plan, method string) ([]domain.Currency, bool)
+	RecordResult(providerID string, err error)
+}
+
+var _ Router = (*routing.Router)(nil)
+
+// Deps are the service's collaborators and settings.
+type Deps struct {
+	Store     *store.Store
+	Jobs      Enqueuer
+	Router    Router
+	Providers Providers
+	Sessions  config.SessionsConfig
+	// PublicBaseURL is how shoppers and providers reach the public listener
+	// (scheme://host[:port], no trailing slash); checkout and webhook URLs
+	// are built from it.
+	PublicBaseURL string
+	// ReconcileAfter is how long a session may stay processing before the
+	// reconciliation job asks the provider. Default 10 minutes.
+	ReconcileAfter time.Duration
+	// Clock returns the current time; nil means time.Now.
+	Clock  func() time.Time
+	Logger *slog.Logger
+}
+
+// Defaults for zero config values.
+const (
+	DefaultSessionTTL     = 24 * time.Hour
+	DefaultIdempotencyTTL = 24 * time.Hour
+	DefaultReconcileAfter = 10 * time.Minute
+)
+
+// Service is the checkout session service. It is safe for concurrent use
+// and keeps no state of its own besides its dependencies.
+type Service struct {
+	store          *store.Store
+	jobs           Enqueuer
+	router         Router
+	providers      Providers
+	baseURL        string
+	ttl            time.Duration
+	idemTTL        time.Duration
+	reconcileAfter time.Duration
+	maxAmount      domain.AmountLimit
+	clock          func() time.Time
+	log            *slog.Logger
+}
+
+// New builds the service. It fails on a missing dependency or an invalid
+// sessions.max_amount.
+func New(d Deps) (*Service, error) {
+	var missing []string
+	if d.Store == nil {
+		missing = append(missing, "Store")
+	}
+	if d.Jobs == nil {
+		missing = append(missing, "Jobs")
+	}
+	if d.Router == nil {
+		missing = append(missing, "Router")
+	}
+	if d.Providers == nil {
+		missing = append(missing, "Providers")
+	}
+	if d.PublicBaseURL == "" {
+		missing = append(missing, "PublicBaseURL")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("payments: missing %s", strings.Join(missing, ", "))
+	}
+	limit, err := domain.ParseAmountLimit(d.Sessions.MaxAmount)
+	if err != nil {
+		return nil, fmt.Errorf("payments: sessions.max_amount: %w", err)
+	}
+	s := &Service{
+		store:          d.Store,
+		jobs:           d.Jobs,
+		router:         d.Router,
+		providers:      d.Providers,
+		baseURL:        strings.TrimRight(d.PublicBaseURL, "/"),
+		ttl:            d.Sessions.TTL,
+		idemTTL:        d.Sessions.IdempotencyTTL,
+		reconcileAfter: d.ReconcileAfter,
+		maxAmount:      limit,
+		clock:          d.Clock,
+		log:            d.Logger,
+	}
+	if s.ttl <= 0 {
+		s.ttl = DefaultSessionTTL
+	}
+	if s.idemTTL <= 0 {
+		s.idemTTL = DefaultIdempotencyTTL
+	}
+	if s.reconcileAfter <= 0 {
+		s.reconcileAfter = DefaultReconcileAfter
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// now is the service clock in UTC at the microsecond precision PostgreSQL
+// keeps, so values read back equal on both dialects.
+func (s *Service) now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
+
+func (s *Service) checkoutURL(sessionID string) string { return s.baseURL + "/checkout/" + sessionID }
+
+// maxTxRetries bounds the retries of a transaction that lost a uniqueness
+// race; the retry reads the winner's row, so one retry almost always ends it.
+const maxTxRetries = 5
+
+// inTx runs fn in a transaction and retries it when it lost a race on a
+// unique constraint (the retry sees the winner's committed row).
+func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, r *store.Repo, tx bun.Tx) error) error {
+	var err error
+	for range maxTxRetries {
+		err = s.store.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			return fn(ctx, store.NewRepo(tx), tx)
+		})
+		if err == nil || !store.IsUniqueViolation(err) {
+			return err
+		}
+	}
+	return fmt.Errorf("payments: transaction kept conflicting: %w", err)
+}
+
+// appendEvent emits a domain event for sess in the current transaction:
+// it bumps the session's sequence, renders the session as the status
+// endpoint would, and stores both. The caller saves sess afterwards.
+func (s *Service) appendEvent(ctx context.Context, r *store.Repo, sess *store.Session, typ domain.DomainEvent, at time.Time) error {
+	sess.EventSeq++
+	data, err := s.renderSession(sess)
+	if err != nil {
+		return err
+	}
+	return insertEvent(ctx, r, sess, typ, data, at)
+}
+
+func insertEvent(ctx context.Context, r *store.Repo, sess *store.Session, typ domain.DomainEvent, data []byte, at time.Time) error {
+	return r.InsertEvent(ctx, &store.Event{
+		ID: domain.NewEventID(), MerchantID: sess.MerchantID, Mode: sess.Mode, SessionID: sess.ID,
+		Type: string(typ), Seq: sess.EventSeq, Data: string(data), CreatedAt: at,
+	})
+}
+
+// sessionForMerchant loads a session the principal may see: another
+// merchant's session, or one of the other mode, is simply not found.
+func sessionForMerchant(ctx context.Context, r *store.Repo, merchantID int64, mode domain.Mode, id string) (*store.Session, error) {
+	if !domain.ValidSessionID(id) {
+		return nil, domain.NotFound("session")
+	}
+	sess, err := r.GetSession(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if sess.MerchantID != merchantID || domain.Mode(sess.Mode) != mode {
+		return nil, domain.NotFound("session")
+	}
+	return sess, nil
+}

@@ -1,0 +1,350 @@
+package payments
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/switchyard/switchyard/core/domain"
+	"github.com/switchyard/switchyard/core/store"
+	"github.com/switchyard/switchyard/sdk/provider"
+	"github.com/switchyard/switchyard/sdk/sdkerr"
+)
+
+// ApplyWebhook handles one inbound provider webhook for provider instance
+// providerID. typ is the {type} path segment and must equal the plugin's
+// Describe name; an alias route passes "" to skip that check.
+//
+// Order of work, so nothing is acknowledged before it is durable:
+//  1. the raw request is stored (webhook_requests);
+//  2. the plugin verifies and normalizes it (HandleWebhook);
+//  3. each event is applied in its own transaction, de-duplicated by
+//     (provider, provider event id);
+//  4. the plugin's response is returned for the HTTP layer to send.
+//
+// Errors: unknown provider or type mismatch → not found (404); plugin down
+// or timing out → unavailable (503, the provider retries); a webhook that
+// fails verification → unauthorized (401); a store failure → 500, and the
+// provider's retry is safe because events are de-duplicated.
+func (s *Service) ApplyWebhook(ctx context.Context, providerID, typ string, req provider.WebhookRequest) (provider.HTTPResponse, error) {
+	desc, err := s.providers.Describe(providerID)
+	if err != nil {
+		if errors.Is(err, domain.ErrNotFound) {
+			return provider.HTTPResponse{}, domain.NotFound("provider")
+		}
+		return provider.HTTPResponse{}, unavailable(err)
+	}
+	if typ != "" && typ != desc.Name {
+		return provider.HTTPResponse{}, domain.NotFound("provider")
+	}
+
+	headers, err := json.Marshal(req.Headers)
+	if err != nil {
+		return provider.HTTPResponse{}, fmt.Errorf("encode webhook headers: %w", err)
+	}
+	raw := &store.WebhookRequest{
+		ProviderID: providerID, Method: req.Method, Path: req.Path, Query: req.Query, Headers: string(headers),
+		Body: req.Body, RemoteAddr: req.RemoteAddr, ReceivedAt: s.now(),
+	}
+	if err := s.store.InsertWebhookRequest(ctx, raw); err != nil {
+		return provider.HTTPResponse{}, err
+	}
+	resp, err := s.handleWebhook(ctx, providerID, raw.ID, req)
+	status := resp.Status
+	if err != nil {
+		status = errorStatus(err)
+	} else if status == 0 {
+		status = http.StatusOK
+	}
+	// Best effort: the answer is diagnostics, the events are already safe.
+	if rerr := s.store.SetWebhookResponseStatus(context.WithoutCancel(ctx), raw.ID, status); rerr != nil {
+		s.log.WarnContext(ctx, "could not record webhook response status", "webhook_request_id", raw.ID, "err", rerr)
+	}
+	return resp, err
+}
+
+func (s *Service) handleWebhook(ctx context.Context, providerID string, requestID int64, req provider.WebhookRequest) (provider.HTTPResponse, error) {
+	p, err := s.providers.Provider(providerID)
+	if err != nil {
+		if errors.Is(err, domain.ErrNotFound) {
+			return provider.HTTPResponse{}, domain.NotFound("provider")
+		}
+		return provider.HTTPResponse{}, unavailable(err)
+	}
+	out, err := p.HandleWebhook(ctx, req)
+	if err != nil {
+		switch sdkerr.CategoryOf(err) {
+		case sdkerr.CategoryUnauthorized:
+			return provider.HTTPResponse{}, &domain.Error{Kind: domain.ErrUnauthorized, Code: "webhook_unverified",
+				Message: "the webhook could not be verified"}
+		case sdkerr.CategoryInvalidInput:
+			return provider.HTTPResponse{}, domain.Invalid("invalid_webhook", "", "the webhook payload was rejected by the provider plugin")
+		case sdkerr.CategoryNotFound:
+			return provider.HTTPResponse{}, domain.NotFound("webhook route")
+		default:
+			return provider.HTTPResponse{}, unavailable(err)
+		}
+	}
+	if out.Response.Status != 0 && (out.Response.Status < 200 || out.Response.Status > 299) {
+		// The plugin rejected the request; it must have produced no events.
+		return out.Response, nil
+	}
+	events := append([]provider.Event(nil), out.Events...)
+	sort.SliceStable(events, func(i, j int) bool { return events[i].OccurredAt.Before(events[j].OccurredAt) })
+	for _, ev := range events {
+		if _, err := s.applyProviderEvent(ctx, providerID, &requestID, ev); err != nil {
+			return provider.HTTPResponse{}, fmt.Errorf("apply %s event %s: %w", providerID, ev.ProviderEventID, err)
+		}
+	}
+	return out.Response, nil
+}
+
+// unavailable marks a plugin failure as 503 with a safe message, keeping
+// the cause for logs.
+func unavailable(cause error) error {
+	return fmt.Errorf("%w: %w", &domain.Error{Kind: domain.ErrUnavailable, Code: "provider_unavailable",
+		Message: "the payment provider plugin is unavailable; retry later"}, cause)
+}
+
+// errorStatus mirrors the HTTP error mapping for the webhook log.
+func errorStatus(err error) int {
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, domain.ErrUnauthorized):
+		return http.StatusUnauthorized
+	case errors.Is(err, domain.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, domain.ErrUnavailable):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// Outcome is what applying one provider event did.
+type Outcome struct {
+	Duplicate bool
+	SessionID string
+	Outcome   store.ProviderEventOutcome
+	Reason    string
+}
+
+// paymentKinds maps the SDK's normalized payment events onto the domain
+// state machine's inputs (same strings; a test keeps them in step).
+func paymentKind(t provider.EventType) (domain.PaymentEventKind, bool) {
+	k := domain.PaymentEventKind(t)
+	for _, known := range domain.PaymentEventKinds() {
+		if k == known {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// eventPayload is how a normalized event is kept in provider_events.
+type eventPayload struct {
+	Type            provider.EventType `json:"type"`
+	ProviderEventID string             `json:"provider_event_id"`
+	ProviderRef     string             `json:"provider_ref"`
+	SessionID       string             `json:"session_id,omitempty"`
+	Amount          int64              `json:"amount"`
+	Currency        string             `json:"currency,omitempty"`
+	OccurredAt      string             `json:"occurred_at,omitempty"`
+	RawType         string             `json:"raw_type,omitempty"`
+	Data            map[string]string  `json:"data,omitempty"`
+}
+
+// applyProviderEvent applies one normalized event in one transaction: the
+// de-duplication row, the session change, the attempt change and the
+// domain event commit together or not at all.
+func (s *Service) applyProviderEvent(ctx context.Context, providerID string, requestID *int64, ev provider.Event) (Outcome, error) {
+	p := eventPayload{Type: ev.Type, ProviderEventID: ev.ProviderEventID, ProviderRef: ev.ProviderRef, SessionID: ev.SessionID,
+		Amount: ev.Amount, Currency: ev.Currency, RawType: ev.RawType, Data: ev.Data}
+	if !ev.OccurredAt.IsZero() {
+		p.OccurredAt = ev.OccurredAt.UTC().Format("2006-01-02T15:04:05.999999999Z")
+	}
+	payload, err := json.Marshal(p)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("encode provider event: %w", err)
+	}
+	eventID := ev.ProviderEventID
+	if eventID == "" {
+		// Without an upstream id the content is the identity: an identical
+		// redelivery still de-duplicates.
+		sum := sha256.Sum256(payload)
+		eventID = "sha256:" + hex.EncodeToString(sum[:])
+	}
+
+	var out Outcome
+	err = s.inTx(ctx, func(ctx context.Context, r *store.Repo, _ bun.Tx) error {
+		out = Outcome{}
+		now := s.now()
+		row := &store.ProviderEvent{
+			ProviderID: providerID, ProviderEventID: eventID, WebhookRequestID: requestID, Type: string(ev.Type),
+			RawType: ev.RawType, ProviderRef: ev.ProviderRef, Payload: string(payload), Outcome: store.OutcomeRecorded, ReceivedAt: now,
+		}
+		inserted, err := r.InsertProviderEvent(ctx, row)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			out = Outcome{Duplicate: true, Outcome: store.OutcomeIgnored, Reason: "duplicate provider event"}
+			return nil
+		}
+		out.Outcome, out.Reason, out.SessionID, err = s.applyToSession(ctx, r, providerID, ev, now)
+		if err != nil {
+			return err
+		}
+		return r.UpdateProviderEventOutcome(ctx, providerID, eventID, out.SessionID, out.Outcome, out.Reason)
+	})
+	if err == nil {
+		s.log.InfoContext(ctx, "provider event", "provider_id", providerID, "provider_event_id", eventID, "type", ev.Type,
+			"session_id", out.SessionID, "outcome", out.Outcome, "reason", out.Reason, "duplicate", out.Duplicate)
+	}
+	return out, err
+}
+
+// applyToSession runs the state machine for one new event and persists
+// the result; it returns the outcome to record and the session it concerned.
+func (s *Service) applyToSession(ctx context.Context, r *store.Repo, providerID string, ev provider.Event, now time.Time) (store.ProviderEventOutcome, string, string, error) {
+	kind, ok := paymentKind(ev.Type)
+	if !ok {
+		if ev.Type.MovesMoney() {
+			return store.OutcomeRecorded, fmt.Sprintf("%s moves money but has no session state; kept for the operator", ev.Type), ev.SessionID, nil
+		}
+		return store.OutcomeIgnored, fmt.Sprintf("%s does not change a checkout session", ev.Type), "", nil
+	}
+
+	var att *store.PaymentAttempt
+	if ev.ProviderRef != "" {
+		a, err := r.AttemptByProviderRef(ctx, providerID, ev.ProviderRef)
+		switch {
+		case err == nil:
+			att = a
+		case !errors.Is(err, domain.ErrNotFound):
+			return "", "", "", err
+		}
+	}
+	sessionID := ev.SessionID
+	note := ""
+	switch {
+	case sessionID == "" && att != nil:
+		sessionID = att.SessionID
+	case sessionID != "" && att != nil && att.SessionID != sessionID:
+		// The attempt is our own record of which session the upstream
+		// payment belongs to; a contradicting event field is noted.
+		note = fmt.Sprintf("; event named session %s but provider ref belongs to %s", sessionID, att.SessionID)
+		sessionID = att.SessionID
+	}
+	if sessionID == "" || !domain.ValidSessionID(sessionID) {
+		return store.OutcomeRecorded, "no session matches this event (unknown session id and provider ref)", "", nil
+	}
+	sess, err := r.LockSession(ctx, sessionID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return store.OutcomeRecorded, "no session " + sessionID, "", nil
+	}
+	if err != nil {
+		return "", "", "", err
+	}
+	if ev.Currency != "" && ev.Currency != sess.Currency && ev.Amount != 0 {
+		return store.OutcomeRecorded, fmt.Sprintf("currency %s differs from session currency %s; not applied, needs an operator", ev.Currency, sess.Currency) + note, sess.ID, nil
+	}
+	if att == nil {
+		// A provider that names the session but not a known ref: attach the
+		// event to the latest attempt at that provider, if any.
+		atts, err := r.SessionAttempts(ctx, sess.ID)
+		if err != nil {
+			return "", "", "", err
+		}
+		for i := len(atts) - 1; i >= 0; i-- {
+			if atts[i].ProviderID == providerID {
+				att = atts[i]
+				break
+			}
+		}
+	}
+	if att != nil {
+		if next, ok := attemptAfter(att.Status, kind); ok {
+			att.Status, att.UpdatedAt = next, now
+			if att.ProviderRef == "" && ev.ProviderRef != "" {
+				att.ProviderRef = ev.ProviderRef
+			}
+			if kind == domain.PaymentFailed {
+				att.Error = failureMessage(ev)
+			}
+			if err := r.UpdateAttempt(ctx, att); err != nil {
+				return "", "", "", err
+			}
+		}
+	}
+
+	before := sess.Status
+	tr := domain.ApplyEvent(sess.State(), domain.PaymentEvent{Kind: kind, Amount: ev.Amount})
+	if !tr.Apply {
+		return store.OutcomeRecorded, tr.Reason + note, sess.ID, nil
+	}
+	sess.Status, sess.AmountRefunded, sess.Dispute, sess.UpdatedAt = tr.Next.Status, tr.Next.RefundedAmount, tr.Next.Dispute, now
+	if !before.MoneyReceived() && sess.Status.MoneyReceived() {
+		if sess.PaidAt == nil {
+			sess.PaidAt = &now
+		}
+		// On hosted checkout the shopper chose the method; the paid session
+		// tells the merchant which one it was.
+		if sess.Method == "" && att != nil {
+			sess.Method = att.Method
+		}
+	}
+	if tr.DomainEvent != "" {
+		if err := s.appendEvent(ctx, r, sess, tr.DomainEvent, now); err != nil {
+			return "", "", "", err
+		}
+	}
+	if err := r.UpdateSession(ctx, sess); err != nil {
+		return "", "", "", err
+	}
+	return store.OutcomeApplied, tr.Reason + note, sess.ID, nil
+}
+
+// attemptAfter moves an attempt forward only: pending → processing →
+// succeeded | failed; a late success may follow a failure (money arrived
+// after all), nothing follows success.
+func attemptAfter(cur store.AttemptStatus, kind domain.PaymentEventKind) (store.AttemptStatus, bool) {
+	var next store.AttemptStatus
+	switch kind {
+	case domain.PaymentProcessing:
+		next = store.AttemptProcessing
+	case domain.PaymentFailed:
+		next = store.AttemptFailed
+	case domain.PaymentSucceeded, domain.PaymentRefunded, domain.PaymentPartiallyRefunded,
+		domain.PaymentDisputed, domain.PaymentDisputeWon, domain.PaymentDisputeLost:
+		next = store.AttemptSucceeded
+	default:
+		return cur, false
+	}
+	switch cur {
+	case store.AttemptSucceeded:
+		return cur, false
+	case store.AttemptFailed:
+		return next, next == store.AttemptSucceeded
+	case store.AttemptProcessing:
+		return next, next != store.AttemptProcessing
+	default:
+		return next, next != cur
+	}
+}
+
+// failureMessage is the shopper-safe text stored on a failed attempt.
+func failureMessage(ev provider.Event) string {
+	if code := ev.Data["failure_code"]; code != "" {
+		return "payment failed (" + truncate(code, 60) + ")"
+	}
+	return "payment failed"
+}
