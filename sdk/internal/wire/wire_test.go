@@ -1,0 +1,86 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/switchyard/switchyard/sdk/registrar"
+	"github.com/switchyard/switchyard/sdk/sdkerr"
+)
+
+func TestStatusRoundTrip(t *testing.T) {
+	for _, c := range sdkerr.Categories() {
+		t.Run(string(c), func(t *testing.T) {
+			in := sdkerr.New(c, "went %s", "wrong").WithCode("c1").WithField("f1")
+			st, _ := status.FromError(ToStatus(in))
+			if st.Code() != codeFor(c) {
+				t.Errorf("code %s, want %s", st.Code(), codeFor(c))
+			}
+			out, ok := sdkerr.As(FromStatus(st.Err()))
+			if !ok || out.Category != c || out.Code != "c1" || out.Field != "f1" || out.Message != "went wrong" {
+				t.Errorf("round trip gave %+v", out)
+			}
+		})
+	}
+}
+
+// TestForeignStatus covers servers that send bare gRPC codes (a plugin in
+// another language without the ErrorInfo detail) and transport failures.
+func TestForeignStatus(t *testing.T) {
+	cases := []struct {
+		err  error
+		want sdkerr.Category
+	}{
+		{status.Error(codes.PermissionDenied, "x"), sdkerr.CategoryUnauthorized},
+		{status.Error(codes.ResourceExhausted, "x"), sdkerr.CategoryRetryable},
+		{status.Error(codes.FailedPrecondition, "x"), sdkerr.CategoryInvalidInput},
+		{status.Error(codes.Unavailable, "connection refused"), sdkerr.CategoryUnavailable},
+		{status.Error(codes.Unknown, "x"), sdkerr.CategoryInternal},
+		{status.Error(codes.DeadlineExceeded, "x"), sdkerr.CategoryUnavailable},
+		{errors.New("not a status"), sdkerr.CategoryInternal},
+		{fmt.Errorf("dial: %w", context.DeadlineExceeded), sdkerr.CategoryUnavailable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.err.Error(), func(t *testing.T) {
+			if got := sdkerr.CategoryOf(FromStatus(tc.err)); got != tc.want {
+				t.Errorf("category %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if !errors.Is(FromStatus(status.Error(codes.DeadlineExceeded, "x")), context.DeadlineExceeded) {
+		t.Error("deadline status lost errors.Is(context.DeadlineExceeded)")
+	}
+}
+
+func TestToStatusContextErrors(t *testing.T) {
+	if st, _ := status.FromError(ToStatus(context.Canceled)); st.Code() != codes.Canceled {
+		t.Errorf("context.Canceled became %s", st.Code())
+	}
+	if st, _ := status.FromError(ToStatus(fmt.Errorf("upstream: %w", context.DeadlineExceeded))); st.Code() != codes.DeadlineExceeded {
+		t.Errorf("deadline became %s", st.Code())
+	}
+	if ToStatus(nil) != nil {
+		t.Error("nil error became a status")
+	}
+}
+
+func TestRegistrarContactsAndTimes(t *testing.T) {
+	in := registrar.RegisterRequest{
+		Domain: "example.com", Years: 2, Registrant: registrar.Contact{Email: "r@x.test"},
+		Tech: &registrar.Contact{Email: "t@x.test"},
+	}
+	out := RegisterRequestFromProto(RegisterRequestToProto(in))
+	if out.Admin != nil || out.Tech == nil || out.Tech.Email != "t@x.test" || out.Registrant.Email != "r@x.test" || out.Years != 2 {
+		t.Errorf("contacts changed in transit: %+v", out)
+	}
+	op := OperationFromProto(OperationToProto(registrar.Operation{ID: "1", SubmittedAt: time.Unix(5, 7).UTC()}))
+	if !op.SubmittedAt.Equal(time.Unix(5, 7)) || !op.UpdatedAt.IsZero() {
+		t.Errorf("times changed in transit: %+v", op)
+	}
+}
