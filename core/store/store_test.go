@@ -3,12 +3,16 @@ package store_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river/rivermigrate"
 	"github.com/uptrace/bun"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/store"
@@ -448,30 +452,85 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-func TestOpenSQLiteCreatesDirectory(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "nested", "dir", "switchyard.db")
-	s, err := store.Open(context.Background(), "sqlite:"+path, store.Options{})
+func TestOpenSQLitePragmas(t *testing.T) {
+	tests := []struct {
+		name        string
+		opts        store.Options
+		wantTimeout int
+	}{
+		{"defaults", store.Options{}, 5000},
+		{"custom busy timeout", store.Options{BusyTimeout: 1500 * time.Millisecond}, 1500},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// The parent directories do not exist yet: Open creates them.
+			path := filepath.Join(t.TempDir(), "nested", "dir", "switchyard.db")
+			s, err := store.Open(context.Background(), "sqlite:"+path, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if s.Dialect() != store.DialectSQLite || s.String() != "sqlite:"+path {
+				t.Fatalf("dialect %s, display %s", s.Dialect(), s)
+			}
+			var fk, timeout int
+			var journal string
+			db := s.DB()
+			if err := db.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.QueryRow("PRAGMA journal_mode").Scan(&journal); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.QueryRow("PRAGMA busy_timeout").Scan(&timeout); err != nil {
+				t.Fatal(err)
+			}
+			if fk != 1 || journal != "wal" || timeout != tc.wantTimeout {
+				t.Fatalf("pragmas foreign_keys=%d journal_mode=%s busy_timeout=%d", fk, journal, timeout)
+			}
+		})
+	}
+}
+
+func TestMigrationsCurrentCoversRiver(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		rm, err := rivermigrate.New(s.RiverDriver(), &rivermigrate.Config{Schema: s.Schema(), Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rm.Migrate(ctx, rivermigrate.DirectionDown, &rivermigrate.MigrateOpts{MaxSteps: 1}); err != nil {
+			t.Fatalf("river down one step: %v", err)
+		}
+		current, err := s.MigrationsCurrent(ctx)
+		if err != nil || current {
+			t.Fatalf("with River one migration behind: current=%v err=%v, want false", current, err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		current, err = s.MigrationsCurrent(ctx)
+		if err != nil || !current {
+			t.Fatalf("after Migrate: current=%v err=%v", current, err)
+		}
+	})
+}
+
+func TestTracingHook(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	s, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "t.db"),
+		store.Options{Tracing: true, TracerProvider: tp})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if s.Dialect() != store.DialectSQLite {
-		t.Fatalf("dialect = %s", s.Dialect())
-	}
-	var fk, timeout int
-	var journal string
-	db := s.DB()
-	if err := db.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil {
+	if _, err := s.DB().NewSelect().ColumnExpr("1").Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.QueryRow("PRAGMA journal_mode").Scan(&journal); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.QueryRow("PRAGMA busy_timeout").Scan(&timeout); err != nil {
-		t.Fatal(err)
-	}
-	if fk != 1 || journal != "wal" || timeout != 5000 {
-		t.Fatalf("pragmas foreign_keys=%d journal_mode=%s busy_timeout=%d", fk, journal, timeout)
+	if len(rec.Ended()) == 0 {
+		t.Fatal("no span recorded for a query with Tracing on")
 	}
 }
 
