@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -186,24 +187,7 @@ replace github.com/switchyard/switchyard => %s
 	}
 	checkImportsOnlySDK(t, dir)
 
-	checksum := fileSHA256(t, bin)
-	client := plugin.NewClient(host.ClientConfig(exec.Command(bin), host.Options{
-		SHA256:       checksum,
-		StartTimeout: 30 * time.Second,
-		Logger:       hclog.New(&hclog.LoggerOptions{Name: "acme", Level: hclog.Warn}),
-	}))
-	t.Cleanup(client.Kill)
-	cp, err := client.Client()
-	if err != nil {
-		t.Fatalf("launch plugin: %v", err)
-	}
-	if v := client.NegotiatedVersion(); v != 1 {
-		t.Errorf("negotiated protocol %d, want 1", v)
-	}
-	p, err := host.Provider(cp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := sdktest.LaunchProvider(t, bin, host.Options{SHA256: fileSHA256(t, bin)})
 
 	const apiKey = "acme-test-key"
 	sdktest.RunProviderConformance(t, p, sdktest.ProviderConformanceConfig{
@@ -225,12 +209,11 @@ replace github.com/switchyard/switchyard => %s
 
 	// A binary that does not match the pinned checksum is refused.
 	bad := plugin.NewClient(host.ClientConfig(exec.Command(bin), host.Options{
-		SHA256: make([]byte, sha256.Size), StartTimeout: 30 * time.Second,
-		Logger: hclog.NewNullLogger(),
+		SHA256: make([]byte, sha256.Size), Logger: hclog.NewNullLogger(),
 	}))
 	t.Cleanup(bad.Kill)
-	if _, err := bad.Client(); err == nil {
-		t.Error("plugin with a mismatched sha256 started")
+	if _, err := bad.Client(); !errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
+		t.Errorf("plugin with a mismatched sha256: %v, want ErrChecksumsDoNotMatch", err)
 	}
 }
 

@@ -1,0 +1,45 @@
+package sdktest
+
+import (
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/switchyard/switchyard/sdk/host"
+	"github.com/switchyard/switchyard/sdk/provider"
+)
+
+// Launch starts the plugin binary at path the way a host does (fixed
+// handshake, version negotiation, AutoMTLS, no host environment, opts'
+// checksum pin) and returns the connected client. The process is killed
+// when the test ends. Use it for end-to-end tests of a built plugin.
+func Launch(t testing.TB, path string, opts host.Options) plugin.ClientProtocol {
+	t.Helper()
+	if opts.StartTimeout == 0 {
+		opts.StartTimeout = 30 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Warn})
+	}
+	client := plugin.NewClient(host.ClientConfig(exec.Command(path), opts))
+	t.Cleanup(client.Kill)
+	cp, err := client.Client()
+	if err != nil {
+		t.Fatalf("sdktest: launch %s: %v", path, err)
+	}
+	return cp
+}
+
+// LaunchProvider launches a provider plugin binary and returns the host's
+// view of it.
+func LaunchProvider(t testing.TB, path string, opts host.Options) provider.Provider {
+	t.Helper()
+	p, err := host.Provider(Launch(t, path, opts))
+	if err != nil {
+		t.Fatalf("sdktest: %v", err)
+	}
+	return p
+}
