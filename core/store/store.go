@@ -129,7 +129,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		if opts.MeterProvider != nil {
 			hookOpts = append(hookOpts, bunotel.WithMeterProvider(opts.MeterProvider))
 		}
-		db.AddQueryHook(bunotel.NewQueryHook(hookOpts...))
+		db = db.WithQueryHook(bunotel.NewQueryHook(hookOpts...))
 	}
 
 	s := &Store{
