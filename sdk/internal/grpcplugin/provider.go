@@ -28,7 +28,7 @@ func (p *ProviderPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error 
 	if p.Impl == nil {
 		return errors.New("provider plugin served without an implementation")
 	}
-	providerv1.RegisterProviderServer(s, &ProviderServer{impl: p.Impl})
+	providerv1.RegisterProviderServer(s, &providerServer{impl: p.Impl})
 	return nil
 }
 
@@ -37,51 +37,48 @@ func (p *ProviderPlugin) GRPCClient(ctx context.Context, _ *plugin.GRPCBroker, c
 	return NewProviderClient(ctx, conn), nil
 }
 
-// ProviderServer exposes a provider.Provider as the gRPC service.
-type ProviderServer struct {
+// providerServer exposes a provider.Provider as the gRPC service.
+type providerServer struct {
 	providerv1.UnimplementedProviderServer
 	impl provider.Provider
 }
 
-// NewProviderServer wraps impl for registration on a grpc.Server.
-func NewProviderServer(impl provider.Provider) *ProviderServer { return &ProviderServer{impl: impl} }
+var _ providerv1.ProviderServer = (*providerServer)(nil)
 
-var _ providerv1.ProviderServer = (*ProviderServer)(nil)
-
-func (s *ProviderServer) Describe(ctx context.Context, _ *commonv1.DescribeRequest) (*providerv1.DescribeResponse, error) {
+func (s *providerServer) Describe(ctx context.Context, _ *commonv1.DescribeRequest) (*providerv1.DescribeResponse, error) {
 	d, err := s.impl.Describe(ctx)
 	return respond(d, err, wire.DescriptionToProto)
 }
 
-func (s *ProviderServer) Configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
+func (s *providerServer) Configure(ctx context.Context, req *commonv1.ConfigureRequest) (*commonv1.ConfigureResponse, error) {
 	return serveConfigure(ctx, s.impl, req)
 }
 
-func (s *ProviderServer) CheckHealth(ctx context.Context, _ *commonv1.CheckHealthRequest) (*commonv1.CheckHealthResponse, error) {
+func (s *providerServer) CheckHealth(ctx context.Context, _ *commonv1.CheckHealthRequest) (*commonv1.CheckHealthResponse, error) {
 	return serveCheckHealth(ctx, s.impl)
 }
 
-func (s *ProviderServer) CreatePayment(ctx context.Context, req *providerv1.CreatePaymentRequest) (*providerv1.CreatePaymentResponse, error) {
+func (s *providerServer) CreatePayment(ctx context.Context, req *providerv1.CreatePaymentRequest) (*providerv1.CreatePaymentResponse, error) {
 	r, err := s.impl.CreatePayment(ctx, wire.CreatePaymentRequestFromProto(req))
 	return respond(r, err, wire.CreatePaymentResponseToProto)
 }
 
-func (s *ProviderServer) GetPayment(ctx context.Context, req *providerv1.GetPaymentRequest) (*providerv1.Payment, error) {
+func (s *providerServer) GetPayment(ctx context.Context, req *providerv1.GetPaymentRequest) (*providerv1.Payment, error) {
 	r, err := s.impl.GetPayment(ctx, wire.GetPaymentRequestFromProto(req))
 	return respond(r, err, wire.PaymentToProto)
 }
 
-func (s *ProviderServer) Refund(ctx context.Context, req *providerv1.RefundRequest) (*providerv1.RefundResult, error) {
+func (s *providerServer) Refund(ctx context.Context, req *providerv1.RefundRequest) (*providerv1.RefundResult, error) {
 	r, err := s.impl.Refund(ctx, wire.RefundRequestFromProto(req))
 	return respond(r, err, wire.RefundResultToProto)
 }
 
-func (s *ProviderServer) HandleWebhook(ctx context.Context, req *providerv1.WebhookRequest) (*providerv1.WebhookResponse, error) {
+func (s *providerServer) HandleWebhook(ctx context.Context, req *providerv1.WebhookRequest) (*providerv1.WebhookResponse, error) {
 	r, err := s.impl.HandleWebhook(ctx, wire.WebhookRequestFromProto(req))
 	return respond(r, err, wire.WebhookResponseToProto)
 }
 
-func (s *ProviderServer) HandleHTTP(ctx context.Context, req *providerv1.HTTPRequest) (*providerv1.HTTPResponse, error) {
+func (s *providerServer) HandleHTTP(ctx context.Context, req *providerv1.HTTPRequest) (*providerv1.HTTPResponse, error) {
 	r, err := s.impl.HandleHTTP(ctx, wire.HTTPRequestFromProto(req))
 	return respond(r, err, wire.HTTPResponseToProto)
 }
