@@ -188,8 +188,7 @@ func (h *Host) Close(ctx context.Context) error {
 func (h *Host) lookup(id string, kind meta.Kind) (*instance, error) {
 	in, ok := h.instances[id]
 	if !ok {
-		return nil, &domain.Error{Kind: domain.ErrNotFound, Code: "plugin_missing",
-			Message: fmt.Sprintf("no plugin instance %q", id)}
+		return nil, errNoInstance(id)
 	}
 	if in.kind != kind {
 		return nil, &domain.Error{Kind: domain.ErrInvalid, Code: "plugin_kind",
@@ -265,4 +264,19 @@ func (h *Host) Instance(id string) (InstanceInfo, bool) {
 		return InstanceInfo{}, false
 	}
 	return in.info(), true
+}
+
+// CheckHealth asks instance id's plugin for its health now, bounded by the
+// call timeout. It does not change the published health (the supervisor
+// owns that); it is for on-demand checks such as `switchyard plugins list`.
+func (h *Host) CheckHealth(ctx context.Context, id string) (meta.Health, error) {
+	in, ok := h.instances[id]
+	if !ok {
+		return meta.Health{}, errNoInstance(id)
+	}
+	return invoke(in, ctx, "check health", commonAPI.CheckHealth)
+}
+
+func errNoInstance(id string) error {
+	return &domain.Error{Kind: domain.ErrNotFound, Code: "plugin_missing", Message: fmt.Sprintf("no plugin instance %q", id)}
 }

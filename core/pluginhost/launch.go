@@ -119,6 +119,10 @@ func (in *instance) launch(stop context.Context) (_ *conn, err error) {
 	if desc.Kind != "" && desc.Kind != in.kind {
 		return nil, refuse("binary %q is a %s plugin, configured as a %s", in.binary, desc.Kind, in.kind)
 	}
+	// Kept even if Configure fails, so operators see which plugin refused.
+	in.mu.Lock()
+	in.desc = desc
+	in.mu.Unlock()
 	if err := c.common.Configure(ctx, in.currentSettings()); err != nil {
 		switch sdkerr.CategoryOf(err) {
 		case sdkerr.CategoryInvalidInput, sdkerr.CategoryUnauthorized:
@@ -126,9 +130,6 @@ func (in *instance) launch(stop context.Context) (_ *conn, err error) {
 		}
 		return nil, fmt.Errorf("configure: %w", err)
 	}
-	in.mu.Lock()
-	in.desc = desc
-	in.mu.Unlock()
 	in.log.Info("plugin started", "name", desc.Name, "version", desc.Version, "pid", c.pid)
 	return c, nil
 }

@@ -87,6 +87,11 @@ func convertArgs(args []any) []any {
 					i++
 					continue
 				}
+				// go-plugin names the binary "plugin", which would clash
+				// with the instance id the host attaches under that key.
+				if v == "plugin" {
+					v = "plugin_path"
+				}
 				out = append(out, slog.Any(v, attrValue(args[i+1])))
 				i++
 				continue

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/switchyard/switchyard/core/pluginhost"
+	"github.com/switchyard/switchyard/core/telemetry"
+	"github.com/switchyard/switchyard/sdk/meta"
+)
+
+// pluginsCmd is `switchyard plugins`: inspect the configured plugins.
+func pluginsCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "plugins", Short: "Inspect plugin instances and binaries"}
+	cmd.AddCommand(pluginsListCmd(), pluginsHashCmd())
+	return cmd
+}
+
+func pluginsListCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "Launch the configured plugins, show id, kind, version, methods and health, then stop them",
+		Long: "Launches every enabled plugin instance exactly as serve would (binary confined to " +
+			"plugins.dir, sha256 pin, handshake, Describe, Configure), asks each for its health, " +
+			"prints the result and shuts them down. Exits non-zero when an enabled instance is not healthy.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			// Launch chatter would bury the listing; warnings and errors
+			// (why a plugin failed) still go to stderr.
+			logCfg := cfg.Log
+			if logCfg.Level == "" || logCfg.Level == "info" {
+				logCfg.Level = "warn"
+			}
+			logger, err := telemetry.NewLogger(logCfg, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			h, err := pluginhost.New(cfg.Plugins, pluginhost.Options{Logger: logger})
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			defer func() {
+				// Plugins must not outlive the command, even on Ctrl-C.
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				defer cancel()
+				_ = h.Close(cctx)
+			}()
+			// Failures are shown per instance below, not as one error.
+			_ = h.Start(ctx)
+
+			infos := h.Instances()
+			unhealthy := 0
+			for i := range infos {
+				in := &infos[i]
+				if in.Health.State == pluginhost.StateHealthy {
+					// The supervisor has not asked yet: ask now, so the plugin's
+					// own view (credentials, upstream reachability) shows.
+					ph, err := h.CheckHealth(ctx, in.ID)
+					switch {
+					case err != nil:
+						in.Health.State, in.Health.Message = pluginhost.StateUnhealthy, "health check failed: "+err.Error()
+					case ph.Status != meta.HealthOK:
+						in.Health.State, in.Health.Message = pluginhost.StateUnhealthy, "plugin reports "+string(ph.Status)+": "+ph.Message
+					default:
+						in.Health.Message = ph.Message
+					}
+				}
+				if in.Health.State != pluginhost.StateHealthy && in.Health.State != pluginhost.StateDisabled {
+					unhealthy++
+				}
+			}
+
+			if wantJSON(cmd) {
+				out := make([]listedPlugin, 0, len(infos))
+				for _, in := range infos {
+					out = append(out, newListedPlugin(in))
+				}
+				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
+					return err
+				}
+			} else {
+				rows := make([][]string, 0, len(infos))
+				for _, in := range infos {
+					health := string(in.Health.State)
+					if in.Health.Message != "" {
+						health += ": " + in.Health.Message
+					}
+					rows = append(rows, []string{in.ID, string(in.Kind), in.Name, in.Version, methodNames(in), health})
+				}
+				if err := printTable(cmd.OutOrStdout(), []string{"ID", "KIND", "NAME", "VERSION", "METHODS", "HEALTH"}, rows); err != nil {
+					return err
+				}
+			}
+			if unhealthy > 0 {
+				return fmt.Errorf("%d plugin instance(s) not healthy", unhealthy)
+			}
+			return nil
+		},
+	}
+	addJSONFlag(cmd)
+	return cmd
+}
+
+// listedPlugin is the --json shape: InstanceInfo with the SDK's method
+// type (which has no JSON names) spelled in snake case like the rest.
+type listedPlugin struct {
+	pluginhost.InstanceInfo
+	Methods []listedMethod `json:"methods,omitempty"`
+}
+
+type listedMethod struct {
+	Method     string        `json:"method"`
+	Label      string        `json:"label,omitempty"`
+	Currencies []string      `json:"currencies,omitempty"`
+	Countries  []string      `json:"countries,omitempty"`
+	Limits     []listedLimit `json:"limits,omitempty"`
+}
+
+type listedLimit struct {
+	Currency string `json:"currency,omitempty"`
+	Min      int64  `json:"min,omitempty"`
+	Max      int64  `json:"max,omitempty"`
+}
+
+func newListedPlugin(in pluginhost.InstanceInfo) listedPlugin {
+	out := listedPlugin{InstanceInfo: in}
+	for _, m := range in.Methods {
+		lm := listedMethod{Method: m.Method, Label: m.Label, Currencies: m.Currencies, Countries: m.Countries}
+		for _, l := range m.Limits {
+			lm.Limits = append(lm.Limits, listedLimit{Currency: l.Currency, Min: l.Min, Max: l.Max})
+		}
+		out.Methods = append(out.Methods, lm)
+	}
+	return out
+}
+
+func methodNames(in pluginhost.InstanceInfo) string {
+	if in.Kind != meta.KindProvider {
+		return "-"
+	}
+	names := make([]string, 0, len(in.Methods))
+	for _, m := range in.Methods {
+		names = append(names, m.Method)
+	}
+	if len(names) == 0 {
+		return "-"
+	}
+	return strings.Join(names, ",")
+}
+
+func pluginsHashCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "hash FILE",
+		Short: "Print a plugin binary's sha256, to pin it in plugins.instances[].sha256",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sum, err := pluginhost.HashFile(args[0])
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), sum)
+			return err
+		},
+	}
+}
