@@ -1,0 +1,13 @@
+// Command stripe is Switchyard's Stripe payment provider plugin: Stripe
+// Checkout, refunds, verified webhooks and Connect Standard onboarding. The
+// host launches it; run by hand it only explains that it is a plugin.
+package main
+
+import (
+	"github.com/switchyard/switchyard/plugins/stripe/stripeprovider"
+	"github.com/switchyard/switchyard/sdk"
+)
+
+func main() {
+	sdk.Serve(sdk.ServeOpts{Provider: stripeprovider.New(stripeprovider.WithLogger(sdk.NewLogger("stripe")))})
+}

@@ -1,0 +1,177 @@
+package stripeprovider
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// fakeStripe is a small stateful stand-in for the Checkout Session and
+// Refund endpoints. stripe-mock validates requests but is stateless (it
+// returns a fixture for any id), so checks that need state — a retrieved
+// session matching the created one, idempotent replays, unknown ids — run
+// against this fake. Responses follow Stripe's documented shapes.
+type fakeStripe struct {
+	mu       sync.Mutex
+	next     int
+	sessions map[string]map[string]any // key: account + "/" + id
+	idem     map[string]fakeIdem
+	refunded map[string]int64
+	last     map[string]any
+}
+
+type fakeIdem struct {
+	params string
+	body   map[string]any
+}
+
+func newFakeStripe(t *testing.T) (*fakeStripe, *httptest.Server) {
+	t.Helper()
+	f := &fakeStripe{sessions: map[string]map[string]any{}, idem: map[string]fakeIdem{}, refunded: map[string]int64{}}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+func stripeError(w http.ResponseWriter, status int, typ, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{"type": typ, "code": code, "message": msg}})
+}
+
+func (f *fakeStripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer sk_test_") {
+		stripeError(w, 401, "invalid_request_error", "", "Invalid API Key provided")
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	form, _ := url.ParseQuery(string(body))
+	account := r.Header.Get("Stripe-Account")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+
+	if key := r.Header.Get("Idempotency-Key"); key != "" && r.Method == http.MethodPost {
+		ik := account + "|" + r.URL.Path + "|" + key
+		if prev, ok := f.idem[ik]; ok {
+			if prev.params != string(body) {
+				stripeError(w, 400, "idempotency_error", "", "Keys for idempotent requests can only be used with the same parameters they were first used with.")
+				return
+			}
+			writeJSON(w, 200, prev.body)
+			return
+		}
+		defer func() {
+			if b, ok := f.lastBody(); ok {
+				f.idem[ik] = fakeIdem{params: string(body), body: b}
+			}
+		}()
+	}
+	f.last = nil
+
+	switch {
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/checkout/sessions":
+		f.next++
+		id := fmt.Sprintf("cs_test_fake%04d", f.next)
+		unit, _ := strconv.ParseInt(form.Get("line_items[0][price_data][unit_amount]"), 10, 64)
+		qty, _ := strconv.ParseInt(form.Get("line_items[0][quantity]"), 10, 64)
+		md := map[string]string{}
+		for k, v := range form {
+			if inner, ok := strings.CutPrefix(k, "metadata["); ok {
+				md[strings.TrimSuffix(inner, "]")] = v[0]
+			}
+		}
+		cs := map[string]any{
+			"id": id, "object": "checkout.session", "mode": form.Get("mode"),
+			"amount_total": unit * qty, "currency": form.Get("line_items[0][price_data][currency]"),
+			"client_reference_id": form.Get("client_reference_id"), "metadata": md,
+			"status": "open", "payment_status": "unpaid", "payment_intent": nil,
+			"url": "https://checkout.stripe.com/c/pay/" + id,
+		}
+		f.sessions[account+"/"+id] = cs
+		f.respond(w, cs)
+	case r.Method == http.MethodGet && r.URL.Path == "/v1/checkout/sessions":
+		pi := r.URL.Query().Get("payment_intent")
+		data := []any{}
+		for k, cs := range f.sessions {
+			if strings.HasPrefix(k, account+"/") && pi != "" && piID(cs) == pi {
+				data = append(data, cs)
+			}
+		}
+		writeJSON(w, 200, map[string]any{"object": "list", "data": data, "has_more": false, "url": "/v1/checkout/sessions"})
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/checkout/sessions/"):
+		id := strings.TrimPrefix(r.URL.Path, "/v1/checkout/sessions/")
+		cs, ok := f.sessions[account+"/"+id]
+		if !ok {
+			stripeError(w, 404, "invalid_request_error", "resource_missing", "No such checkout.session: '"+id+"'")
+			return
+		}
+		writeJSON(w, 200, cs)
+	case r.Method == http.MethodPost && r.URL.Path == "/v1/refunds":
+		pi := form.Get("payment_intent")
+		var cs map[string]any
+		for k, s := range f.sessions {
+			if strings.HasPrefix(k, account+"/") && piID(s) == pi {
+				cs = s
+			}
+		}
+		if cs == nil {
+			stripeError(w, 404, "invalid_request_error", "resource_missing", "No such payment_intent: '"+pi+"'")
+			return
+		}
+		total := cs["amount_total"].(int64)
+		amount := total - f.refunded[pi]
+		if a := form.Get("amount"); a != "" {
+			amount, _ = strconv.ParseInt(a, 10, 64)
+		}
+		if amount <= 0 || f.refunded[pi]+amount > total {
+			stripeError(w, 400, "invalid_request_error", "amount_too_large", "Refund amount is greater than unrefunded amount on charge")
+			return
+		}
+		f.refunded[pi] += amount
+		f.next++
+		f.respond(w, map[string]any{"id": fmt.Sprintf("re_fake%04d", f.next), "object": "refund", "amount": amount,
+			"currency": cs["currency"], "payment_intent": pi, "status": "succeeded"})
+	default:
+		stripeError(w, 404, "invalid_request_error", "", "Unrecognized request URL ("+r.Method+": "+r.URL.Path+")")
+	}
+}
+
+// last holds the body of the response being written, for idempotent replay.
+func (f *fakeStripe) respond(w http.ResponseWriter, body map[string]any) {
+	f.last = body
+	writeJSON(w, 200, body)
+}
+
+func (f *fakeStripe) lastBody() (map[string]any, bool) { return f.last, f.last != nil }
+
+func piID(cs map[string]any) string {
+	switch v := cs["payment_intent"].(type) {
+	case string:
+		return v
+	case map[string]any:
+		s, _ := v["id"].(string)
+		return s
+	}
+	return ""
+}
+
+// pay marks a session paid, as Stripe does once the shopper completes it,
+// and returns its payment intent id.
+func (f *fakeStripe) pay(account, id string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cs := f.sessions[account+"/"+id]
+	pi := "pi_fake_" + id
+	cs["status"], cs["payment_status"] = "complete", "paid"
+	cs["payment_intent"] = map[string]any{
+		"id": pi, "object": "payment_intent", "status": "succeeded",
+		"amount": cs["amount_total"], "currency": cs["currency"],
+		"latest_charge": map[string]any{"id": "ch_fake_" + id, "object": "charge", "amount_refunded": f.refunded[pi]},
+	}
+	return pi
+}
