@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -16,53 +17,88 @@ import (
 
 	"github.com/switchyard/switchyard/core/checkout"
 	"github.com/switchyard/switchyard/core/domain"
+	"github.com/switchyard/switchyard/core/payments"
 )
 
 // CheckoutService is what the hosted checkout needs from the payments
-// service.
+// service; *payments.Service implements it.
 type CheckoutService interface {
 	// CheckoutView loads a session with what the shopper may see of it.
 	// Unknown ids are domain.ErrNotFound.
-	CheckoutView(ctx context.Context, sessionID string) (CheckoutView, error)
+	CheckoutView(ctx context.Context, sessionID string) (*payments.Checkout, error)
 	// StartPayment routes the session to a provider for method and creates
 	// the provider payment; it returns where to send the shopper. A method
-	// that cannot be used is domain.ErrUnprocessable (or ErrInvalid), no
-	// healthy provider domain.ErrUnavailable, a session that no longer
-	// takes payments domain.ErrConflict.
+	// that cannot be used is domain.ErrUnprocessable (or ErrInvalid), a
+	// decline ErrUnprocessable with code payment_declined, no healthy
+	// provider domain.ErrUnavailable, a session that no longer takes
+	// payments domain.ErrConflict.
 	StartPayment(ctx context.Context, sessionID, method, country string) (redirectURL string, err error)
-	// Cancel cancels an unpaid session; canceling a canceled session is a
-	// no-op, a session that cannot be canceled any more is domain.ErrConflict.
-	Cancel(ctx context.Context, sessionID string) error
+	// Cancel cancels an open session; other statuses are left as they are.
+	Cancel(ctx context.Context, sessionID string) (*payments.SessionView, error)
 }
 
-// CheckoutView is a session as the hosted checkout shows it.
-type CheckoutView struct {
+var _ CheckoutService = (*payments.Service)(nil)
+
+// sessionState is the part of a payments.Checkout the pages work from, in
+// the types the handlers compare and format.
+type sessionState struct {
 	SessionID      string
 	Status         domain.SessionStatus
-	Amount         int64
+	Amount         string // decimal in the currency's major unit
 	Currency       string
-	AmountRefunded int64
+	AmountRefunded string
 	MerchantName   string
 	Mode           domain.IntegrationMode
-	// Method is the method the merchant chose (smart_routing), if any.
-	Method string
-	// Methods the shopper may choose from, in display order.
-	Methods   []CheckoutMethod
+	// Method is the method fixed on the session, if any.
+	Method    string
+	Methods   []payments.MethodView
 	ReturnURL string
 	CancelURL string
 	ExpiresAt time.Time
-	// LastAttempt is the status of the most recent payment attempt:
-	// "" (none), pending, processing, succeeded or failed.
+	// LastAttempt is the status of the most recent payment attempt, ""
+	// before the first.
 	LastAttempt string
 }
 
-// CheckoutMethod is one payment method on offer.
-type CheckoutMethod struct {
-	Method string
-	Label  string
+func stateOf(v *payments.Checkout) (sessionState, error) {
+	if v == nil || v.Session == nil {
+		return sessionState{}, errors.New("checkout view without a session")
+	}
+	s := v.Session
+	st := sessionState{
+		SessionID:      s.SessionID,
+		Status:         s.Status,
+		Amount:         s.Amount,
+		Currency:       s.Currency,
+		AmountRefunded: s.AmountRefunded,
+		MerchantName:   v.MerchantName,
+		Mode:           v.IntegrationMode,
+		Method:         deref(s.Method),
+		Methods:        v.Methods,
+		ReturnURL:      deref(s.ReturnURL),
+		CancelURL:      deref(s.CancelURL),
+	}
+	if s.ExpiresAt != "" {
+		t, err := time.Parse(time.RFC3339, s.ExpiresAt)
+		if err != nil {
+			return sessionState{}, fmt.Errorf("checkout view: expires_at %q: %w", s.ExpiresAt, err)
+		}
+		st.ExpiresAt = t
+	}
+	if v.LastAttempt != nil {
+		st.LastAttempt = string(v.LastAttempt.Status)
+	}
+	return st, nil
 }
 
-// Attempt statuses as CheckoutView.LastAttempt spells them.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// Attempt statuses as sessionState.LastAttempt spells them.
 const (
 	attemptPending    = "pending"
 	attemptProcessing = "processing"
@@ -96,6 +132,10 @@ type CheckoutOptions struct {
 
 // pollInterval is the confirming page's reload delay.
 const pollInterval = 3
+
+// codeDeclined is the payments error code of a payment the provider
+// declined while creating it.
+const codeDeclined = "payment_declined"
 
 // Notices shown above the method choice.
 const (
@@ -225,29 +265,41 @@ func (h *checkoutHandlers) failure(c echo.Context, err error) error {
 
 // load validates the id before anything touches the store, then loads the
 // view. ok is false when a response has already been written.
-func (h *checkoutHandlers) load(c echo.Context) (CheckoutView, bool, error) {
+func (h *checkoutHandlers) load(c echo.Context) (sessionState, bool, error) {
 	id := c.Param("session_id")
 	if !domain.ValidSessionID(id) {
-		return CheckoutView{}, false, h.notFound(c)
+		return sessionState{}, false, h.notFound(c)
 	}
-	v, err := h.svc.CheckoutView(c.Request().Context(), id)
+	v, err := h.state(c.Request().Context(), id)
 	if err != nil {
-		return CheckoutView{}, false, h.failure(c, err)
+		return sessionState{}, false, h.failure(c, err)
+	}
+	return v, true, nil
+}
+
+func (h *checkoutHandlers) state(ctx context.Context, id string) (sessionState, error) {
+	cv, err := h.svc.CheckoutView(ctx, id)
+	if err != nil {
+		return sessionState{}, err
+	}
+	v, err := stateOf(cv)
+	if err != nil {
+		return sessionState{}, err
 	}
 	if v.Status == domain.StatusOpen && !v.ExpiresAt.IsZero() && !h.now().Before(v.ExpiresAt) {
 		// The expiry job may not have run yet; the shopper must not be
 		// invited to pay a session that is past its time.
 		v.Status = domain.StatusExpired
 	}
-	return v, true, nil
+	return v, nil
 }
 
-func basePage(kind checkout.Kind, v CheckoutView) checkout.Page {
+func basePage(kind checkout.Kind, v sessionState) checkout.Page {
 	p := checkout.Page{
 		Kind:      kind,
 		SessionID: v.SessionID,
 		Merchant:  v.MerchantName,
-		Amount:    checkout.FormatAmount(v.Currency, domain.FormatAmount(v.Amount, domain.Currency(v.Currency))),
+		Amount:    checkout.FormatAmount(v.Currency, v.Amount),
 		ReturnURL: v.ReturnURL,
 		CancelURL: v.CancelURL,
 	}
@@ -259,14 +311,14 @@ func basePage(kind checkout.Kind, v CheckoutView) checkout.Page {
 
 // statePage is the page for a session that takes no new payment attempt,
 // or ok=false when it is open.
-func (h *checkoutHandlers) statePage(v CheckoutView, poll int) (checkout.Page, bool) {
+func (h *checkoutHandlers) statePage(v sessionState, poll int) (checkout.Page, bool) {
 	switch {
 	case v.Status == domain.StatusRefunded:
 		return basePage(checkout.KindRefunded, v), true
 	case v.Status.MoneyReceived():
 		p := basePage(checkout.KindPaid, v)
 		p.PartiallyRefunded = v.Status == domain.StatusPartiallyRefunded ||
-			(v.Status == domain.StatusDisputed && v.AmountRefunded > 0)
+			(v.Status == domain.StatusDisputed && refunded(v) > 0)
 		return p, true
 	case v.Status == domain.StatusExpired:
 		return basePage(checkout.KindExpired, v), true
@@ -278,9 +330,19 @@ func (h *checkoutHandlers) statePage(v CheckoutView, poll int) (checkout.Page, b
 	return checkout.Page{}, false
 }
 
+// refunded is the refunded amount in minor units; an unparsable value
+// counts as none, which only hides a note.
+func refunded(v sessionState) int64 {
+	n, err := domain.ParseAmount(v.AmountRefunded, domain.Currency(v.Currency))
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
 // confirming reloads itself every few seconds until pollLimit, then stops
 // and says so, instead of spinning forever on a stuck payment.
-func (h *checkoutHandlers) confirming(v CheckoutView, poll int) checkout.Page {
+func (h *checkoutHandlers) confirming(v sessionState, poll int) checkout.Page {
 	p := basePage(checkout.KindConfirming, v)
 	if poll >= h.pollLimit {
 		p.StillWaiting = true
@@ -290,7 +352,7 @@ func (h *checkoutHandlers) confirming(v CheckoutView, poll int) checkout.Page {
 	return p
 }
 
-func (h *checkoutHandlers) choose(c echo.Context, status int, v CheckoutView, selected, notice string) error {
+func (h *checkoutHandlers) choose(c echo.Context, status int, v sessionState, selected, notice string) error {
 	p := basePage(checkout.KindChoose, v)
 	p.Selected, p.Notice = selected, notice
 	if p.Selected == "" {
@@ -335,7 +397,7 @@ func (h *checkoutHandlers) pay(c echo.Context) error {
 	if method == "" {
 		return h.choose(c, http.StatusUnprocessableEntity, v, "", noticeChoose)
 	}
-	if !slices.ContainsFunc(v.Methods, func(m CheckoutMethod) bool { return m.Method == method }) {
+	if !slices.ContainsFunc(v.Methods, func(m payments.MethodView) bool { return m.Method == method }) {
 		return h.choose(c, http.StatusUnprocessableEntity, v, "", noticeUnavailable)
 	}
 	return h.start(c, v, method, true)
@@ -344,7 +406,7 @@ func (h *checkoutHandlers) pay(c echo.Context) error {
 // start routes and creates the provider payment, then sends the shopper to
 // the provider. fromForm says the request is the method form's POST, whose
 // redirects the form-action policy governs.
-func (h *checkoutHandlers) start(c echo.Context, v CheckoutView, method string, fromForm bool) error {
+func (h *checkoutHandlers) start(c echo.Context, v sessionState, method string, fromForm bool) error {
 	ctx := c.Request().Context()
 	country := ""
 	if h.countryH != "" {
@@ -372,7 +434,7 @@ func (h *checkoutHandlers) start(c echo.Context, v CheckoutView, method string, 
 		// The session changed under us (paid, expired, canceled, …). Show
 		// the new state; if it is still open, offer the choice again
 		// rather than redirecting in a loop.
-		cur, lerr := h.svc.CheckoutView(ctx, v.SessionID)
+		cur, lerr := h.state(ctx, v.SessionID)
 		if lerr != nil {
 			return h.failure(c, lerr)
 		}
@@ -381,7 +443,11 @@ func (h *checkoutHandlers) start(c echo.Context, v CheckoutView, method string, 
 		}
 		return h.choose(c, http.StatusConflict, cur, method, noticeUnavailable)
 	case errors.Is(err, domain.ErrInvalid), errors.Is(err, domain.ErrUnprocessable):
-		return h.choose(c, http.StatusUnprocessableEntity, v, method, noticeUnavailable)
+		notice := noticeUnavailable
+		if de, ok := domain.AsError(err); ok && de.Code == codeDeclined {
+			notice = noticeFailed
+		}
+		return h.choose(c, http.StatusUnprocessableEntity, v, method, notice)
 	case errors.Is(err, domain.ErrUnavailable):
 		h.log.WarnContext(ctx, "no provider could take the payment", "session_id", v.SessionID, "method", method, "err", err)
 		return h.choose(c, http.StatusServiceUnavailable, v, method, noticeUnavailable)
@@ -487,11 +553,17 @@ func (h *checkoutHandlers) cancel(c echo.Context) error {
 	}
 	switch v.Status {
 	case domain.StatusOpen:
-		if err := h.svc.Cancel(c.Request().Context(), v.SessionID); err != nil {
+		sv, err := h.svc.Cancel(c.Request().Context(), v.SessionID)
+		if err != nil {
 			if errors.Is(err, domain.ErrConflict) {
 				return h.toCheckout(c)
 			}
 			return h.failure(c, err)
+		}
+		if sv != nil && sv.Status != domain.StatusCanceled {
+			// A payment got under way meanwhile: it may still complete,
+			// so the session was left as it is. Show that state.
+			return h.toCheckout(c)
 		}
 	case domain.StatusCanceled:
 		// Already canceled (a second click): same outcome.

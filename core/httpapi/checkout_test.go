@@ -15,20 +15,25 @@ import (
 	"github.com/switchyard/switchyard/core/checkout"
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/httpapi"
+	"github.com/switchyard/switchyard/core/payments"
+	"github.com/switchyard/switchyard/core/store"
 )
 
 // fakeCheckout is an in-memory CheckoutService that records what the
 // handlers asked of it.
 type fakeCheckout struct {
 	mu       sync.Mutex
-	views    map[string]httpapi.CheckoutView
+	views    map[string]testView
 	viewErr  error
 	startURL string
 	startErr error
 	// afterStart replaces the view once StartPayment fails, to model a
 	// session that changed concurrently.
-	afterStart *httpapi.CheckoutView
+	afterStart *testView
 	cancelErr  error
+	// cancelBecomes models payments leaving a session that is no longer
+	// open as it is (status it has by the time Cancel runs).
+	cancelBecomes domain.SessionStatus
 
 	starts  []startCall
 	cancels []string
@@ -38,17 +43,63 @@ type startCall struct{ id, method, country string }
 
 var _ httpapi.CheckoutService = (*fakeCheckout)(nil)
 
-func (f *fakeCheckout) CheckoutView(_ context.Context, id string) (httpapi.CheckoutView, error) {
+// testView is a session in the fields the tests vary; checkout() turns it
+// into what payments returns.
+type testView struct {
+	SessionID      string
+	Status         domain.SessionStatus
+	Amount         string
+	Currency       string
+	AmountRefunded string
+	MerchantName   string
+	Mode           domain.IntegrationMode
+	Method         string
+	Methods        []payments.MethodView
+	ReturnURL      string
+	CancelURL      string
+	ExpiresAt      time.Time
+	LastAttempt    string
+}
+
+func opt(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func (v testView) checkout() *payments.Checkout {
+	refunded := v.AmountRefunded
+	if refunded == "" {
+		refunded = "0.00"
+	}
+	c := &payments.Checkout{
+		Session: &payments.SessionView{
+			SessionID: v.SessionID, Status: v.Status, Amount: v.Amount, Currency: v.Currency,
+			AmountRefunded: refunded, Method: opt(v.Method), ReturnURL: opt(v.ReturnURL), CancelURL: opt(v.CancelURL),
+			ExpiresAt: v.ExpiresAt.UTC().Format(time.RFC3339),
+		},
+		MerchantName:    v.MerchantName,
+		IntegrationMode: v.Mode,
+		Methods:         v.Methods,
+	}
+	if v.LastAttempt != "" {
+		c.LastAttempt = &payments.AttemptView{Method: v.Method, Status: store.AttemptStatus(v.LastAttempt)}
+	}
+	return c
+}
+
+func (f *fakeCheckout) CheckoutView(_ context.Context, id string) (*payments.Checkout, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.viewErr != nil {
-		return httpapi.CheckoutView{}, f.viewErr
+		return nil, f.viewErr
 	}
 	v, ok := f.views[id]
 	if !ok {
-		return httpapi.CheckoutView{}, domain.NotFound("session")
+		return nil, domain.NotFound("session")
 	}
-	return v, nil
+	return v.checkout(), nil
 }
 
 func (f *fakeCheckout) StartPayment(_ context.Context, id, method, country string) (string, error) {
@@ -64,17 +115,21 @@ func (f *fakeCheckout) StartPayment(_ context.Context, id, method, country strin
 	return f.startURL, nil
 }
 
-func (f *fakeCheckout) Cancel(_ context.Context, id string) error {
+func (f *fakeCheckout) Cancel(_ context.Context, id string) (*payments.SessionView, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.cancels = append(f.cancels, id)
 	if f.cancelErr != nil {
-		return f.cancelErr
+		return nil, f.cancelErr
 	}
 	v := f.views[id]
-	v.Status = domain.StatusCanceled
+	if f.cancelBecomes != "" {
+		v.Status = f.cancelBecomes
+	} else {
+		v.Status = domain.StatusCanceled
+	}
 	f.views[id] = v
-	return nil
+	return v.checkout().Session, nil
 }
 
 const (
@@ -84,15 +139,15 @@ const (
 
 var sid = domain.NewSessionID()
 
-func openView(mode domain.IntegrationMode) httpapi.CheckoutView {
-	v := httpapi.CheckoutView{
+func openView(mode domain.IntegrationMode) testView {
+	v := testView{
 		SessionID:    sid,
 		Status:       domain.StatusOpen,
-		Amount:       4995,
+		Amount:       "49.95",
 		Currency:     "USD",
 		MerchantName: "Acme Hosting",
 		Mode:         mode,
-		Methods: []httpapi.CheckoutMethod{
+		Methods: []payments.MethodView{
 			{Method: "card", Label: "Card"},
 			{Method: "bank_transfer", Label: "Bank transfer"},
 		},
@@ -106,7 +161,7 @@ func openView(mode domain.IntegrationMode) httpapi.CheckoutView {
 	return v
 }
 
-func with(v httpapi.CheckoutView, fn func(*httpapi.CheckoutView)) httpapi.CheckoutView {
+func with(v testView, fn func(*testView)) testView {
 	fn(&v)
 	return v
 }
@@ -117,7 +172,7 @@ type checkoutCase struct {
 	path    string
 	form    url.Values
 	header  map[string]string
-	view    *httpapi.CheckoutView
+	view    *testView
 	setup   func(*fakeCheckout)
 	opts    func(*httpapi.CheckoutOptions)
 	status  int
@@ -129,7 +184,7 @@ type checkoutCase struct {
 
 func runCheckout(t *testing.T, tc checkoutCase) (*fakeCheckout, *httptest.ResponseRecorder) {
 	t.Helper()
-	f := &fakeCheckout{views: map[string]httpapi.CheckoutView{}, startURL: sandboxURL}
+	f := &fakeCheckout{views: map[string]testView{}, startURL: sandboxURL}
 	if tc.view != nil {
 		f.views[tc.view.SessionID] = *tc.view
 	}
@@ -186,7 +241,7 @@ func assertCheckoutHeaders(t *testing.T, rec *httptest.ResponseRecorder, formOri
 	}
 }
 
-func ptr(v httpapi.CheckoutView) *httpapi.CheckoutView { return &v }
+func ptr(v testView) *testView { return &v }
 
 func TestCheckoutPages(t *testing.T) {
 	hosted := openView(domain.ModeHostedCheckout)
@@ -232,7 +287,7 @@ func TestCheckoutPages(t *testing.T) {
 		},
 		{
 			name: "smart routing after a failed attempt offers the choice", path: page, status: 200,
-			view: ptr(with(smart, func(v *httpapi.CheckoutView) { v.LastAttempt = "failed" })),
+			view: ptr(with(smart, func(v *testView) { v.LastAttempt = "failed" })),
 			want: []string{"didn&#39;t go through", `aria-describedby="notice"`, `value="card" checked`},
 			check: func(t *testing.T, f *fakeCheckout, _ *httptest.ResponseRecorder) {
 				if len(f.starts) != 0 {
@@ -247,29 +302,29 @@ func TestCheckoutPages(t *testing.T) {
 		},
 		{
 			name: "paid", path: page, status: 200,
-			view:    ptr(with(hosted, func(v *httpapi.CheckoutView) { v.Status = domain.StatusPaid })),
+			view:    ptr(with(hosted, func(v *testView) { v.Status = domain.StatusPaid })),
 			want:    []string{"Payment received", `href="https://shop.example/success"`},
 			notWant: []string{"<form"},
 		},
 		{
 			name: "partially refunded is still received", path: page, status: 200,
-			view: ptr(with(hosted, func(v *httpapi.CheckoutView) { v.Status = domain.StatusPartiallyRefunded })),
+			view: ptr(with(hosted, func(v *testView) { v.Status = domain.StatusPartiallyRefunded })),
 			want: []string{"Payment received", "Part of this payment has since been refunded"},
 		},
 		{
 			name: "refunded", path: page, status: 200,
-			view: ptr(with(hosted, func(v *httpapi.CheckoutView) { v.Status = domain.StatusRefunded })),
+			view: ptr(with(hosted, func(v *testView) { v.Status = domain.StatusRefunded })),
 			want: []string{"Payment refunded"},
 		},
 		{
 			name: "expired", path: page, status: 200,
-			view:    ptr(with(hosted, func(v *httpapi.CheckoutView) { v.Status = domain.StatusExpired })),
+			view:    ptr(with(hosted, func(v *testView) { v.Status = domain.StatusExpired })),
 			want:    []string{"This checkout has expired", `href="https://shop.example/cancel"`},
 			notWant: []string{"<form"},
 		},
 		{
 			name: "open but past its expiry", path: page, status: 200,
-			view: ptr(with(smart, func(v *httpapi.CheckoutView) { v.ExpiresAt = time.Now().Add(-time.Minute) })),
+			view: ptr(with(smart, func(v *testView) { v.ExpiresAt = time.Now().Add(-time.Minute) })),
 			want: []string{"This checkout has expired"},
 			check: func(t *testing.T, f *fakeCheckout, _ *httptest.ResponseRecorder) {
 				if len(f.starts) != 0 {
@@ -279,12 +334,12 @@ func TestCheckoutPages(t *testing.T) {
 		},
 		{
 			name: "canceled", path: page, status: 200,
-			view: ptr(with(hosted, func(v *httpapi.CheckoutView) { v.Status = domain.StatusCanceled })),
+			view: ptr(with(hosted, func(v *testView) { v.Status = domain.StatusCanceled })),
 			want: []string{"Checkout canceled"},
 		},
 		{
 			name: "processing", path: page, status: 200,
-			view: ptr(with(hosted, func(v *httpapi.CheckoutView) { v.Status = domain.StatusProcessing })),
+			view: ptr(with(hosted, func(v *testView) { v.Status = domain.StatusProcessing })),
 			want: []string{"Payment received, confirming", `http-equiv="refresh" content="3; url=/checkout/` + sid + `/return?poll=1"`},
 		},
 		{
@@ -334,7 +389,7 @@ func TestCheckoutPay(t *testing.T) {
 	hosted := openView(domain.ModeHostedCheckout)
 	pay := "/checkout/" + sid + "/pay"
 	card := url.Values{"method": {"card"}}
-	paid := with(hosted, func(v *httpapi.CheckoutView) { v.Status = domain.StatusPaid })
+	paid := with(hosted, func(v *testView) { v.Status = domain.StatusPaid })
 
 	tests := []checkoutCase{
 		{
@@ -375,6 +430,13 @@ func TestCheckoutPay(t *testing.T) {
 			},
 			want:    []string{"This payment method is unavailable right now. Please choose another method.", `value="bank_transfer" checked`},
 			notWant: []string{"no provider takes"},
+		},
+		{
+			name: "provider declines at once", path: pay, form: card, view: &hosted, status: 422,
+			setup: func(f *fakeCheckout) {
+				f.startErr = &domain.Error{Kind: domain.ErrUnprocessable, Code: "payment_declined", Message: "the payment was declined"}
+			},
+			want: []string{"didn&#39;t go through", `value="card" checked`},
 		},
 		{
 			name: "every provider down", path: pay, form: card, view: &hosted, status: 503,
@@ -427,7 +489,7 @@ func TestCheckoutPay(t *testing.T) {
 func TestCheckoutReturn(t *testing.T) {
 	hosted := openView(domain.ModeHostedCheckout)
 	ret := "/checkout/" + sid + "/return"
-	pending := with(hosted, func(v *httpapi.CheckoutView) { v.LastAttempt = "pending" })
+	pending := with(hosted, func(v *testView) { v.LastAttempt = "pending" })
 	tests := []checkoutCase{
 		{
 			name: "pending attempt: confirming, refreshing", path: ret, view: &pending, status: 200,
@@ -449,17 +511,17 @@ func TestCheckoutReturn(t *testing.T) {
 		},
 		{
 			name: "processing session", path: ret, status: 200,
-			view: ptr(with(hosted, func(v *httpapi.CheckoutView) { v.Status = domain.StatusProcessing; v.LastAttempt = "processing" })),
+			view: ptr(with(hosted, func(v *testView) { v.Status = domain.StatusProcessing; v.LastAttempt = "processing" })),
 			want: []string{"Payment received, confirming"},
 		},
 		{
 			name: "paid", path: ret, status: 200,
-			view: ptr(with(hosted, func(v *httpapi.CheckoutView) { v.Status = domain.StatusPaid; v.LastAttempt = "succeeded" })),
+			view: ptr(with(hosted, func(v *testView) { v.Status = domain.StatusPaid; v.LastAttempt = "succeeded" })),
 			want: []string{"Payment received", "was successful", `href="https://shop.example/success"`},
 		},
 		{
 			name: "failed attempt: try another method", path: ret, status: 200,
-			view: ptr(with(hosted, func(v *httpapi.CheckoutView) { v.LastAttempt = "failed" })),
+			view: ptr(with(hosted, func(v *testView) { v.LastAttempt = "failed" })),
 			want: []string{"Payment failed", "try another method", `href="/checkout/` + sid + `"`, `href="/checkout/` + sid + `/cancel"`},
 		},
 		{
@@ -467,7 +529,7 @@ func TestCheckoutReturn(t *testing.T) {
 		},
 		{
 			name: "expired", path: ret, status: 200,
-			view: ptr(with(hosted, func(v *httpapi.CheckoutView) { v.Status = domain.StatusExpired })),
+			view: ptr(with(hosted, func(v *testView) { v.Status = domain.StatusExpired })),
 			want: []string{"expired"},
 		},
 		{
@@ -499,20 +561,24 @@ func TestCheckoutCancel(t *testing.T) {
 		{name: "POST works too", method: http.MethodPost, path: cancel, view: &hosted, status: 303, loc: "https://shop.example/cancel", check: canceledOnce},
 		{
 			name: "no cancel_url: canceled page", path: cancel, status: 200, check: canceledOnce,
-			view: ptr(with(hosted, func(v *httpapi.CheckoutView) { v.CancelURL = "" })),
+			view: ptr(with(hosted, func(v *testView) { v.CancelURL = "" })),
 			want: []string{"Checkout canceled", `href="https://shop.example/success"`},
 		},
 		{
 			name: "second click: no second cancel", path: cancel, status: 303, loc: "https://shop.example/cancel", check: notCanceled,
-			view: ptr(with(hosted, func(v *httpapi.CheckoutView) { v.Status = domain.StatusCanceled })),
+			view: ptr(with(hosted, func(v *testView) { v.Status = domain.StatusCanceled })),
 		},
 		{
 			name: "paid: nothing to cancel", path: cancel, status: 303, loc: "/checkout/" + sid, check: notCanceled,
-			view: ptr(with(hosted, func(v *httpapi.CheckoutView) { v.Status = domain.StatusPaid })),
+			view: ptr(with(hosted, func(v *testView) { v.Status = domain.StatusPaid })),
 		},
 		{
 			name: "service refuses: show the state", path: cancel, view: &hosted, status: 303, loc: "/checkout/" + sid,
 			setup: func(f *fakeCheckout) { f.cancelErr = domain.Conflict("session_processing", "payment in progress") },
+		},
+		{
+			name: "payment started meanwhile: left as is", path: cancel, view: &hosted, status: 303, loc: "/checkout/" + sid,
+			setup: func(f *fakeCheckout) { f.cancelBecomes = domain.StatusProcessing },
 		},
 		{name: "unknown session", path: "/checkout/" + domain.NewSessionID() + "/cancel", status: 404, check: notCanceled},
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/switchyard/switchyard/core/checkout"
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/httpapi"
+	"github.com/switchyard/switchyard/core/pluginhost"
 	"github.com/switchyard/switchyard/sdk/provider"
 	"github.com/switchyard/switchyard/sdk/sdkerr"
 )
@@ -36,7 +37,11 @@ type fakeLookup struct {
 	calls     int
 }
 
-var _ httpapi.ProviderLookup = (*fakeLookup)(nil)
+var (
+	_ httpapi.ProviderLookup = (*fakeLookup)(nil)
+	// The plugin host is what core/app passes in production.
+	_ httpapi.ProviderLookup = (*pluginhost.Host)(nil)
+)
 
 func (l *fakeLookup) Provider(id string) (provider.Provider, error) {
 	l.calls++
