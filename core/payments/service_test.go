@@ -5,13 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/domain"
+	"github.com/switchyard/switchyard/core/jobs"
 	"github.com/switchyard/switchyard/core/merchants"
 	"github.com/switchyard/switchyard/core/payments"
 	"github.com/switchyard/switchyard/core/payments/paymentstest"
@@ -594,4 +597,45 @@ func TestPaymentEventKindsMatchSDK(t *testing.T) {
 			t.Errorf("%q: sdk MovesMoney %v, domain %v", k, et.MovesMoney(), k.MovesMoney())
 		}
 	}
+}
+
+// The expiry job runs in a real River worker and expires the session when
+// its TTL passes.
+func TestExpiryJobRuns(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
+		env := paymentstest.New(t, st, paymentstest.Options{
+			RealClock: true,
+			Sessions:  config.SessionsConfig{TTL: time.Second},
+			Instances: []paymentstest.Instance{{ID: "sbx", Impl: sandbox.New(), Settings: map[string]string{sandbox.SettingSigningSecret: sandboxSecret}}},
+		})
+		reg := jobs.NewRegistry()
+		if err := env.Service.RegisterJobs(reg); err != nil {
+			t.Fatal(err)
+		}
+		runner, err := jobs.New(st, jobs.Options{Registry: reg, PollInterval: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := runner.Start(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = runner.Stop(ctx)
+		})
+		m := env.Merchant(t, domain.PlanFree, "shop.test")
+		_, p := env.Key(t, m.ID, domain.ModeTest)
+		v := mustCreate(t, env, p, createReq("JOB-1"))
+		deadline := time.Now().Add(20 * time.Second)
+		for status(t, env, v.SessionID).Status != domain.StatusExpired {
+			if time.Now().After(deadline) {
+				t.Fatalf("session still %s after its TTL", status(t, env, v.SessionID).Status)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if got := eventTypes(t, env, v.SessionID); got != "session.created,session.expired" {
+			t.Fatalf("events = %s", got)
+		}
+	})
 }

@@ -35,6 +35,9 @@ type Options struct {
 	Instances []Instance
 	// Clock starts at this time (default: now) and moves only when told.
 	Start time.Time
+	// RealClock makes the service use time.Now instead of Clock, for tests
+	// where real job runners must see time pass.
+	RealClock bool
 }
 
 // Env is a ready service with its collaborators exposed for assertions.
@@ -100,9 +103,13 @@ func New(t testing.TB, st *store.Store, opts Options) *Env {
 	if err != nil {
 		t.Fatalf("paymentstest: jobs: %v", err)
 	}
+	now := clock.Now
+	if opts.RealClock {
+		now = time.Now
+	}
 	svc, err := payments.New(payments.Deps{
 		Store: st, Jobs: runner, Router: router, Providers: provs, Sessions: opts.Sessions,
-		PublicBaseURL: opts.BaseURL, Clock: clock.Now,
+		PublicBaseURL: opts.BaseURL, Clock: now,
 	})
 	if err != nil {
 		t.Fatalf("paymentstest: payments: %v", err)

@@ -1,0 +1,262 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+
+	"github.com/switchyard/switchyard/core/domain"
+	"github.com/switchyard/switchyard/core/merchants"
+	"github.com/switchyard/switchyard/core/payments"
+)
+
+// SessionService is what the merchant API handlers call;
+// *payments.Service implements it.
+type SessionService interface {
+	CreateSession(ctx context.Context, p *merchants.Principal, req *payments.CreateSessionRequest, idemKey string) (*payments.Response, error)
+	GetSession(ctx context.Context, p *merchants.Principal, id string) (*payments.SessionView, error)
+	Me(ctx context.Context, p *merchants.Principal) (*payments.MeView, error)
+}
+
+// Authenticator resolves a bearer API key; *merchants.Service implements it.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (*merchants.Principal, error)
+}
+
+var (
+	_ SessionService = (*payments.Service)(nil)
+	_ Authenticator  = (*merchants.Service)(nil)
+)
+
+// MerchantAPIOptions configure the merchant API.
+type MerchantAPIOptions struct {
+	// RequestsPerSecond and Burst are the per-key token bucket
+	// (api.rate_limit). RequestsPerSecond <= 0 disables the limit.
+	RequestsPerSecond float64
+	Burst             int
+	// Now is the rate limiter's clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// principalKey is where the auth middleware leaves the caller.
+const principalKey = "switchyard.principal"
+
+// IdempotencyKeyHeader names the header that makes a create retry-safe.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+// MerchantAPI mounts the merchant endpoints and their seed-API aliases, which
+// share handlers and therefore behaviour exactly:
+//
+//	POST /v1/sessions        POST /gateway/session.php              sessions:write
+//	GET  /v1/sessions/:id    GET  /gateway/status.php?session_id=   sessions:read
+//	GET  /v1/me              GET  /gateway/me.php                   me:read
+//
+// Every route needs Authorization: Bearer <api key>; each key is rate
+// limited by a token bucket held in this process's memory, so with N
+// instances behind a balancer a key gets up to N times the configured rate.
+func MerchantAPI(svc SessionService, auth Authenticator, opts MerchantAPIOptions) Mount {
+	h := &merchantHandlers{svc: svc}
+	limiter := newKeyLimiter(opts)
+	authn := authenticate(auth)
+	return func(e *echo.Echo) {
+		route := func(method, path string, scope domain.Scope, handler echo.HandlerFunc) {
+			e.Add(method, path, handler, authn, limiter.middleware, requireScope(scope))
+		}
+		for _, p := range []string{"/v1/sessions", "/gateway/session.php"} {
+			route(http.MethodPost, p, domain.ScopeSessionsWrite, h.create)
+		}
+		route(http.MethodGet, "/v1/sessions/:id", domain.ScopeSessionsRead, h.status)
+		route(http.MethodGet, "/gateway/status.php", domain.ScopeSessionsRead, h.status)
+		for _, p := range []string{"/v1/me", "/gateway/me.php"} {
+			route(http.MethodGet, p, domain.ScopeMeRead, h.me)
+		}
+	}
+}
+
+type merchantHandlers struct {
+	svc SessionService
+}
+
+func principal(c echo.Context) *merchants.Principal {
+	p, _ := c.Get(principalKey).(*merchants.Principal)
+	return p
+}
+
+func (h *merchantHandlers) create(c echo.Context) error {
+	if err := requireJSON(c); err != nil {
+		return err
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var req payments.CreateSessionRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return err
+	}
+	resp, err := h.svc.CreateSession(c.Request().Context(), principal(c), &req, c.Request().Header.Get(IdempotencyKeyHeader))
+	if err != nil {
+		return err
+	}
+	if resp.Replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	return c.Blob(resp.Status, echo.MIMEApplicationJSON, resp.Body)
+}
+
+func (h *merchantHandlers) status(c echo.Context) error {
+	id := c.Param("id")
+	if c.Path() == "/gateway/status.php" {
+		id = c.QueryParam("session_id")
+		if id == "" {
+			return domain.Invalid("missing_field", "session_id", "session_id is required")
+		}
+	}
+	v, err := h.svc.GetSession(c.Request().Context(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	body, err := payments.RenderView(v)
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
+}
+
+func (h *merchantHandlers) me(c echo.Context) error {
+	v, err := h.svc.Me(c.Request().Context(), principal(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// authenticate admits requests with a valid, unrevoked API key and stores
+// the principal for the handlers. Failures are 401 with a code saying which
+// (missing, malformed, unknown, revoked) and never echo the key.
+func authenticate(auth Authenticator) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			tok, ok := bearerToken(c.Request())
+			if !ok {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="switchyard"`)
+				return &domain.Error{Kind: domain.ErrUnauthorized, Code: "missing_api_key",
+					Message: "an API key is required: Authorization: Bearer sk_test_… or sk_live_…"}
+			}
+			p, err := auth.Authenticate(c.Request().Context(), tok)
+			if err != nil {
+				c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="switchyard", error="invalid_token"`)
+				return err
+			}
+			c.Set(principalKey, p)
+			return next(c)
+		}
+	}
+}
+
+// requireScope rejects keys that lack scope with 403 insufficient_scope.
+func requireScope(scope domain.Scope) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			p := principal(c)
+			if p == nil || !p.Key.HasScope(string(scope)) {
+				return &domain.Error{Kind: domain.ErrForbidden, Code: "insufficient_scope",
+					Message: "this API key lacks the " + string(scope) + " scope"}
+			}
+			return next(c)
+		}
+	}
+}
+
+// keyLimiter holds one token bucket per API key id, in memory. Idle buckets
+// are dropped by a sweep so revoked or rotated keys do not accumulate.
+type keyLimiter struct {
+	limit rate.Limit
+	burst int
+	now   func() time.Time
+
+	mu        sync.Mutex
+	buckets   map[int64]*bucket
+	lastSweep time.Time
+}
+
+type bucket struct {
+	lim      *rate.Limiter
+	lastUsed time.Time
+}
+
+// limiterSweepEvery is how often idle buckets are looked for. A bucket idle
+// longer than it takes to refill is full, so dropping it changes nothing.
+const limiterSweepEvery = time.Minute
+
+func newKeyLimiter(opts MerchantAPIOptions) *keyLimiter {
+	l := &keyLimiter{limit: rate.Limit(opts.RequestsPerSecond), burst: opts.Burst, now: opts.Now, buckets: map[int64]*bucket{}}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	if l.burst <= 0 {
+		l.burst = max(1, int(opts.RequestsPerSecond))
+	}
+	return l
+}
+
+// idleAfter is the time an empty bucket needs to refill completely.
+func (l *keyLimiter) idleAfter() time.Duration {
+	return time.Duration(float64(l.burst)/float64(l.limit)*float64(time.Second)) + time.Second
+}
+
+func (l *keyLimiter) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	if l.limit <= 0 {
+		return next
+	}
+	return func(c echo.Context) error {
+		p := principal(c)
+		if p == nil {
+			return next(c)
+		}
+		if wait := l.reserve(p.Key.ID); wait > 0 {
+			return &retryAfterError{
+				err: &domain.Error{Kind: domain.ErrRateLimited, Code: "rate_limited",
+					Message: "too many requests for this API key; retry after the Retry-After delay"},
+				after: wait,
+			}
+		}
+		return next(c)
+	}
+}
+
+// reserve takes a token for key; when none is available it takes nothing
+// and returns how long until one is.
+func (l *keyLimiter) reserve(key int64) time.Duration {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.lastSweep) > limiterSweepEvery {
+		idle := l.idleAfter()
+		for k, b := range l.buckets {
+			if now.Sub(b.lastUsed) > idle {
+				delete(l.buckets, k)
+			}
+		}
+		l.lastSweep = now
+	}
+	b := l.buckets[key]
+	if b == nil {
+		b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
+		l.buckets[key] = b
+	}
+	b.lastUsed = now
+	r := b.lim.ReserveN(now, 1)
+	if !r.OK() {
+		return time.Second
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return d
+	}
+	return 0
+}
