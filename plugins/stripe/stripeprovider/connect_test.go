@@ -1,0 +1,316 @@
+package stripeprovider
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/sdk/provider"
+)
+
+// fakeConnect follows Stripe's documented OAuth endpoints
+// (https://docs.stripe.com/connect/oauth-reference): POST /oauth/token with
+// grant_type, code and client_secret; POST /oauth/deauthorize with
+// client_id and stripe_user_id; errors as {"error","error_description"}.
+type fakeConnect struct {
+	mu        sync.Mutex
+	codes     map[string]string // code -> account
+	used      map[string]bool
+	connected map[string]bool
+	deauth    []url.Values
+}
+
+func newFakeConnect(t *testing.T) (*fakeConnect, string) {
+	t.Helper()
+	f := &fakeConnect{codes: map[string]string{"ac_good": "acct_1Connected0001", "ac_other": "acct_1Connected0002"},
+		used: map[string]bool{}, connected: map[string]bool{}}
+	srv, _ := recordingStripe(t, func(w http.ResponseWriter, r recorded) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		oauthErr := func(status int, code, desc string) {
+			writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+		}
+		switch {
+		case r.method == http.MethodPost && r.path == "/oauth/token":
+			if r.form.Get("client_secret") != testSecretKey {
+				oauthErr(401, "invalid_client", "No such api key")
+				return
+			}
+			if r.form.Get("grant_type") != "authorization_code" {
+				oauthErr(400, "unsupported_grant_type", "Unsupported grant type")
+				return
+			}
+			code := r.form.Get("code")
+			acct, ok := f.codes[code]
+			switch {
+			case !ok:
+				oauthErr(400, "invalid_grant", "Authorization code does not exist: "+code)
+				return
+			case f.used[code]:
+				oauthErr(400, "invalid_grant", "This authorization code has already been used. All tokens issued with this code have been revoked.")
+				return
+			}
+			f.used[code] = true
+			f.connected[acct] = true
+			writeJSON(w, 200, map[string]any{
+				"access_token": "sk_test_ConnectedAccessToken", "livemode": false, "refresh_token": "rt_ConnectedRefresh",
+				"token_type": "bearer", "stripe_publishable_key": "pk_test_Connected", "stripe_user_id": acct, "scope": "read_write",
+			})
+		case r.method == http.MethodPost && r.path == "/oauth/deauthorize":
+			f.deauth = append(f.deauth, r.form)
+			acct := r.form.Get("stripe_user_id")
+			if r.form.Get("client_id") != testClientID {
+				oauthErr(401, "invalid_client", "No such application: "+r.form.Get("client_id"))
+				return
+			}
+			if !f.connected[acct] {
+				oauthErr(401, "invalid_client", "Stripe user "+acct+" is not connected to this application")
+				return
+			}
+			delete(f.connected, acct)
+			writeJSON(w, 200, map[string]string{"stripe_user_id": acct})
+		default:
+			oauthErr(404, "not_found", "no such route")
+		}
+	})
+	return f, srv.URL
+}
+
+type connectHarness struct {
+	p     *Provider
+	fake  *fakeConnect
+	base  string
+	clock *time.Time
+	mu    *sync.Mutex
+}
+
+func newConnectHarness(t *testing.T) connectHarness {
+	t.Helper()
+	fake, connectBase := newFakeConnect(t)
+	now := webhookNow
+	var mu sync.Mutex
+	settings := baseSettings("http://127.0.0.1:1")
+	settings[SettingConnectBase] = connectBase
+	settings[SettingConnectClientID] = testClientID
+	settings[SettingConnectStartSecret] = testStartToken
+	p := configured(t, settings, WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now }))
+	return connectHarness{p: p, fake: fake, base: connectBase, clock: &now, mu: &mu}
+}
+
+func (h connectHarness) advance(d time.Duration) {
+	h.mu.Lock()
+	*h.clock = h.clock.Add(d)
+	h.mu.Unlock()
+}
+
+func (h connectHarness) get(t *testing.T, path string, q url.Values, cookie string) provider.HTTPResponse {
+	t.Helper()
+	hdr := http.Header{}
+	if cookie != "" {
+		hdr.Set("Cookie", cookie)
+	}
+	resp, err := h.p.HandleHTTP(ctx(t), provider.HTTPRequest{
+		Method: http.MethodGet, Path: path, Query: q.Encode(), Headers: hdr,
+		BaseURL: "https://pay.example.test/p/prv_stripe",
+	})
+	if err != nil {
+		t.Fatalf("HandleHTTP(%s): %v", path, err)
+	}
+	return resp
+}
+
+func startQuery(merchant string, exp time.Time, secret string) url.Values {
+	return url.Values{
+		"merchant": {merchant},
+		"exp":      {strconv.FormatInt(exp.Unix(), 10)},
+		"token":    {ConnectStartToken([]byte(secret), merchant, exp)},
+	}
+}
+
+// start runs /connect/start and returns the state and the cookie header.
+func (h connectHarness) start(t *testing.T, merchant string) (state, cookie string) {
+	t.Helper()
+	resp := h.get(t, RouteConnectStart, startQuery(merchant, webhookNow.Add(10*time.Minute), testStartToken), "")
+	if resp.Status != http.StatusFound {
+		t.Fatalf("start: status %d: %s", resp.Status, resp.Body)
+	}
+	loc, err := url.Parse(resp.Headers.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := loc.Scheme + "://" + loc.Host + loc.Path; got != h.base+"/oauth/authorize" {
+		t.Errorf("redirect to %s, want %s/oauth/authorize", got, h.base)
+	}
+	q := loc.Query()
+	for k, want := range map[string]string{
+		"response_type": "code", "client_id": testClientID, "scope": "read_write",
+		"redirect_uri": "https://pay.example.test/p/prv_stripe/connect/callback",
+	} {
+		if q.Get(k) != want {
+			t.Errorf("authorize %s = %q, want %q", k, q.Get(k), want)
+		}
+	}
+	set := (&http.Response{Header: http.Header{"Set-Cookie": resp.Headers.Values("Set-Cookie")}}).Cookies()
+	if len(set) != 1 || set[0].Name != stateCookie || !set[0].HttpOnly || !set[0].Secure ||
+		set[0].SameSite != http.SameSiteLaxMode || set[0].Path != "/p/prv_stripe/connect/" {
+		t.Fatalf("state cookie %+v", set)
+	}
+	return q.Get("state"), set[0].Name + "=" + set[0].Value
+}
+
+func TestConnectStartNeedsAdminToken(t *testing.T) {
+	h := newConnectHarness(t)
+	exp := webhookNow.Add(10 * time.Minute)
+	cases := map[string]url.Values{
+		"no token":     {"merchant": {"42"}},
+		"wrong secret": startQuery("42", exp, "some-other-secret-0123456789abcdef"),
+		"token for another merchant": func() url.Values {
+			q := startQuery("43", exp, testStartToken)
+			q.Set("merchant", "42")
+			return q
+		}(),
+		"expired":            startQuery("42", webhookNow.Add(-time.Second), testStartToken),
+		"valid for too long": startQuery("42", webhookNow.Add(2*time.Hour), testStartToken),
+		"disconnect token": {
+			"merchant": {"42"}, "exp": {strconv.FormatInt(exp.Unix(), 10)},
+			"token": {ConnectDisconnectToken([]byte(testStartToken), "42", "", exp)},
+		},
+	}
+	for name, q := range cases {
+		t.Run(name, func(t *testing.T) {
+			resp := h.get(t, RouteConnectStart, q, "")
+			if resp.Status != http.StatusForbidden || resp.Headers.Get("Location") != "" || len(resp.Headers.Values("Set-Cookie")) != 0 {
+				t.Errorf("status %d, headers %v", resp.Status, resp.Headers)
+			}
+		})
+	}
+	t.Run("bad merchant id", func(t *testing.T) {
+		resp := h.get(t, RouteConnectStart, startQuery("<script>", exp, testStartToken), "")
+		if resp.Status != http.StatusBadRequest || strings.Contains(string(resp.Body), "<script>") {
+			t.Errorf("status %d: %s", resp.Status, resp.Body)
+		}
+	})
+}
+
+func TestConnectCallback(t *testing.T) {
+	h := newConnectHarness(t)
+	state, cookie := h.start(t, "42")
+
+	t.Run("without the state cookie", func(t *testing.T) {
+		resp := h.get(t, RouteConnectCallback, url.Values{"code": {"ac_good"}, "state": {state}}, "")
+		if resp.Status != http.StatusBadRequest {
+			t.Errorf("status %d", resp.Status)
+		}
+	})
+	t.Run("cookie of another flow", func(t *testing.T) {
+		_, other := h.start(t, "42")
+		resp := h.get(t, RouteConnectCallback, url.Values{"code": {"ac_good"}, "state": {state}}, other)
+		if resp.Status != http.StatusBadRequest {
+			t.Errorf("status %d", resp.Status)
+		}
+	})
+	t.Run("tampered state", func(t *testing.T) {
+		enc, sig, _ := strings.Cut(state, ".")
+		forged := strings.Replace(enc, enc[:4], "AAAA", 1) + "." + sig
+		resp := h.get(t, RouteConnectCallback, url.Values{"code": {"ac_good"}, "state": {forged}}, cookie)
+		if resp.Status != http.StatusBadRequest {
+			t.Errorf("status %d", resp.Status)
+		}
+	})
+	t.Run("merchant declined", func(t *testing.T) {
+		resp := h.get(t, RouteConnectCallback, url.Values{"error": {"access_denied"}, "error_description": {"The user denied your request"}, "state": {state}}, cookie)
+		if resp.Status != http.StatusBadRequest || !strings.Contains(string(resp.Body), "access_denied") {
+			t.Errorf("status %d: %s", resp.Status, resp.Body)
+		}
+	})
+	t.Run("unknown code", func(t *testing.T) {
+		resp := h.get(t, RouteConnectCallback, url.Values{"code": {"ac_nope"}, "state": {state}}, cookie)
+		if resp.Status != http.StatusBadRequest || !strings.Contains(string(resp.Body), "invalid_grant") {
+			t.Errorf("status %d: %s", resp.Status, resp.Body)
+		}
+	})
+	t.Run("success", func(t *testing.T) {
+		resp := h.get(t, RouteConnectCallback, url.Values{"code": {"ac_good"}, "state": {state}}, cookie)
+		if resp.Status != http.StatusOK || !strings.Contains(string(resp.Body), "acct_1Connected0001") {
+			t.Fatalf("status %d: %s", resp.Status, resp.Body)
+		}
+		if resp.Headers.Get(HeaderConnectedMerchant) != "42" || resp.Headers.Get(HeaderConnectedAccount) != "acct_1Connected0001" {
+			t.Errorf("result headers %v", resp.Headers)
+		}
+		if strings.Contains(string(resp.Body), "sk_test_ConnectedAccessToken") || strings.Contains(string(resp.Body), "rt_Connected") {
+			t.Error("page shows the connected account's tokens")
+		}
+	})
+	t.Run("reused code", func(t *testing.T) {
+		resp := h.get(t, RouteConnectCallback, url.Values{"code": {"ac_good"}, "state": {state}}, cookie)
+		if resp.Status != http.StatusBadRequest || !strings.Contains(string(resp.Body), "already used") {
+			t.Errorf("status %d: %s", resp.Status, resp.Body)
+		}
+	})
+	t.Run("expired state", func(t *testing.T) {
+		state, cookie := h.start(t, "42")
+		h.advance(stateTTL + time.Second)
+		resp := h.get(t, RouteConnectCallback, url.Values{"code": {"ac_other"}, "state": {state}}, cookie)
+		if resp.Status != http.StatusBadRequest || !strings.Contains(string(resp.Body), "expired") {
+			t.Errorf("status %d: %s", resp.Status, resp.Body)
+		}
+	})
+}
+
+func TestConnectDisconnect(t *testing.T) {
+	h := newConnectHarness(t)
+	state, cookie := h.start(t, "42")
+	if resp := h.get(t, RouteConnectCallback, url.Values{"code": {"ac_good"}, "state": {state}}, cookie); resp.Status != http.StatusOK {
+		t.Fatalf("connect: %d %s", resp.Status, resp.Body)
+	}
+	exp := webhookNow.Add(5 * time.Minute)
+	q := func(merchant, account, token string) url.Values {
+		return url.Values{"merchant": {merchant}, "account": {account}, "exp": {strconv.FormatInt(exp.Unix(), 10)}, "token": {token}}
+	}
+	secret := []byte(testStartToken)
+
+	if resp := h.get(t, RouteConnectDisconnect, q("42", "acct_1Connected0001", ConnectStartToken(secret, "42", exp)), ""); resp.Status != http.StatusForbidden {
+		t.Errorf("start token accepted for disconnect: %d", resp.Status)
+	}
+	if resp := h.get(t, RouteConnectDisconnect, q("42", "acct_1Connected0001", ConnectDisconnectToken(secret, "42", "acct_1Other", exp)), ""); resp.Status != http.StatusForbidden {
+		t.Errorf("token for another account accepted: %d", resp.Status)
+	}
+	if n := len(h.fake.deauth); n != 0 {
+		t.Fatalf("%d deauthorize calls before a valid token", n)
+	}
+
+	// POST form, as an admin page's button would send it.
+	form := q("42", "acct_1Connected0001", ConnectDisconnectToken(secret, "42", "acct_1Connected0001", exp))
+	resp, err := h.p.HandleHTTP(ctx(t), provider.HTTPRequest{
+		Method: http.MethodPost, Path: RouteConnectDisconnect, Body: []byte(form.Encode()),
+		Headers: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
+		BaseURL: "https://pay.example.test/p/prv_stripe",
+	})
+	if err != nil || resp.Status != http.StatusOK {
+		t.Fatalf("disconnect: %d %v %s", resp.Status, err, resp.Body)
+	}
+	h.fake.mu.Lock()
+	calls := append([]url.Values(nil), h.fake.deauth...)
+	h.fake.mu.Unlock()
+	if len(calls) != 1 || calls[0].Get("client_id") != testClientID || calls[0].Get("stripe_user_id") != "acct_1Connected0001" {
+		t.Errorf("deauthorize calls %v", calls)
+	}
+
+	// Already disconnected: Stripe answers invalid_client.
+	again := h.get(t, RouteConnectDisconnect, form, "")
+	if again.Status != http.StatusBadRequest || !strings.Contains(string(again.Body), "invalid_client") {
+		t.Errorf("second disconnect: %d %s", again.Status, again.Body)
+	}
+}
+
+func TestConnectDisabledWithoutSettings(t *testing.T) {
+	p := configured(t, baseSettings("http://127.0.0.1:1"))
+	resp, err := p.HandleHTTP(ctx(t), provider.HTTPRequest{Method: http.MethodGet, Path: RouteConnectStart, BaseURL: "https://x.test/p/s"})
+	if err != nil || resp.Status != http.StatusNotFound {
+		t.Errorf("status %d, %v", resp.Status, err)
+	}
+}
