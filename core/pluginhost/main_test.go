@@ -15,7 +15,14 @@ var pluginsDir string
 // sandboxErr says why the sandbox binary is missing, if it is.
 var sandboxErr error
 
+// echoSocketEnv, when set, turns this test binary into the out-of-process
+// gRPC echo server BenchmarkGRPCEchoUnixProcess talks to.
+const echoSocketEnv = "PLUGINHOST_BENCH_ECHO_SOCKET"
+
 func TestMain(m *testing.M) {
+	if sock := os.Getenv(echoSocketEnv); sock != "" {
+		os.Exit(serveEcho(sock))
+	}
 	os.Exit(runMain(m))
 }
 
