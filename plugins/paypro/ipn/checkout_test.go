@@ -43,3 +43,29 @@ func TestFromCheckout(t *testing.T) {
 		t.Error("bad price accepted")
 	}
 }
+
+func TestSimulationBuild(t *testing.T) {
+	keys := Keys{ValidationKey: "vk", SecretKey: "sk"}
+	v, err := Simulation{Type: OrderRefunded, Fields: []string{"ORDER_ID=42", "COUPON_CODE=", "CUSTOMER_PHONE"}, Resent: true, Keys: keys}.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Get("ORDER_ID") != "42" || !v.Has("COUPON_CODE") || v.Has("CUSTOMER_PHONE") || v.Get("IS_RESENT") != "1" {
+		t.Errorf("overrides not applied: %v", v)
+	}
+	if err := Verify(v, keys); err != nil {
+		t.Errorf("built IPN does not verify: %v", err)
+	}
+	v, err = Simulation{Type: OrderCharged, Fields: []string{"IPN_TYPE_ID=2"}, Test: true, Keys: keys}.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Get("IPN_TYPE_NAME") != "OrderRefunded" || v.Get("TEST_MODE") != "1" || v.Get("HASH") != Hash("", "", true) {
+		t.Errorf("type name %q test %q hash %q", v.Get("IPN_TYPE_NAME"), v.Get("TEST_MODE"), v.Get("HASH"))
+	}
+	for _, bad := range []Simulation{{Type: 18, Keys: keys}, {Type: OrderCharged}, {Type: OrderCharged, Keys: keys, Fields: []string{"=x"}}} {
+		if _, err := bad.Build(); err == nil {
+			t.Errorf("%+v built", bad)
+		}
+	}
+}
