@@ -27,6 +27,7 @@ func migrationList() []migration {
 	return []migration{
 		migration0001Core(),
 		migration0002Payments(),
+		migration0003Webhooks(),
 	}
 }
 
