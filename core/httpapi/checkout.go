@@ -306,7 +306,22 @@ func basePage(kind checkout.Kind, v sessionState) checkout.Page {
 	for _, m := range v.Methods {
 		p.Methods = append(p.Methods, checkout.Method{Value: m.Method, Label: m.Label})
 	}
+	// Most shoppers pay by card, then wallet: list those first (and so
+	// pre-select card); anything else keeps the service's order after them.
+	slices.SortStableFunc(p.Methods, func(a, b checkout.Method) int {
+		return methodRank(a.Value) - methodRank(b.Value)
+	})
 	return p
+}
+
+func methodRank(method string) int {
+	switch method {
+	case "card":
+		return 0
+	case "wallet":
+		return 1
+	}
+	return 2
 }
 
 // statePage is the page for a session that takes no new payment attempt,

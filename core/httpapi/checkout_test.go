@@ -271,6 +271,24 @@ func TestCheckoutPages(t *testing.T) {
 			},
 		},
 		{
+			name: "card first, then wallet, then the rest in the service's order", path: page, status: 200,
+			view: ptr(with(hosted, func(v *testView) {
+				v.Methods = []payments.MethodView{{Method: "bank_transfer", Label: "Bank"}, {Method: "paypal", Label: "PayPal"}, {Method: "wallet", Label: "Wallet"}, {Method: "card", Label: "Card"}}
+			})),
+			want: []string{`value="card" checked`},
+			check: func(t *testing.T, _ *fakeCheckout, rec *httptest.ResponseRecorder) {
+				body := rec.Body.String()
+				last := -1
+				for _, m := range []string{"card", "wallet", "bank_transfer", "paypal"} {
+					i := strings.Index(body, `value="`+m+`"`)
+					if i < last {
+						t.Errorf("method %s is out of order", m)
+					}
+					last = i
+				}
+			},
+		},
+		{
 			name: "smart routing redirects at once", path: page, view: &smart, status: 303, loc: sandboxURL,
 			header: map[string]string{"CF-IPCountry": "de"},
 			opts:   func(o *httpapi.CheckoutOptions) { o.CountryHeader = "CF-IPCountry" },
