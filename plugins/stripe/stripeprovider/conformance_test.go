@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/plugins/stripe/stripefake"
 	"github.com/switchyard/switchyard/sdk/provider"
 	"github.com/switchyard/switchyard/sdk/sdktest"
 )
@@ -48,8 +49,7 @@ func signedRequest(body []byte, header string) provider.WebhookRequest {
 }
 
 func TestProviderConformance(t *testing.T) {
-	_, srv := newFakeStripe(t)
-	settings := baseSettings(srv.URL)
+	settings := baseSettings(stripefake.New(t).URL())
 	settings[SettingConnectClientID] = testClientID
 	settings[SettingConnectStartSecret] = testStartToken
 	client := sdktest.ProviderClient(t, New())
@@ -68,8 +68,8 @@ func TestProviderConformance(t *testing.T) {
 }
 
 func TestGetPaymentAndRefundFollowStripeState(t *testing.T) {
-	fake, srv := newFakeStripe(t)
-	p := configured(t, baseSettings(srv.URL))
+	fake := stripefake.New(t)
+	p := configured(t, baseSettings(fake.URL()))
 	for _, account := range []string{"", "acct_1Merchant42"} {
 		t.Run("account="+account, func(t *testing.T) {
 			req := paymentRequest("cs_sy_state"+account, "KWD", 12340)
@@ -90,7 +90,7 @@ func TestGetPaymentAndRefundFollowStripeState(t *testing.T) {
 			}
 
 			_, id, _ := parseRef(created.ProviderRef)
-			fake.pay(account, id)
+			fake.Pay(account, id)
 			got, err = p.GetPayment(ctx(t), provider.GetPaymentRequest{ProviderRef: created.ProviderRef})
 			if err != nil || got.Status != provider.StatusSucceeded {
 				t.Fatalf("paid session: %+v, %v", got, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/plugins/stripe/stripefake"
 	"github.com/switchyard/switchyard/sdk/provider"
 )
 
@@ -32,7 +33,7 @@ func newFakeConnect(t *testing.T) (*fakeConnect, string) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		oauthErr := func(status int, code, desc string) {
-			writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+			stripefake.WriteJSON(w, status, map[string]string{"error": code, "error_description": desc})
 		}
 		switch {
 		case r.method == http.MethodPost && r.path == "/oauth/token":
@@ -56,7 +57,7 @@ func newFakeConnect(t *testing.T) (*fakeConnect, string) {
 			}
 			f.used[code] = true
 			f.connected[acct] = true
-			writeJSON(w, 200, map[string]any{
+			stripefake.WriteJSON(w, 200, map[string]any{
 				"access_token": "sk_test_ConnectedAccessToken", "livemode": false, "refresh_token": "rt_ConnectedRefresh",
 				"token_type": "bearer", "stripe_publishable_key": "pk_test_Connected", "stripe_user_id": acct, "scope": "read_write",
 			})
@@ -72,7 +73,7 @@ func newFakeConnect(t *testing.T) (*fakeConnect, string) {
 				return
 			}
 			delete(f.connected, acct)
-			writeJSON(w, 200, map[string]string{"stripe_user_id": acct})
+			stripefake.WriteJSON(w, 200, map[string]string{"stripe_user_id": acct})
 		default:
 			oauthErr(404, "not_found", "no such route")
 		}

@@ -1,7 +1,6 @@
 package stripeprovider
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/switchyard/switchyard/plugins/stripe/stripefake"
 	"github.com/switchyard/switchyard/plugins/stripe/stripemock"
 	"github.com/switchyard/switchyard/sdk"
 	"github.com/switchyard/switchyard/sdk/provider"
@@ -136,14 +136,9 @@ func recordingStripe(t *testing.T, handler func(w http.ResponseWriter, r recorde
 	}
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func TestCreatePaymentSendsWhatStripeNeeds(t *testing.T) {
 	srv, seen := recordingStripe(t, func(w http.ResponseWriter, r recorded) {
-		writeJSON(w, 200, map[string]any{"id": "cs_test_rec1", "object": "checkout.session", "url": "https://checkout.stripe.com/c/pay/cs_test_rec1"})
+		stripefake.WriteJSON(w, 200, map[string]any{"id": "cs_test_rec1", "object": "checkout.session", "url": "https://checkout.stripe.com/c/pay/cs_test_rec1"})
 	})
 	settings := baseSettings(srv.URL)
 	settings[SettingStatementDescriptor] = "ACME HOSTING"

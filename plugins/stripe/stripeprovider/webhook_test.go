@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/plugins/stripe/stripefake"
 	"github.com/switchyard/switchyard/sdk"
 	"github.com/switchyard/switchyard/sdk/provider"
 )
@@ -32,7 +33,7 @@ func lookupStripe(t *testing.T) *Provider {
 	t.Helper()
 	srv, _ := recordingStripe(t, func(w http.ResponseWriter, r recorded) {
 		if r.method != http.MethodGet || r.path != "/v1/checkout/sessions" {
-			stripeError(w, 404, "invalid_request_error", "", "unexpected "+r.method+" "+r.path)
+			stripefake.WriteError(w, 404, "invalid_request_error", "", "unexpected "+r.method+" "+r.path)
 			return
 		}
 		data := []any{}
@@ -44,7 +45,7 @@ func lookupStripe(t *testing.T) *Provider {
 				"payment_intent":      "pi_3PgafyB7WZ01zgkW0001",
 			})
 		}
-		writeJSON(w, 200, map[string]any{"object": "list", "data": data, "has_more": false, "url": "/v1/checkout/sessions"})
+		stripefake.WriteJSON(w, 200, map[string]any{"object": "list", "data": data, "has_more": false, "url": "/v1/checkout/sessions"})
 	})
 	settings := baseSettings(srv.URL)
 	settings[SettingWebhookSecrets] = testWhsec + "," + testWhsecOld
@@ -262,7 +263,7 @@ func TestWebhookPolicies(t *testing.T) {
 	t.Run("lookup failure is retried by Stripe", func(t *testing.T) {
 		srv, _ := recordingStripe(t, func(w http.ResponseWriter, r recorded) {
 			w.Header().Set("Stripe-Should-Retry", "false")
-			stripeError(w, 500, "api_error", "", "down")
+			stripefake.WriteError(w, 500, "api_error", "", "down")
 		})
 		broken := configured(t, baseSettings(srv.URL), WithClock(func() time.Time { return webhookNow }))
 		body := fixture(t, "charge_refunded_full.json")

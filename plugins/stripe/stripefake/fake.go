@@ -1,6 +1,7 @@
-package stripeprovider
+package stripefake
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,41 +13,48 @@ import (
 	"testing"
 )
 
-// fakeStripe is a small stateful stand-in for the Checkout Session and
+// Server is a small stateful stand-in for the Checkout Session and
 // Refund endpoints. stripe-mock validates requests but is stateless (it
 // returns a fixture for any id), so checks that need state — a retrieved
 // session matching the created one, idempotent replays, unknown ids — run
 // against this fake. Responses follow Stripe's documented shapes.
-type fakeStripe struct {
+type Server struct {
 	mu       sync.Mutex
 	next     int
 	sessions map[string]map[string]any // key: account + "/" + id
-	idem     map[string]fakeIdem
+	idem     map[string]idemEntry
 	refunded map[string]int64
 	last     map[string]any
+	srv      *httptest.Server
 }
 
-type fakeIdem struct {
+type idemEntry struct {
 	params string
 	body   map[string]any
 }
 
-func newFakeStripe(t *testing.T) (*fakeStripe, *httptest.Server) {
+// New starts a fake for the duration of t; its URL is the api_base setting.
+func New(t testing.TB) *Server {
 	t.Helper()
-	f := &fakeStripe{sessions: map[string]map[string]any{}, idem: map[string]fakeIdem{}, refunded: map[string]int64{}}
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	return f, srv
+	f := &Server{sessions: map[string]map[string]any{}, idem: map[string]idemEntry{}, refunded: map[string]int64{}}
+	f.srv = httptest.NewServer(f)
+	t.Cleanup(f.srv.Close)
+	return f
 }
 
-func stripeError(w http.ResponseWriter, status int, typ, code, msg string) {
-	writeJSON(w, status, map[string]any{"error": map[string]any{"type": typ, "code": code, "message": msg}})
+// URL is the fake's base URL.
+func (f *Server) URL() string { return f.srv.URL }
+
+// WriteError answers with a Stripe API error object.
+func WriteError(w http.ResponseWriter, status int, typ, code, msg string) {
+	WriteJSON(w, status, map[string]any{"error": map[string]any{"type": typ, "code": code, "message": msg}})
 }
 
-func (f *fakeStripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP implements http.Handler.
+func (f *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer sk_test_") {
-		stripeError(w, 401, "invalid_request_error", "", "Invalid API Key provided")
+		WriteError(w, 401, "invalid_request_error", "", "Invalid API Key provided")
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
@@ -59,15 +67,15 @@ func (f *fakeStripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ik := account + "|" + r.URL.Path + "|" + key
 		if prev, ok := f.idem[ik]; ok {
 			if prev.params != string(body) {
-				stripeError(w, 400, "idempotency_error", "", "Keys for idempotent requests can only be used with the same parameters they were first used with.")
+				WriteError(w, 400, "idempotency_error", "", "Keys for idempotent requests can only be used with the same parameters they were first used with.")
 				return
 			}
-			writeJSON(w, 200, prev.body)
+			WriteJSON(w, 200, prev.body)
 			return
 		}
 		defer func() {
 			if b, ok := f.lastBody(); ok {
-				f.idem[ik] = fakeIdem{params: string(body), body: b}
+				f.idem[ik] = idemEntry{params: string(body), body: b}
 			}
 		}()
 	}
@@ -102,15 +110,15 @@ func (f *fakeStripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				data = append(data, cs)
 			}
 		}
-		writeJSON(w, 200, map[string]any{"object": "list", "data": data, "has_more": false, "url": "/v1/checkout/sessions"})
+		WriteJSON(w, 200, map[string]any{"object": "list", "data": data, "has_more": false, "url": "/v1/checkout/sessions"})
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/checkout/sessions/"):
 		id := strings.TrimPrefix(r.URL.Path, "/v1/checkout/sessions/")
 		cs, ok := f.sessions[account+"/"+id]
 		if !ok {
-			stripeError(w, 404, "invalid_request_error", "resource_missing", "No such checkout.session: '"+id+"'")
+			WriteError(w, 404, "invalid_request_error", "resource_missing", "No such checkout.session: '"+id+"'")
 			return
 		}
-		writeJSON(w, 200, cs)
+		WriteJSON(w, 200, cs)
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/refunds":
 		pi := form.Get("payment_intent")
 		var cs map[string]any
@@ -120,7 +128,7 @@ func (f *fakeStripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if cs == nil {
-			stripeError(w, 404, "invalid_request_error", "resource_missing", "No such payment_intent: '"+pi+"'")
+			WriteError(w, 404, "invalid_request_error", "resource_missing", "No such payment_intent: '"+pi+"'")
 			return
 		}
 		total := cs["amount_total"].(int64)
@@ -129,7 +137,7 @@ func (f *fakeStripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			amount, _ = strconv.ParseInt(a, 10, 64)
 		}
 		if amount <= 0 || f.refunded[pi]+amount > total {
-			stripeError(w, 400, "invalid_request_error", "amount_too_large", "Refund amount is greater than unrefunded amount on charge")
+			WriteError(w, 400, "invalid_request_error", "amount_too_large", "Refund amount is greater than unrefunded amount on charge")
 			return
 		}
 		f.refunded[pi] += amount
@@ -137,17 +145,17 @@ func (f *fakeStripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.respond(w, map[string]any{"id": fmt.Sprintf("re_fake%04d", f.next), "object": "refund", "amount": amount,
 			"currency": cs["currency"], "payment_intent": pi, "status": "succeeded"})
 	default:
-		stripeError(w, 404, "invalid_request_error", "", "Unrecognized request URL ("+r.Method+": "+r.URL.Path+")")
+		WriteError(w, 404, "invalid_request_error", "", "Unrecognized request URL ("+r.Method+": "+r.URL.Path+")")
 	}
 }
 
 // last holds the body of the response being written, for idempotent replay.
-func (f *fakeStripe) respond(w http.ResponseWriter, body map[string]any) {
+func (f *Server) respond(w http.ResponseWriter, body map[string]any) {
 	f.last = body
-	writeJSON(w, 200, body)
+	WriteJSON(w, 200, body)
 }
 
-func (f *fakeStripe) lastBody() (map[string]any, bool) { return f.last, f.last != nil }
+func (f *Server) lastBody() (map[string]any, bool) { return f.last, f.last != nil }
 
 func piID(cs map[string]any) string {
 	switch v := cs["payment_intent"].(type) {
@@ -160,9 +168,9 @@ func piID(cs map[string]any) string {
 	return ""
 }
 
-// pay marks a session paid, as Stripe does once the shopper completes it,
+// Pay marks a session paid, as Stripe does once the shopper completes it,
 // and returns its payment intent id.
-func (f *fakeStripe) pay(account, id string) string {
+func (f *Server) Pay(account, id string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	cs := f.sessions[account+"/"+id]
@@ -174,4 +182,11 @@ func (f *fakeStripe) pay(account, id string) string {
 		"latest_charge": map[string]any{"id": "ch_fake_" + id, "object": "charge", "amount_refunded": f.refunded[pi]},
 	}
 	return pi
+}
+
+// WriteJSON writes v as a JSON response with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }
