@@ -1,0 +1,117 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchyard/switchyard/core/domain"
+	"github.com/switchyard/switchyard/core/store"
+	"github.com/switchyard/switchyard/core/store/storetest"
+)
+
+// benchConcurrency is the number of concurrent clients (issue 4 item 10).
+const benchConcurrency = 32
+
+// BenchmarkSessionCreate measures POST /v1/sessions through the whole
+// stack: echo, body limit, bearer auth (a key lookup), rate limiter, strict
+// decoding, validation, and the create transaction (session, event,
+// expiry job, on the real database). Compare with BenchmarkBareEchoJSON
+// from the same run; see docs/benchmarks.md.
+func BenchmarkSessionCreate(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) { benchCreate(b, storetest.SQLite(b)) })
+	if os.Getenv(storetest.EnvPostgresDSN) != "" {
+		b.Run("postgres", func(b *testing.B) { benchCreate(b, storetest.Postgres(b)) })
+	}
+}
+
+func benchCreate(b *testing.B, st *store.Store) {
+	a := newAPIEnv(b, st, MerchantAPIOptions{})
+	m := a.Merchant(b, domain.PlanFree, "shop.test")
+	key, _ := a.Key(b, m.ID, domain.ModeTest)
+	var seq atomic.Int64
+	runConcurrent(b, a.e, func() *http.Request {
+		body := fmt.Sprintf(`{"domain":"shop.test","amount":"49.95","currency":"USD","order_id":"BENCH-%d","customer_email":"buyer@example.com"}`, seq.Add(1))
+		r := httptest.NewRequest(http.MethodPost, "/v1/sessions", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer "+key)
+		return r
+	}, http.StatusCreated)
+}
+
+// BenchmarkBareEchoJSON is the baseline: an echo handler that decodes the
+// same JSON body and answers with a JSON object, nothing else.
+func BenchmarkBareEchoJSON(b *testing.B) {
+	e := echo.New()
+	e.POST("/v1/sessions", func(c echo.Context) error {
+		var req map[string]string
+		if err := c.Bind(&req); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusCreated, map[string]string{"session_id": "cs_x", "order_id": req["order_id"]})
+	})
+	var seq atomic.Int64
+	runConcurrent(b, e, func() *http.Request {
+		body := fmt.Sprintf(`{"domain":"shop.test","amount":"49.95","currency":"USD","order_id":"BENCH-%d","customer_email":"buyer@example.com"}`, seq.Add(1))
+		r := httptest.NewRequest(http.MethodPost, "/v1/sessions", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		return r
+	}, http.StatusCreated)
+}
+
+// runConcurrent serves b.N requests from benchConcurrency goroutines and
+// reports throughput and latency percentiles next to ns/op.
+func runConcurrent(b *testing.B, h http.Handler, newReq func() *http.Request, want int) {
+	b.Helper()
+	b.SetParallelism((benchConcurrency + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		failed    atomic.Value
+	)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		local := make([]time.Duration, 0, 1024)
+		for pb.Next() {
+			r := newReq()
+			rec := httptest.NewRecorder()
+			t0 := time.Now()
+			h.ServeHTTP(rec, r)
+			local = append(local, time.Since(t0))
+			if rec.Code != want {
+				failed.Store(fmt.Sprintf("status %d: %s", rec.Code, rec.Body))
+			}
+		}
+		mu.Lock()
+		latencies = append(latencies, local...)
+		mu.Unlock()
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if msg, ok := failed.Load().(string); ok {
+		b.Fatal(msg)
+	}
+	if len(latencies) == 0 {
+		return
+	}
+	slices.Sort(latencies)
+	pct := func(p float64) float64 {
+		i := int(p * float64(len(latencies)-1))
+		return float64(latencies[i].Microseconds()) / 1000
+	}
+	b.ReportMetric(float64(len(latencies))/elapsed.Seconds(), "req/s")
+	b.ReportMetric(pct(0.50), "p50_ms")
+	b.ReportMetric(pct(0.99), "p99_ms")
+}
