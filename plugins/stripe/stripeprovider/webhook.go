@@ -367,7 +367,13 @@ func (inst *instance) sessionForPaymentIntent(ctx context.Context, account, paym
 	}
 	it := inst.api.CheckoutSessions.List(params)
 	if it.Next() {
-		return it.CheckoutSession(), nil
+		cs := it.CheckoutSession()
+		// Only trust an answer about this very payment intent (a mock or
+		// proxy that ignores the filter must not attach events elsewhere).
+		if cs.PaymentIntent == nil || cs.PaymentIntent.ID != paymentIntent {
+			return nil, nil
+		}
+		return cs, nil
 	}
 	if err := it.Err(); err != nil {
 		return nil, mapError(ctx, "find checkout session by payment intent", err)

@@ -37,7 +37,12 @@ func lookupStripe(t *testing.T) *Provider {
 			return
 		}
 		data := []any{}
-		if r.form.Get("payment_intent") == "pi_3PgafyB7WZ01zgkW0001" {
+		switch r.form.Get("payment_intent") {
+		case "pi_3ForeignIntegration01":
+			// A list that ignores the filter must not attach the event.
+			data = append(data, map[string]any{"id": "cs_test_unrelated", "object": "checkout.session",
+				"client_reference_id": "cs_01JDSWITCHYARD0001", "payment_intent": "pi_somethingelse"})
+		case "pi_3PgafyB7WZ01zgkW0001":
 			data = append(data, map[string]any{
 				"id": "cs_test_a1B2c3D4e5F6g7H8i9J0", "object": "checkout.session",
 				"client_reference_id": "cs_01JDSWITCHYARD0001",
