@@ -58,7 +58,9 @@ func (DeliverArgs) Kind() string { return "webhook_delivery" }
 
 // InsertOpts bounds River's own retries (database trouble while recording)
 // whichever runner enqueues, with or without a Registry.
-func (DeliverArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: deliverJobAttempts} }
+func (DeliverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: deliverJobAttempts}
+}
 
 // deliverJobAttempts is how often River retries a job that could not record
 // its attempt; receivers' failures never count here.

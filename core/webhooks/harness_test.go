@@ -268,3 +268,5 @@ func verify(t *testing.T, profile string, secrets []string, h hit) {
 		t.Fatalf("receiver could not verify the %s signature: %v", profile, err)
 	}
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
