@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // TestCheckoutInBrowser pays checkout sessions in a real Chromium against
@@ -57,7 +58,7 @@ func TestCheckoutInBrowser(t *testing.T) {
 		// POST is answered with a 303 to the same-origin sandbox page,
 		// which form-action 'self' must allow.
 		tab.do(t,
-			chromedp.Click(chromedp.CSS(`label[for="method-0"]`)),
+			chromedp.Click(chromedp.Search(`//label[normalize-space()="Card (sandbox)"]`)),
 			chromedp.Click(chromedp.CSS(`form.pay button[type="submit"]`)),
 			chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Succeed"]`)),
 		)
@@ -102,15 +103,37 @@ func TestCheckoutInBrowser(t *testing.T) {
 		tab.wantPath(t, "/checkout/"+s.SessionID)
 	})
 
-	t.Run("decline: failed page offers another method", func(t *testing.T) {
+	t.Run("decline, keyboard only: failed page offers another method", func(t *testing.T) {
 		s := sy.createSession(t, hostedKey, "")
 		tab := b.tab(t)
 
+		// Tab reaches the pre-selected method with a visible focus ring,
+		// an arrow key changes the method, Enter submits the form.
 		tab.do(t,
 			chromedp.Navigate(s.CheckoutURL),
 			chromedp.WaitVisible(chromedp.CSS(`form.pay`)),
-			chromedp.Click(chromedp.CSS(`form.pay button[type="submit"]`)),
+			chromedp.KeyEvent(kb.Tab),
+		)
+		focus, err := chromedp.Run(tab.ctx, chromedp.Evaluate[string](`(() => {
+			const el = document.activeElement;
+			const label = document.querySelector('label[for="' + el.id + '"]');
+			return el.name + "=" + el.value + " outline=" + (label ? getComputedStyle(label).outlineStyle : "no label");
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if focus != "method=card outline=solid" {
+			t.Errorf("after Tab: %s, want the card radio focused with a solid focus ring on its label", focus)
+		}
+		tab.do(t,
+			chromedp.KeyEvent(kb.ArrowDown),
+			chromedp.KeyEvent(kb.Enter),
 			chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Decline"]`)),
+		)
+		if q := tab.location(t).Query(); q.Get("method") != "wallet" {
+			t.Errorf("keyboard choice reached the provider as method %q, want wallet", q.Get("method"))
+		}
+		tab.do(t,
 			chromedp.Click(chromedp.Search(`//button[normalize-space()="Decline"]`)),
 			chromedp.WaitVisible(chromedp.Search(`//h1[normalize-space()="Payment failed"]`)),
 		)
