@@ -2,8 +2,10 @@ package pluginhost_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -422,5 +424,47 @@ func TestCloseStopsEverything(t *testing.T) {
 	assertUnavailable(t, err, "a")
 	if err := h.Start(context.Background()); err == nil {
 		t.Error("Start after Close succeeded")
+	}
+}
+
+func TestReconfiguredSettingsSurviveARestart(t *testing.T) {
+	logs := &syncBuffer{}
+	h := newHost(t, hostOpts{opts: pluginhost.Options{
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+	}}, testProvider("tp"))
+	start(t, h)
+	p, _ := h.Provider("tp")
+	if err := p.Configure(context.Background(), map[string]string{"a": "1", "b": "2"}); err != nil {
+		t.Fatal(err)
+	}
+	// The test provider logs how many settings it was given.
+	configuredWith := func(n int) int {
+		count := 0
+		for line := range strings.Lines(logs.String()) {
+			var rec struct {
+				Msg      string
+				Plugin   string
+				Settings *int
+			}
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "configured" && rec.Plugin == "tp" &&
+				rec.Settings != nil && *rec.Settings == n {
+				count++
+			}
+		}
+		return count
+	}
+	waitFor(t, "the reconfiguration", func() bool { return configuredWith(2) == 1 })
+
+	oldPID := info(t, h, "tp").PID
+	if err := syscall.Kill(oldPID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the restart", func() bool {
+		in := info(t, h, "tp")
+		return in.Health.State == pluginhost.StateHealthy && in.PID != oldPID
+	})
+	waitFor(t, "the restarted plugin configured with the new settings", func() bool { return configuredWith(2) == 2 })
+	if n := configuredWith(0); n != 1 {
+		t.Errorf("configured with the original (empty) settings %d times, want only the first start", n)
 	}
 }

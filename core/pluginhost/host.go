@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,8 +83,17 @@ func New(cfg config.PluginsConfig, opts Options) (*Host, error) {
 	if opts.BackoffMax < opts.BackoffMin {
 		opts.BackoffMax = max(DefaultBackoffMax, opts.BackoffMin)
 	}
+	// Made absolute once, so a later chdir cannot move the plugin dir.
+	dir := cfg.Dir
+	if dir != "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, fmt.Errorf("plugins dir %q: %w", dir, err)
+		}
+		dir = abs
+	}
 	h := &Host{
-		dir:          cfg.Dir,
+		dir:          dir,
 		startTimeout: cfg.StartTimeout,
 		callTimeout:  cfg.CallTimeout,
 		opts:         opts,

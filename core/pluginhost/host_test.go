@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/core/pluginhost"
 	"github.com/switchyard/switchyard/core/pluginhost/internal/testprovider"
 	"github.com/switchyard/switchyard/sdk"
+	"github.com/switchyard/switchyard/sdk/mailer"
 	"github.com/switchyard/switchyard/sdk/meta"
 	"github.com/switchyard/switchyard/sdk/provider"
 )
@@ -300,14 +301,41 @@ func TestConfigureRejectedIsRefusedWithoutLeakingSettings(t *testing.T) {
 }
 
 func TestKindMismatchIsRefused(t *testing.T) {
-	h := newHost(t, hostOpts{}, instance("mail", "mailer", "testprovider"))
+	h := newHost(t, hostOpts{}, instance("reg", "registrar", "testprovider"))
 	err := h.Start(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "plugin mail") || !strings.Contains(err.Error(), "does not serve the mailer kind") {
+	if err == nil || !strings.Contains(err.Error(), "plugin reg") || !strings.Contains(err.Error(), "does not serve the registrar kind") {
 		t.Fatalf("Start = %v", err)
 	}
-	m, _ := h.Mailer("mail")
-	if _, err := m.TestConnection(context.Background()); !errors.Is(err, domain.ErrUnavailable) {
+	r, _ := h.Registrar("reg")
+	if _, err := r.TestConnection(context.Background()); !errors.Is(err, domain.ErrUnavailable) {
 		t.Errorf("call to refused instance: %v", err)
+	}
+}
+
+func TestSecondKindFromTheSameBinary(t *testing.T) {
+	h := newHost(t, hostOpts{}, testProvider("tp"), instance("mail", "mailer", "testprovider"))
+	start(t, h)
+	m, err := h.Mailer("mail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.Send(context.Background(), mailer.Message{To: []string{"ann@example.test"}, Subject: "hi", Text: "hello"})
+	if err != nil || res.MessageID != "<ann.example.test@testprovider>" {
+		t.Fatalf("Send = %+v, %v", res, err)
+	}
+	_, err = m.Send(context.Background(), mailer.Message{Subject: "nobody"})
+	if sdk.CategoryOf(err) != sdk.CategoryInvalidInput {
+		t.Errorf("Send without recipient: %v", err)
+	}
+	got := info(t, h, "mail")
+	if got.Kind != meta.KindMailer || got.Name != testprovider.Name+"-mailer" || len(got.Methods) != 0 {
+		t.Errorf("mailer info = %+v", got)
+	}
+	if ids := h.Providers(); len(ids) != 1 || ids[0] != "tp" {
+		t.Errorf("Providers() = %v", ids)
+	}
+	if info(t, h, "tp").PID == got.PID {
+		t.Error("two instances share one process")
 	}
 }
 

@@ -1,4 +1,4 @@
-// Command testprovider serves the pluginhost test provider.
+// Command testprovider serves the pluginhost test provider and test mailer.
 package main
 
 import (
@@ -10,5 +10,5 @@ func main() {
 	// The logger is made before Serve so it holds the real stderr, which the
 	// host parses; go-plugin redirects os.Stderr once serving.
 	log := sdk.NewLogger("testprovider")
-	sdk.Serve(sdk.ServeOpts{Provider: testprovider.New(log), Logger: log})
+	sdk.Serve(sdk.ServeOpts{Provider: testprovider.New(log), Mailer: testprovider.Mailer{}, Logger: log})
 }
