@@ -397,7 +397,10 @@ func (h *checkoutHandlers) show(c echo.Context) error {
 	return h.choose(c, http.StatusOK, v, "", notice)
 }
 
-// pay is POST /checkout/{id}/pay with the chosen method.
+// pay is POST /checkout/{id}/pay with the chosen method. There is no CSRF
+// token on purpose: the checkout sets no cookies, so a cross-site post
+// carries no ambient authority, and whoever knows the unguessable session
+// id can open the page and press the button anyway.
 func (h *checkoutHandlers) pay(c echo.Context) error {
 	v, ok, err := h.load(c)
 	if !ok {
@@ -465,6 +468,7 @@ func (h *checkoutHandlers) start(c echo.Context, v sessionState, method string, 
 		return h.choose(c, http.StatusUnprocessableEntity, v, method, notice)
 	case errors.Is(err, domain.ErrUnavailable):
 		h.log.WarnContext(ctx, "no provider could take the payment", "session_id", v.SessionID, "method", method, "err", err)
+		c.Response().Header().Set("Retry-After", "5")
 		return h.choose(c, http.StatusServiceUnavailable, v, method, noticeUnavailable)
 	}
 	return h.failure(c, err)

@@ -460,6 +460,11 @@ func TestCheckoutPay(t *testing.T) {
 			name: "every provider down", path: pay, form: card, view: &hosted, status: 503,
 			setup: func(f *fakeCheckout) { f.startErr = fmt.Errorf("create payment: %w", domain.ErrUnavailable) },
 			want:  []string{"This payment method is unavailable"},
+			check: func(t *testing.T, _ *fakeCheckout, rec *httptest.ResponseRecorder) {
+				if rec.Header().Get("Retry-After") == "" {
+					t.Errorf("503 without Retry-After")
+				}
+			},
 		},
 		{
 			name: "paid meanwhile: conflict shows the paid page", path: pay, form: card, view: &hosted, status: 409,
