@@ -346,21 +346,32 @@ func TestPluginStderrIsFoldedIntoStructuredLogs(t *testing.T) {
 	}}, testProvider("tp"))
 	start(t, h)
 
-	// The test provider logs "configured" through hclog JSON on its stderr;
-	// it must arrive as a record of its own, tagged with the instance.
-	waitFor(t, "the plugin's log record", func() bool { return strings.Contains(logs.String(), `"msg":"configured"`) })
-	for line := range strings.Lines(logs.String()) {
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
+	// The test provider logs "configured" through hclog JSON on its stderr,
+	// and prints a line to stdout on Refund; each must arrive as a record
+	// of its own, tagged with the instance.
+	p, _ := h.Provider("tp")
+	if _, err := p.Refund(context.Background(), provider.RefundRequest{ProviderRef: "x", IdempotencyKey: "rk1"}); err != nil {
+		t.Fatal(err)
+	}
+	find := func(msg string) map[string]any {
+		for line := range strings.Lines(logs.String()) {
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("log line is not JSON: %q", line)
+			}
+			if rec["msg"] == msg {
+				return rec
+			}
 		}
-		if rec["msg"] != "configured" {
-			continue
-		}
-		if rec["plugin"] != "tp" || rec["level"] != "INFO" || rec["settings"] != float64(0) {
-			t.Errorf("plugin record = %v", rec)
-		}
-		return
+		return nil
+	}
+	waitFor(t, "the plugin's log record", func() bool { return find("configured") != nil })
+	if rec := find("configured"); rec["plugin"] != "tp" || rec["level"] != "INFO" || rec["settings"] != float64(0) {
+		t.Errorf("plugin record = %v", rec)
+	}
+	waitFor(t, "the plugin's stdout line", func() bool { return find("plugin output") != nil })
+	if rec := find("plugin output"); rec["plugin"] != "tp" || rec["stream"] != "stdout" || rec["line"] != "refund rk1" {
+		t.Errorf("stdout record = %v", rec)
 	}
 }
 

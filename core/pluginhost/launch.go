@@ -66,6 +66,8 @@ func (in *instance) launch(stop context.Context) (_ *conn, err error) {
 		Logger:         logger,
 		TracerProvider: in.h.opts.TracerProvider,
 	})
+	cfg.SyncStdout = newLineLogger(in.log, "stdout")
+	cfg.SyncStderr = newLineLogger(in.log, "stderr")
 	tap := tapDone(cfg)
 	client := plugin.NewClient(cfg)
 	c := &conn{client: client}

@@ -1,12 +1,14 @@
 package pluginhost
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log"
 	"log/slog"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -187,4 +189,52 @@ func (a *hclogAdapter) StandardLogger(*hclog.StandardLoggerOptions) *log.Logger 
 
 func (a *hclogAdapter) StandardWriter(opts *hclog.StandardLoggerOptions) io.Writer {
 	return a.StandardLogger(opts).Writer()
+}
+
+// lineLogger is an io.Writer that logs each complete line it receives. It
+// takes what a plugin writes to its os.Stdout/os.Stderr after serving
+// (go-plugin forwards those over gRPC), which would otherwise be dropped.
+type lineLogger struct {
+	logger *slog.Logger
+	stream string
+	mu     sync.Mutex
+	buf    []byte
+}
+
+// maxLine bounds a line kept waiting for its newline, so a plugin writing
+// without newlines cannot grow host memory without limit.
+const maxLine = 64 << 10
+
+func newLineLogger(logger *slog.Logger, stream string) *lineLogger {
+	return &lineLogger{logger: logger, stream: stream}
+}
+
+func (w *lineLogger) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.emit(w.buf[:i])
+		w.buf = w.buf[i+1:]
+	}
+	if len(w.buf) > maxLine {
+		w.emit(w.buf)
+		w.buf = nil
+	}
+	if len(w.buf) == 0 {
+		w.buf = nil // release the backing array between bursts
+	}
+	return len(p), nil
+}
+
+func (w *lineLogger) emit(line []byte) {
+	line = bytes.TrimRight(line, "\r")
+	if len(line) == 0 {
+		return
+	}
+	w.logger.Info("plugin output", slog.String("stream", w.stream), slog.String("line", string(line)))
 }

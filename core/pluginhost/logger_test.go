@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -99,5 +100,37 @@ func TestParseChecksum(t *testing.T) {
 		if (err != nil) != tt.wantErr || len(got) != tt.wantLen {
 			t.Errorf("parseChecksum(%q) = %x, %v", tt.in, got, err)
 		}
+	}
+}
+
+func TestLineLogger(t *testing.T) {
+	var buf bytes.Buffer
+	w := newLineLogger(slog.New(slog.NewJSONHandler(&buf, nil)), "stdout")
+	for _, chunk := range []string{"first li", "ne\nsecond\r\n", "\n", "third without newline"} {
+		if n, err := w.Write([]byte(chunk)); n != len(chunk) || err != nil {
+			t.Fatalf("Write = %d, %v", n, err)
+		}
+	}
+	var lines []string
+	dec := json.NewDecoder(&buf)
+	for dec.More() {
+		var rec struct{ Msg, Stream, Line string }
+		if err := dec.Decode(&rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Msg != "plugin output" || rec.Stream != "stdout" {
+			t.Errorf("record %+v", rec)
+		}
+		lines = append(lines, rec.Line)
+	}
+	if want := []string{"first line", "second"}; !slices.Equal(lines, want) {
+		t.Errorf("lines = %q, want %q (the unterminated line waits)", lines, want)
+	}
+
+	buf.Reset()
+	long := bytes.Repeat([]byte("x"), maxLine+1)
+	_, _ = w.Write(long)
+	if !bytes.Contains(buf.Bytes(), []byte(`"line":"third without newline`)) {
+		t.Errorf("an over-long pending line was not flushed: %.80s", buf.String())
 	}
 }

@@ -2,6 +2,7 @@ package testprovider
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -109,8 +110,10 @@ func (p *Provider) GetPayment(_ context.Context, req provider.GetPaymentRequest)
 	return provider.Payment{}, sdk.NotFound("no payment %q", req.ProviderRef)
 }
 
-// Refund implements provider.Provider.
+// Refund implements provider.Provider. It also prints to stdout, which a
+// plugin should not do but may, to show the host keeps that output.
 func (p *Provider) Refund(_ context.Context, req provider.RefundRequest) (provider.RefundResult, error) {
+	fmt.Println("refund", req.IdempotencyKey)
 	return provider.RefundResult{RefundRef: "tpr_" + req.IdempotencyKey, Status: provider.RefundSucceeded, Amount: req.Amount}, nil
 }
 
