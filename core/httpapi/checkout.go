@@ -192,7 +192,7 @@ func Checkout(svc CheckoutService, r *checkout.Renderer, opts CheckoutOptions) M
 		e.GET("/checkout/:session_id/cancel", h.cancel, headers)
 		e.POST("/checkout/:session_id/cancel", h.cancel, headers)
 		e.Any("/checkout", h.notFound, headers)
-		e.Any("/checkout/*", h.notFound, headers)
+		e.Any("/checkout/*", h.unrouted, headers)
 	}
 }
 
@@ -246,6 +246,31 @@ func (h *checkoutHandlers) page(c echo.Context, status int, p checkout.Page) err
 
 func (h *checkoutHandlers) notFound(c echo.Context) error {
 	return h.page(c, http.StatusNotFound, checkout.Page{Kind: checkout.KindNotFound})
+}
+
+// unrouted answers what no checkout route took: a known page with the
+// wrong method is 405 with Allow, anything else 404. Only the id's shape is
+// checked, so neither answer says whether a session exists.
+func (h *checkoutHandlers) unrouted(c echo.Context) error {
+	rest := strings.TrimPrefix(c.Request().URL.Path, "/checkout/")
+	id, suffix, _ := strings.Cut(rest, "/")
+	if allow, ok := allowedMethods(suffix); ok && domain.ValidSessionID(id) {
+		c.Response().Header().Set("Allow", allow)
+		return h.page(c, http.StatusMethodNotAllowed, checkout.Page{Kind: checkout.KindError})
+	}
+	return h.notFound(c)
+}
+
+// allowedMethods lists the methods of each page below /checkout/{id}, by
+// the path segment after the id ("" is the page itself).
+func allowedMethods(suffix string) (string, bool) {
+	switch suffix {
+	case "", "return":
+		return http.MethodGet, true
+	case "pay", "cancel":
+		return http.MethodGet + ", " + http.MethodPost, true
+	}
+	return "", false
 }
 
 // failure answers a service error. Not found looks exactly like a malformed

@@ -367,6 +367,25 @@ func TestCheckoutPages(t *testing.T) {
 			notWant: []string{"sqlite", "secret"},
 		},
 		{
+			name: "wrong method on a page", method: http.MethodDelete, path: page + "/return", view: &hosted, status: 405,
+			check: func(t *testing.T, f *fakeCheckout, rec *httptest.ResponseRecorder) {
+				if got := rec.Header().Get("Allow"); got != "GET" {
+					t.Errorf("Allow = %q", got)
+				}
+			},
+		},
+		{
+			name: "wrong method on the pay route", method: http.MethodPut, path: page + "/pay", view: &hosted, status: 405,
+			check: func(t *testing.T, f *fakeCheckout, rec *httptest.ResponseRecorder) {
+				if got := rec.Header().Get("Allow"); got != "GET, POST" {
+					t.Errorf("Allow = %q", got)
+				}
+			},
+		},
+		{
+			name: "wrong method with a malformed id is just not found", method: http.MethodPost, path: "/checkout/cs_nope", status: 404,
+		},
+		{
 			name: "GET on the pay route goes back to the checkout", path: page + "/pay", view: &hosted, status: 303, loc: page,
 		},
 	}
