@@ -556,6 +556,26 @@ func TestProviderHooks(t *testing.T) {
 			})
 		}
 
+		t.Run("redirecting plugin response", func(t *testing.T) {
+			id := create("HOOK-303")
+			if _, err := a.Service.StartPayment(context.Background(), id, "card", ""); err != nil {
+				t.Fatal(err)
+			}
+			atts, _ := a.Store.SessionAttempts(context.Background(), id)
+			form := sandbox.SignCallback(testSandboxSecret, sandbox.Callback{Choice: sandbox.ChoiceSucceed, Ref: atts[0].ProviderRef,
+				SessionID: id, Amount: 4995, Currency: "USD", ReturnURL: a.BaseURL + "/checkout/" + id + "/return", TS: time.Now()})
+			r := httptest.NewRequest(http.MethodPost, "/hooks/sandbox/sbx", strings.NewReader(form.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := httptest.NewRecorder()
+			a.e.ServeHTTP(rec, r)
+			if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != a.BaseURL+"/checkout/"+id+"/return" {
+				t.Fatalf("hook = %d Location %q", rec.Code, rec.Header().Get("Location"))
+			}
+			if statusOf(id) != "paid" {
+				t.Fatalf("status = %s, want paid", statusOf(id))
+			}
+		})
+
 		t.Run("late payment on expired session", func(t *testing.T) {
 			id := create("HOOK-LATE")
 			if _, err := a.Service.StartPayment(context.Background(), id, "card", ""); err != nil {

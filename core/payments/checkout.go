@@ -45,7 +45,7 @@ func (s *Service) CheckoutView(ctx context.Context, sessionID string) (*Checkout
 	if !domain.ValidSessionID(sessionID) {
 		return nil, domain.NotFound("session")
 	}
-	sess, err := s.store.GetSession(ctx, sessionID)
+	sess, err := s.loadForCheckout(ctx, sessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +81,23 @@ func (s *Service) CheckoutView(ctx context.Context, sessionID string) (*Checkout
 		out.LastAttempt = &AttemptView{ID: a.ID, Method: a.Method, Status: a.Status, Error: a.Error}
 	}
 	return out, nil
+}
+
+// loadForCheckout reads a session for the shopper. An open session past
+// its expires_at is expired on the spot (with its event), so the shopper
+// sees the truth even if the expiry job is late.
+func (s *Service) loadForCheckout(ctx context.Context, sessionID string) (*store.Session, error) {
+	sess, err := s.store.GetSession(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	if sess.Status != domain.StatusOpen || s.now().Before(sess.ExpiresAt) {
+		return sess, nil
+	}
+	if _, err := s.ExpireSession(ctx, sessionID); err != nil {
+		return nil, err
+	}
+	return s.store.GetSession(ctx, sessionID)
 }
 
 // refuseStart explains why a session takes no new payment attempt, with a
@@ -122,7 +139,7 @@ func (s *Service) StartPayment(ctx context.Context, sessionID, method, country s
 	if !domain.ValidSessionID(sessionID) {
 		return "", domain.NotFound("session")
 	}
-	sess, err := s.store.GetSession(ctx, sessionID)
+	sess, err := s.loadForCheckout(ctx, sessionID)
 	if err != nil {
 		return "", err
 	}
@@ -191,6 +208,9 @@ func (s *Service) tryCandidate(ctx context.Context, sess *store.Session, method 
 			return err
 		}
 		if err := refuseStart(locked, now); err != nil {
+			return err
+		}
+		if att.Seq, err = r.NextAttemptSeq(ctx, sess.ID); err != nil {
 			return err
 		}
 		return r.InsertAttempt(ctx, att)

@@ -82,7 +82,7 @@ func (s *Service) validate(ctx context.Context, p *merchants.Principal, req *Cre
 		return nil, domain.Invalid("provider_not_allowed", "provider",
 			"provider must not be sent: Switchyard routes by method; send method (smart routing) or nothing (hosted checkout)")
 	}
-	amountGiven := len(req.Amount) > 0 && string(req.Amount) != "null"
+	amountGiven := len(req.Amount) > 0 && string(req.Amount) != "null" && string(req.Amount) != `""`
 	for _, f := range []struct {
 		name  string
 		given bool
@@ -328,16 +328,24 @@ func (s *Service) CreateSession(ctx context.Context, p *merchants.Principal, req
 			return nil, err
 		}
 	}
-	v, err := s.validate(ctx, p, req)
-	if err != nil {
-		return nil, err
-	}
 	hash, err := requestHash(req)
 	if err != nil {
 		return nil, err
 	}
 	mode := domain.Mode(p.Key.Mode)
 	merchantID := p.Merchant.ID
+	if idemKey != "" {
+		// A retry is answered from the stored response before validation,
+		// so it gets the original answer even if something it was
+		// validated against (approved domains, routing) changed since.
+		if resp, err := s.replay(ctx, s.store.Repo, merchantID, mode, idemKey, hash); resp != nil || err != nil {
+			return resp, err
+		}
+	}
+	v, err := s.validate(ctx, p, req)
+	if err != nil {
+		return nil, err
+	}
 
 	var resp *Response
 	err = s.inTx(ctx, func(ctx context.Context, r *store.Repo, tx bun.Tx) error {
@@ -347,16 +355,9 @@ func (s *Service) CreateSession(ctx context.Context, p *merchants.Principal, req
 			if err := r.DeleteIdempotencyKey(ctx, merchantID, mode, idemKey, now.Add(-s.idemTTL)); err != nil {
 				return err
 			}
-			k, err := r.GetIdempotencyKey(ctx, merchantID, mode, idemKey)
-			switch {
-			case err == nil:
-				if k.RequestHash != hash {
-					return domain.Conflict("idempotency_key_reused",
-						"this Idempotency-Key was already used with a different request body; use a new key for a new request")
-				}
-				resp = &Response{Status: k.ResponseStatus, Body: k.ResponseBody, SessionID: k.SessionID, Replayed: true}
-				return nil
-			case !errors.Is(err, domain.ErrNotFound):
+			replayed, err := s.replay(ctx, r, merchantID, mode, idemKey, hash)
+			if replayed != nil || err != nil {
+				resp = replayed
 				return err
 			}
 		}
@@ -388,6 +389,27 @@ func (s *Service) CreateSession(ctx context.Context, p *merchants.Principal, req
 		return nil, err
 	}
 	return resp, nil
+}
+
+// replay returns the stored response for an unexpired Idempotency-Key, a
+// conflict when the key was used for another body, or nil, nil when the key
+// is unused.
+func (s *Service) replay(ctx context.Context, r *store.Repo, merchantID int64, mode domain.Mode, key, hash string) (*Response, error) {
+	k, err := r.GetIdempotencyKey(ctx, merchantID, mode, key)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if k.CreatedAt.Before(s.now().Add(-s.idemTTL)) {
+		return nil, nil // expired; the create transaction deletes it
+	}
+	if k.RequestHash != hash {
+		return nil, domain.Conflict("idempotency_key_reused",
+			"this Idempotency-Key was already used with a different request body; use a new key for a new request")
+	}
+	return &Response{Status: k.ResponseStatus, Body: k.ResponseBody, SessionID: k.SessionID, Replayed: true}, nil
 }
 
 // orderHistoryLimit bounds how many past sessions of one order are read;

@@ -426,6 +426,28 @@ func TestWebhookEvents(t *testing.T) {
 			}
 		})
 
+		t.Run("stored request keeps everything but credentials", func(t *testing.T) {
+			req := provider.WebhookRequest{Method: http.MethodPost, Path: "/hooks/sandbox/sbx", Query: "a=1",
+				Headers: http.Header{"Authorization": {"Basic c2VjcmV0"}, "X-Signature": {"sha256=ab"}}, Body: []byte("x=1"), RemoteAddr: "192.0.2.1:5"}
+			if _, err := env.Service.ApplyWebhook(ctx, "sbx", "sandbox", req); err != nil {
+				t.Fatal(err)
+			}
+			var got struct {
+				Headers string `bun:"headers"`
+				Body    []byte `bun:"body"`
+				Query   string `bun:"query"`
+				Remote  string `bun:"remote_addr"`
+				Status  int    `bun:"response_status"`
+			}
+			if err := st.DB().NewRaw("SELECT headers, body, query, remote_addr, response_status FROM webhook_requests ORDER BY id DESC LIMIT 1").Scan(ctx, &got); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(got.Headers, "c2VjcmV0") || !strings.Contains(got.Headers, "redacted") || !strings.Contains(got.Headers, "sha256=ab") ||
+				string(got.Body) != "x=1" || got.Query != "a=1" || got.Remote != "192.0.2.1:5" || got.Status != http.StatusBadRequest {
+				t.Fatalf("stored = %+v", got)
+			}
+		})
+
 		t.Run("unknown provider, wrong type, plugin down", func(t *testing.T) {
 			req := provider.WebhookRequest{Method: http.MethodPost}
 			_, err := env.Service.ApplyWebhook(ctx, "nope", "sandbox", req)

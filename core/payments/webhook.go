@@ -46,7 +46,7 @@ func (s *Service) ApplyWebhook(ctx context.Context, providerID, typ string, req 
 		return provider.HTTPResponse{}, domain.NotFound("provider")
 	}
 
-	headers, err := json.Marshal(req.Headers)
+	headers, err := json.Marshal(redactHeaders(req.Headers))
 	if err != nil {
 		return provider.HTTPResponse{}, fmt.Errorf("encode webhook headers: %w", err)
 	}
@@ -93,10 +93,9 @@ func (s *Service) handleWebhook(ctx context.Context, providerID string, requestI
 			return provider.HTTPResponse{}, unavailable(err)
 		}
 	}
-	if out.Response.Status != 0 && (out.Response.Status < 200 || out.Response.Status > 299) {
-		// The plugin rejected the request; it must have produced no events.
-		return out.Response, nil
-	}
+	// Events apply whenever the plugin returned no error, whatever its HTTP
+	// response: a redirect (303 back to the checkout) is a normal answer,
+	// and a plugin that rejects a request returns no events.
 	events := append([]provider.Event(nil), out.Events...)
 	sort.SliceStable(events, func(i, j int) bool { return events[i].OccurredAt.Before(events[j].OccurredAt) })
 	for _, ev := range events {
@@ -105,6 +104,19 @@ func (s *Service) handleWebhook(ctx context.Context, providerID string, requestI
 		}
 	}
 	return out.Response, nil
+}
+
+// redactHeaders is the copy of the headers that is stored: credentials a
+// provider may send (basic auth, cookies) are replaced, because stored
+// requests are shown to operators. The plugin always gets the originals.
+func redactHeaders(h http.Header) http.Header {
+	out := h.Clone()
+	for _, k := range []string{"Authorization", "Proxy-Authorization", "Cookie"} {
+		if len(out.Values(k)) > 0 {
+			out[http.CanonicalHeaderKey(k)] = []string{"[redacted]"}
+		}
+	}
+	return out
 }
 
 // unavailable marks a plugin failure as 503 with a safe message, keeping

@@ -20,7 +20,8 @@ import (
 //   - provider_events_dedup_key: a redelivered provider event applies once;
 //   - payment_attempts_provider_ref_key: an upstream payment maps to one
 //     attempt (NULL refs, before the provider answers, are distinct in both
-//     dialects).
+//     dialects); payment_attempts_session_seq_key numbers a session's
+//     attempts 1, 2, … so "the latest attempt" never depends on clocks.
 func migration0002Payments() migration {
 	return migration{
 		name:    "20261122000002",
@@ -64,6 +65,7 @@ func migration0002Payments() migration {
 				fmt.Sprintf(`CREATE TABLE payment_attempts (
 	id TEXT PRIMARY KEY,
 	session_id TEXT NOT NULL REFERENCES sessions (id),
+	seq INTEGER NOT NULL,
 	provider_id TEXT NOT NULL,
 	method TEXT NOT NULL,
 	status TEXT NOT NULL,
@@ -72,9 +74,9 @@ func migration0002Payments() migration {
 	error TEXT NOT NULL DEFAULT '',
 	created_at %[1]s NOT NULL,
 	updated_at %[1]s NOT NULL,
-	CONSTRAINT payment_attempts_provider_ref_key UNIQUE (provider_id, provider_ref)
+	CONSTRAINT payment_attempts_provider_ref_key UNIQUE (provider_id, provider_ref),
+	CONSTRAINT payment_attempts_session_seq_key UNIQUE (session_id, seq)
 )`, t.Time),
-				`CREATE INDEX payment_attempts_session_idx ON payment_attempts (session_id)`,
 
 				fmt.Sprintf(`CREATE TABLE events (
 	id TEXT PRIMARY KEY,

@@ -53,12 +53,14 @@ const (
 )
 
 // PaymentAttempt is one try at collecting a session's payment through one
-// provider instance. Reason records why routing chose that provider.
+// provider instance. Reason records why routing chose that provider; Seq
+// numbers a session's attempts from 1.
 type PaymentAttempt struct {
 	bun.BaseModel `bun:"table:payment_attempts,alias:pa"`
 
 	ID          string        `bun:"id,pk"`
 	SessionID   string        `bun:"session_id,notnull"`
+	Seq         int64         `bun:"seq,notnull"`
 	ProviderID  string        `bun:"provider_id,notnull"`
 	Method      string        `bun:"method,notnull"`
 	Status      AttemptStatus `bun:"status,notnull"`

@@ -151,13 +151,26 @@ func (r *Repo) AttemptByProviderRef(ctx context.Context, providerID, ref string)
 	return a, nil
 }
 
-// SessionAttempts lists a session's attempts, oldest first.
+// SessionAttempts lists a session's attempts in order (by Seq).
 func (r *Repo) SessionAttempts(ctx context.Context, sessionID string) ([]*PaymentAttempt, error) {
 	out := []*PaymentAttempt{}
-	if err := r.db.NewSelect().Model(&out).Where("session_id = ?", sessionID).OrderExpr("created_at, id").Scan(ctx); err != nil {
+	if err := r.db.NewSelect().Model(&out).Where("session_id = ?", sessionID).Order("seq").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list payment attempts: %w", err)
 	}
 	return out, nil
+}
+
+// NextAttemptSeq is the Seq for a session's next attempt. Call it with the
+// session locked (LockSession); the unique (session_id, seq) constraint
+// catches any caller that did not.
+func (r *Repo) NextAttemptSeq(ctx context.Context, sessionID string) (int64, error) {
+	var n int64
+	err := r.db.NewSelect().Model((*PaymentAttempt)(nil)).ColumnExpr("COALESCE(MAX(seq), 0)").
+		Where("session_id = ?", sessionID).Scan(ctx, &n)
+	if err != nil {
+		return 0, fmt.Errorf("next attempt seq: %w", err)
+	}
+	return n + 1, nil
 }
 
 // InsertWebhookRequest stores a raw inbound webhook and sets w.ID.

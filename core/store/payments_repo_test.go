@@ -197,14 +197,22 @@ func TestWebhookRequestsAndAttempts(t *testing.T) {
 			t.Fatal(err)
 		}
 		ts := time.Now().UTC()
-		a1 := &store.PaymentAttempt{ID: domain.NewAttemptID(), SessionID: sess.ID, ProviderID: "sandbox", Method: "card",
+		a1 := &store.PaymentAttempt{ID: domain.NewAttemptID(), SessionID: sess.ID, Seq: 1, ProviderID: "sandbox", Method: "card",
 			Status: store.AttemptPending, Reason: "r", CreatedAt: ts, UpdatedAt: ts}
 		a2 := *a1
-		a2.ID = domain.NewAttemptID()
+		a2.ID, a2.Seq = domain.NewAttemptID(), 2
 		for _, a := range []*store.PaymentAttempt{a1, &a2} {
 			if err := s.InsertAttempt(ctx, a); err != nil {
 				t.Fatalf("two attempts without provider ref must coexist: %v", err)
 			}
+		}
+		dupSeq := *a1
+		dupSeq.ID = domain.NewAttemptID()
+		if err := s.InsertAttempt(ctx, &dupSeq); !store.IsUniqueViolation(err) {
+			t.Fatalf("duplicate attempt seq err = %v, want unique violation", err)
+		}
+		if next, err := s.NextAttemptSeq(ctx, sess.ID); err != nil || next != 3 {
+			t.Fatalf("NextAttemptSeq = %d, %v; want 3", next, err)
 		}
 		a1.ProviderRef, a1.Status = "ref_1", store.AttemptProcessing
 		if err := s.UpdateAttempt(ctx, a1); err != nil {
