@@ -57,23 +57,11 @@ func pluginsListCmd() *cobra.Command {
 			// Failures are shown per instance below, not as one error.
 			_ = h.Start(ctx)
 
+			// Start has asked each running plugin for its health once, so the
+			// plugin's own view (credentials, upstream reachability) shows.
 			infos := h.Instances()
 			unhealthy := 0
-			for i := range infos {
-				in := &infos[i]
-				if in.Health.State == pluginhost.StateHealthy {
-					// The supervisor has not asked yet: ask now, so the plugin's
-					// own view (credentials, upstream reachability) shows.
-					ph, err := h.CheckHealth(ctx, in.ID)
-					switch {
-					case err != nil:
-						in.Health.State, in.Health.Message = pluginhost.StateUnhealthy, "health check failed: "+err.Error()
-					case ph.Status != meta.HealthOK:
-						in.Health.State, in.Health.Message = pluginhost.StateUnhealthy, "plugin reports "+string(ph.Status)+": "+ph.Message
-					default:
-						in.Health.Message = ph.Message
-					}
-				}
+			for _, in := range infos {
 				if in.Health.State != pluginhost.StateHealthy && in.Health.State != pluginhost.StateDisabled {
 					unhealthy++
 				}

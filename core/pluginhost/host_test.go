@@ -414,3 +414,28 @@ func TestHashFile(t *testing.T) {
 		t.Error("HashFile of a missing file succeeded")
 	}
 }
+
+func TestPluginReportedHealth(t *testing.T) {
+	pc := testProvider("tp")
+	pc.Settings = map[string]config.Secret{testprovider.SettingHealth: config.NewSecret("degraded")}
+	h := newHost(t, hostOpts{}, pc)
+	start(t, h) // a degraded plugin has started; it is just not healthy
+
+	got := info(t, h, "tp")
+	if h.Healthy("tp") || got.Health.State != pluginhost.StateUnhealthy ||
+		!strings.HasPrefix(got.Health.Message, "plugin reports degraded") {
+		t.Fatalf("degraded plugin: %+v", got.Health)
+	}
+	p, _ := h.Provider("tp")
+	if _, err := p.CreatePayment(context.Background(), payment("k")); err != nil {
+		t.Errorf("a running but degraded plugin refused a call: %v", err)
+	}
+	// Once it reports ok, the next health check brings it back.
+	if err := p.Configure(context.Background(), map[string]string{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "healthy", func() bool { return h.Healthy("tp") })
+	if got := info(t, h, "tp"); got.Restarts != 0 {
+		t.Errorf("a degraded plugin was restarted: %+v", got)
+	}
+}

@@ -23,7 +23,9 @@ import (
 // State is an instance's coarse health.
 type State string
 
-// The states. Only StateHealthy takes traffic.
+// The states. Routing sends new payments only to StateHealthy instances;
+// calls to a plugin that is running but unhealthy (it reports itself
+// degraded) still go through, so reconciliation and webhooks keep working.
 const (
 	// StateStarting: launching or restarting; calls fail fast.
 	StateStarting State = "starting"
@@ -219,9 +221,12 @@ func (in *instance) supervise(stop context.Context, first func(error)) {
 			continue
 		}
 
-		// Publish before reporting, so Start's caller sees it healthy.
+		// Publish, then ask for its health once, before reporting, so
+		// Start's caller sees the plugin's own view straight away.
 		in.cur.Store(c)
-		in.setHealth(StateHealthy, "")
+		if err := in.probe(stop, c); err != nil {
+			in.setHealth(StateUnhealthy, "health check failed: "+err.Error())
+		}
 		report(nil)
 		up := time.Now()
 		reason := in.watch(stop, c)
@@ -275,31 +280,40 @@ func (in *instance) watch(stop context.Context, c *conn) error {
 			return errors.New("plugin process exited")
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(stop, min(in.h.callTimeout, interval))
-		health, err := c.common.CheckHealth(ctx)
-		cancel()
-		switch {
-		case c.done.Err() != nil || stop.Err() != nil:
-			continue // the select above reports it
-		case err != nil:
+		if err := in.probe(stop, c); err != nil {
 			failures++
-			msg := fmt.Sprintf("health check failed (%d in a row): %v", failures, err)
-			in.setHealth(StateUnhealthy, msg)
 			if failures >= unhealthyAfter {
 				return fmt.Errorf("%w: %d health checks failed, last: %w", errHung, failures, err)
 			}
-		case health.Status != meta.HealthOK:
-			failures = 0
-			msg := fmt.Sprintf("plugin reports %s", health.Status)
-			if health.Message != "" {
-				msg += ": " + health.Message
-			}
-			in.setHealth(StateUnhealthy, msg)
-		default:
-			failures = 0
-			in.setHealth(StateHealthy, health.Message)
+			in.setHealth(StateUnhealthy, fmt.Sprintf("health check failed (%d in a row): %v", failures, err))
+			continue
 		}
+		failures = 0
 	}
+}
+
+// probe asks the plugin for its health and publishes the answer. It
+// returns an error only when the plugin did not answer; a plugin that
+// answers "degraded" or "down" is unhealthy but alive.
+func (in *instance) probe(stop context.Context, c *conn) error {
+	ctx, cancel := context.WithTimeout(stop, min(in.h.callTimeout, in.h.opts.HealthInterval))
+	health, err := c.common.CheckHealth(ctx)
+	cancel()
+	switch {
+	case c.done.Err() != nil || stop.Err() != nil:
+		return nil // the caller's select reports it
+	case err != nil:
+		return err
+	case health.Status != meta.HealthOK:
+		msg := fmt.Sprintf("plugin reports %s", health.Status)
+		if health.Message != "" {
+			msg += ": " + health.Message
+		}
+		in.setHealth(StateUnhealthy, msg)
+	default:
+		in.setHealth(StateHealthy, health.Message)
+	}
+	return nil
 }
 
 func (in *instance) info() InstanceInfo {

@@ -26,6 +26,9 @@ const (
 const (
 	// SettingReject makes Configure fail with sdk.Invalid when set to "1".
 	SettingReject = "reject"
+	// SettingHealth, when set, is the status CheckHealth reports
+	// ("degraded", "down"); ok otherwise.
+	SettingHealth = "health"
 	// MetaSleep makes CreatePayment block for the given duration (or until
 	// its context ends).
 	MetaSleep = "sleep"
@@ -73,13 +76,19 @@ func (p *Provider) Configure(_ context.Context, settings map[string]string) erro
 // CheckHealth implements provider.Provider. Its message lists the names of
 // the environment variables the process sees.
 func (p *Provider) CheckHealth(context.Context) (meta.Health, error) {
+	p.mu.Lock()
+	status := meta.HealthStatus(p.settings[SettingHealth])
+	p.mu.Unlock()
+	if status == "" {
+		status = meta.HealthOK
+	}
 	var names []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	return meta.Health{Status: meta.HealthOK, Message: HealthEnvPrefix + strings.Join(names, ",")}, nil
+	return meta.Health{Status: status, Message: HealthEnvPrefix + strings.Join(names, ",")}, nil
 }
 
 // CreatePayment implements provider.Provider.
