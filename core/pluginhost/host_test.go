@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/pluginhost"
@@ -437,5 +439,30 @@ func TestPluginReportedHealth(t *testing.T) {
 	waitFor(t, "healthy", func() bool { return h.Healthy("tp") })
 	if got := info(t, h, "tp"); got.Restarts != 0 {
 		t.Errorf("a degraded plugin was restarted: %+v", got)
+	}
+}
+
+func TestTraceContextReachesThePlugin(t *testing.T) {
+	h := newHost(t, hostOpts{}, testProvider("tp"))
+	start(t, h)
+	p, _ := h.Provider("tp")
+
+	sc := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID:    trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36},
+		SpanID:     trace.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7},
+		TraceFlags: trace.FlagsSampled,
+	})
+	ctx := trace.ContextWithSpanContext(context.Background(), sc)
+	got, err := p.GetPayment(ctx, provider.GetPaymentRequest{ProviderRef: testprovider.RefTrace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ProviderRef != sc.TraceID().String() {
+		t.Errorf("plugin saw trace %q, want %s", got.ProviderRef, sc.TraceID())
+	}
+	// Without a trace in the caller's context the plugin sees none.
+	got, err = p.GetPayment(context.Background(), provider.GetPaymentRequest{ProviderRef: testprovider.RefTrace})
+	if err != nil || got.ProviderRef != (trace.TraceID{}).String() {
+		t.Errorf("untraced call: plugin saw %q, %v", got.ProviderRef, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/switchyard/switchyard/sdk"
 	"github.com/switchyard/switchyard/sdk/meta"
@@ -114,8 +115,16 @@ func (p *Provider) CreatePayment(ctx context.Context, req provider.CreatePayment
 	}, nil
 }
 
-// GetPayment implements provider.Provider: every reference is unknown.
-func (p *Provider) GetPayment(_ context.Context, req provider.GetPaymentRequest) (provider.Payment, error) {
+// RefTrace is the reference GetPayment answers with the trace id it
+// received, so tests can see the host's trace context arrive.
+const RefTrace = "trace"
+
+// GetPayment implements provider.Provider: every reference but RefTrace is
+// unknown.
+func (p *Provider) GetPayment(ctx context.Context, req provider.GetPaymentRequest) (provider.Payment, error) {
+	if req.ProviderRef == RefTrace {
+		return provider.Payment{ProviderRef: trace.SpanContextFromContext(ctx).TraceID().String()}, nil
+	}
 	return provider.Payment{}, sdk.NotFound("no payment %q", req.ProviderRef)
 }
 
