@@ -11,9 +11,10 @@ import (
 // through checkoutURL: the x- custom fields (ORDER_CUSTOM_FIELDS), the raw
 // query (CHECKOUT_QUERY_STRING), product, currency, billing email, the
 // dynamic price (as unit price and totals, without tax) and, for a test
-// checkout (use-test-mode=true), TEST_MODE=1 with every amount zeroed as
-// PayPro does for test orders. Refund amounts already in v are capped to
-// the new total (a full refund, OrderRefunded, refunds all of it). The simulator uses it to answer a real checkout.
+// checkout (use-test-mode=true) or a v already marked TEST_MODE=1, every
+// amount zeroed as PayPro does for test orders. Refund amounts already in v
+// are capped to the new total (a full refund, OrderRefunded, refunds all of
+// it). The simulator uses it to answer a real checkout.
 func FromCheckout(v url.Values, checkoutURL string) error {
 	u, err := url.Parse(checkoutURL)
 	if err != nil {
@@ -52,7 +53,7 @@ func FromCheckout(v url.Values, checkoutURL string) error {
 	if cur != "" {
 		v.Set("ORDER_CURRENCY_CODE", cur)
 	}
-	test := q.Get("use-test-mode") == "true"
+	test := q.Get("use-test-mode") == "true" || v.Get(FieldTestMode) == "1"
 	if test {
 		v.Set(FieldTestMode, "1")
 	}
