@@ -84,10 +84,11 @@ func Start(t testing.TB) string {
 func waitReady(t testing.TB, base string) {
 	t.Helper()
 	deadline := time.Now().Add(startTimeout)
+	client := &http.Client{Timeout: 2 * time.Second}
 	for {
 		req, _ := http.NewRequest(http.MethodGet, base+"/v1/balance", nil)
 		req.SetBasicAuth("sk_test_ready", "")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
