@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -464,5 +465,30 @@ func TestTraceContextReachesThePlugin(t *testing.T) {
 	got, err = p.GetPayment(context.Background(), provider.GetPaymentRequest{ProviderRef: testprovider.RefTrace})
 	if err != nil || got.ProviderRef != (trace.TraceID{}).String() {
 		t.Errorf("untraced call: plugin saw %q, %v", got.ProviderRef, err)
+	}
+}
+
+// TestCallsRunConcurrently sends calls that each wait, inside the plugin,
+// until all of them have arrived: a host that serialized calls anywhere on
+// the path would never get them all in at once.
+func TestCallsRunConcurrently(t *testing.T) {
+	h := newHost(t, hostOpts{callTimeout: 20 * time.Second}, testProvider("tp"))
+	start(t, h)
+	p, _ := h.Provider("tp")
+
+	const n = 32
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			req := payment(fmt.Sprintf("c-%d", i))
+			req.Metadata = map[string]string{testprovider.MetaBarrier: fmt.Sprint(n)}
+			_, err := p.CreatePayment(context.Background(), req)
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatalf("call did not meet the others inside the plugin: %v", err)
+		}
 	}
 }

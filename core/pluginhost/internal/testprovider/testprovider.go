@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +31,10 @@ const (
 	// SettingHealth, when set, is the status CheckHealth reports
 	// ("degraded", "down"); ok otherwise.
 	SettingHealth = "health"
+	// MetaBarrier makes CreatePayment wait until that many CreatePayment
+	// calls carrying it are inside the plugin at once (or its context
+	// ends): it proves calls run concurrently, without timing anything.
+	MetaBarrier = "barrier"
 	// MetaSleep makes CreatePayment block for the given duration (or until
 	// its context ends).
 	MetaSleep = "sleep"
@@ -44,6 +49,8 @@ type Provider struct {
 	log      hclog.Logger
 	mu       sync.Mutex
 	settings map[string]string
+	arrived  int
+	release  chan struct{}
 }
 
 var _ provider.Provider = (*Provider)(nil)
@@ -97,6 +104,15 @@ func (p *Provider) CreatePayment(ctx context.Context, req provider.CreatePayment
 	if req.Amount <= 0 {
 		return provider.CreatePaymentResponse{}, sdk.Invalid("amount must be positive").WithField("amount")
 	}
+	if s := req.Metadata[MetaBarrier]; s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return provider.CreatePaymentResponse{}, sdk.Invalid("bad barrier %q", s)
+		}
+		if err := p.await(ctx, n); err != nil {
+			return provider.CreatePaymentResponse{}, err
+		}
+	}
 	if s := req.Metadata[MetaSleep]; s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil {
@@ -113,6 +129,27 @@ func (p *Provider) CreatePayment(ctx context.Context, req provider.CreatePayment
 		Status:      provider.StatusPending,
 		NextAction:  provider.NextAction{Type: provider.NextActionRedirect, URL: req.ProviderBaseURL + "/pay/" + req.IdempotencyKey},
 	}, nil
+}
+
+// await blocks until n callers are waiting together, then releases them.
+func (p *Provider) await(ctx context.Context, n int) error {
+	p.mu.Lock()
+	if p.release == nil {
+		p.release = make(chan struct{})
+	}
+	release := p.release
+	p.arrived++
+	if p.arrived >= n {
+		close(p.release)
+		p.release, p.arrived = nil, 0
+	}
+	p.mu.Unlock()
+	select {
+	case <-release:
+		return nil
+	case <-ctx.Done():
+		return sdk.Unavailable("barrier of %d not reached: %w", n, ctx.Err())
+	}
 }
 
 // RefTrace is the reference GetPayment answers with the trace id it
