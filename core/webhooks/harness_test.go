@@ -23,7 +23,7 @@ import (
 	"github.com/switchyard/switchyard/webhook"
 )
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
@@ -64,7 +64,7 @@ type harness struct {
 	keyring  *secrets.Keyring
 }
 
-func testKeyring(t *testing.T) *secrets.Keyring {
+func testKeyring(t testing.TB) *secrets.Keyring {
 	t.Helper()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -77,7 +77,7 @@ func testKeyring(t *testing.T) *secrets.Keyring {
 
 // newHarness builds the service with an insert-only runner, as core/app
 // does, plus a merchant with sites shop.test and other.test.
-func newHarness(t *testing.T, st *store.Store, mut func(*webhooks.Deps)) *harness {
+func newHarness(t testing.TB, st *store.Store, mut func(*webhooks.Deps)) *harness {
 	t.Helper()
 	ins, err := jobs.New(st, jobs.Options{InsertOnly: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -105,14 +105,19 @@ func newHarness(t *testing.T, st *store.Store, mut func(*webhooks.Deps)) *harnes
 
 // startWorkers runs the delivery worker on its own runner (and pool, for
 // PostgreSQL) until the test ends.
-func (h *harness) startWorkers(t *testing.T, st *store.Store, id string) *jobs.Runner {
+func (h *harness) startWorkers(t testing.TB, st *store.Store, id string) *jobs.Runner {
+	t.Helper()
+	return h.startWorkersN(t, st, id, 8)
+}
+
+func (h *harness) startWorkersN(t testing.TB, st *store.Store, id string, workers int) *jobs.Runner {
 	t.Helper()
 	reg := jobs.NewRegistry()
 	if err := h.svc.Register(reg); err != nil {
 		t.Fatal(err)
 	}
 	r, err := jobs.New(st, jobs.Options{Registry: reg, PollInterval: 20 * time.Millisecond, FetchCooldown: 5 * time.Millisecond,
-		Workers: 8, ID: id, Logger: slog.New(slog.DiscardHandler)})
+		Workers: workers, ID: id, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +132,7 @@ func (h *harness) startWorkers(t *testing.T, st *store.Store, id string) *jobs.R
 	return r
 }
 
-func (h *harness) addEndpoint(t *testing.T, in webhooks.NewEndpoint) *webhooks.EndpointWithSecret {
+func (h *harness) addEndpoint(t testing.TB, in webhooks.NewEndpoint) *webhooks.EndpointWithSecret {
 	t.Helper()
 	in.MerchantID = h.merchant.ID
 	ep, err := h.svc.CreateEndpoint(ctxT(t), in)
@@ -138,7 +143,7 @@ func (h *harness) addEndpoint(t *testing.T, in webhooks.NewEndpoint) *webhooks.E
 }
 
 // session inserts an open session on site (and its ipn_url, if any).
-func (h *harness) session(t *testing.T, site, mode, ipnURL string) *store.Session {
+func (h *harness) session(t testing.TB, site, mode, ipnURL string) *store.Session {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	s := &store.Session{
@@ -159,7 +164,7 @@ func (h *harness) session(t *testing.T, site, mode, ipnURL string) *store.Sessio
 
 // emit writes an event for sess and its deliveries in one transaction,
 // as core/payments does through its EventSink hook.
-func (h *harness) emit(t *testing.T, sess *store.Session, typ string) *store.Event {
+func (h *harness) emit(t testing.TB, sess *store.Session, typ string) *store.Event {
 	t.Helper()
 	sess.EventSeq++
 	ev := &store.Event{
@@ -179,7 +184,7 @@ func (h *harness) emit(t *testing.T, sess *store.Session, typ string) *store.Eve
 	return ev
 }
 
-func (h *harness) deliveries(t *testing.T, f store.DeliveryFilter) []*webhooks.Delivery {
+func (h *harness) deliveries(t testing.TB, f store.DeliveryFilter) []*webhooks.Delivery {
 	t.Helper()
 	ds, err := h.svc.ListDeliveries(ctxT(t), f)
 	if err != nil {
@@ -239,7 +244,7 @@ func status(code int) func(http.ResponseWriter, *http.Request) {
 	}
 }
 
-func newReceiver(t *testing.T, script ...func(http.ResponseWriter, *http.Request)) *receiver {
+func newReceiver(t testing.TB, script ...func(http.ResponseWriter, *http.Request)) *receiver {
 	t.Helper()
 	rc := &receiver{script: script}
 	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
