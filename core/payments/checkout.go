@@ -333,7 +333,7 @@ func (s *Service) Cancel(ctx context.Context, sessionID string) (*SessionView, e
 		return nil, domain.NotFound("session")
 	}
 	var out *SessionView
-	err := s.inTx(ctx, func(ctx context.Context, r *store.Repo, _ bun.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, r *store.Repo, tx bun.Tx) error {
 		sess, err := r.LockSession(ctx, sessionID)
 		if err != nil {
 			return err
@@ -341,7 +341,7 @@ func (s *Service) Cancel(ctx context.Context, sessionID string) (*SessionView, e
 		now := s.now()
 		if tr := domain.Cancel(sess.State()); tr.Apply {
 			sess.Status, sess.CanceledAt, sess.UpdatedAt = tr.Next.Status, &now, now
-			if err := s.appendEvent(ctx, r, sess, tr.DomainEvent, now); err != nil {
+			if err := s.appendEvent(ctx, r, tx, sess, tr.DomainEvent, now); err != nil {
 				return err
 			}
 			if err := r.UpdateSession(ctx, sess); err != nil {

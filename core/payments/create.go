@@ -29,16 +29,19 @@ import (
 // for amount is invalid_amount (send a string), and any provider field at
 // all, even null, is provider_not_allowed rather than unknown_field.
 type CreateSessionRequest struct {
-	Domain        string            `json:"domain"`
-	Amount        json.RawMessage   `json:"amount,omitempty"`
-	Currency      string            `json:"currency"`
-	OrderID       string            `json:"order_id"`
-	ReturnURL     string            `json:"return_url,omitempty"`
-	CancelURL     string            `json:"cancel_url,omitempty"`
-	CustomerEmail string            `json:"customer_email,omitempty"`
-	Method        string            `json:"method,omitempty"`
-	Metadata      map[string]string `json:"metadata,omitempty"`
-	Provider      json.RawMessage   `json:"provider,omitempty"`
+	Domain        string          `json:"domain"`
+	Amount        json.RawMessage `json:"amount,omitempty"`
+	Currency      string          `json:"currency"`
+	OrderID       string          `json:"order_id"`
+	ReturnURL     string          `json:"return_url,omitempty"`
+	CancelURL     string          `json:"cancel_url,omitempty"`
+	CustomerEmail string          `json:"customer_email,omitempty"`
+	// IPNURL receives this session's events (signed with the site's IPN
+	// config), in addition to the merchant's endpoints.
+	IPNURL   string            `json:"ipn_url,omitempty"`
+	Method   string            `json:"method,omitempty"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+	Provider json.RawMessage   `json:"provider,omitempty"`
 }
 
 // Limits on session input. They are part of the API contract (docs/api.md).
@@ -66,9 +69,9 @@ type Response struct {
 
 // validated is a create request after every check that needs no database.
 type validated struct {
-	domain, orderID, method, returnURL, cancelURL, email, metadata string
-	amount                                                         int64
-	currency                                                       domain.Currency
+	domain, orderID, method, returnURL, cancelURL, ipnURL, email, metadata string
+	amount                                                                 int64
+	currency                                                               domain.Currency
 }
 
 func missing(field string) error {
@@ -112,7 +115,7 @@ func (s *Service) validate(ctx context.Context, p *merchants.Principal, req *Cre
 		return nil, err
 	}
 	live := domain.Mode(p.Key.Mode) == domain.ModeLive
-	for _, u := range []struct{ field, value string }{{"return_url", req.ReturnURL}, {"cancel_url", req.CancelURL}} {
+	for _, u := range []struct{ field, value string }{{"return_url", req.ReturnURL}, {"cancel_url", req.CancelURL}, {"ipn_url", req.IPNURL}} {
 		if err := validateURL(u.field, u.value, live); err != nil {
 			return nil, err
 		}
@@ -144,9 +147,19 @@ func (s *Service) validate(ctx context.Context, p *merchants.Principal, req *Cre
 			return nil, err
 		}
 	}
+	if req.IPNURL != "" && s.checkIPNURL != nil {
+		if err := s.checkIPNURL(ctx, req.IPNURL); err != nil {
+			if de, ok := domain.AsError(err); ok {
+				field := *de
+				field.Field = "ipn_url"
+				return nil, &field
+			}
+			return nil, err
+		}
+	}
 	return &validated{
 		domain: req.Domain, orderID: req.OrderID, method: req.Method, returnURL: req.ReturnURL,
-		cancelURL: req.CancelURL, email: req.CustomerEmail, metadata: md, amount: amount, currency: cur,
+		cancelURL: req.CancelURL, ipnURL: req.IPNURL, email: req.CustomerEmail, metadata: md, amount: amount, currency: cur,
 	}, nil
 }
 
@@ -446,7 +459,7 @@ func (s *Service) insertSession(ctx context.Context, r *store.Repo, tx bun.Tx, m
 	sess := &store.Session{
 		ID: domain.NewSessionID(), MerchantID: merchantID, Mode: mode, Status: domain.StatusOpen,
 		Domain: v.domain, OrderID: v.orderID, Amount: v.amount, Currency: string(v.currency), Method: v.method,
-		ReturnURL: v.returnURL, CancelURL: v.cancelURL, CustomerEmail: v.email, Metadata: v.metadata,
+		ReturnURL: v.returnURL, CancelURL: v.cancelURL, IPNURL: v.ipnURL, CustomerEmail: v.email, Metadata: v.metadata,
 		ExpiresAt: now.Add(s.ttl), CreatedAt: now, UpdatedAt: now,
 	}
 	// The session is born with its first event, session.created (seq 1);
@@ -459,7 +472,7 @@ func (s *Service) insertSession(ctx context.Context, r *store.Repo, tx bun.Tx, m
 	if err != nil {
 		return nil, err
 	}
-	if err := insertEvent(ctx, r, sess, domain.EventSessionCreated, body, now); err != nil {
+	if err := s.insertEvent(ctx, r, tx, sess, domain.EventSessionCreated, body, now); err != nil {
 		return nil, err
 	}
 	if _, err := s.jobs.EnqueueTx(ctx, tx, ExpireSessionArgs{SessionID: sess.ID}, &river.InsertOpts{ScheduledAt: sess.ExpiresAt}); err != nil {

@@ -109,7 +109,7 @@ func (w *reconcileWorker) Work(ctx context.Context, _ *river.Job[ReconcileProces
 // session may still be paid; reconciliation settles it). When the session
 // is not due yet it returns how long to wait.
 func (s *Service) ExpireSession(ctx context.Context, sessionID string) (wait time.Duration, err error) {
-	err = s.inTx(ctx, func(ctx context.Context, r *store.Repo, _ bun.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, r *store.Repo, tx bun.Tx) error {
 		wait = 0
 		sess, err := r.LockSession(ctx, sessionID)
 		if errors.Is(err, domain.ErrNotFound) {
@@ -128,7 +128,7 @@ func (s *Service) ExpireSession(ctx context.Context, sessionID string) (wait tim
 			return nil
 		}
 		sess.Status, sess.UpdatedAt = tr.Next.Status, now
-		if err := s.appendEvent(ctx, r, sess, tr.DomainEvent, now); err != nil {
+		if err := s.appendEvent(ctx, r, tx, sess, tr.DomainEvent, now); err != nil {
 			return err
 		}
 		return r.UpdateSession(ctx, sess)

@@ -40,6 +40,18 @@ type Enqueuer interface {
 	EnqueueTx(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 }
 
+// EventSink is told about domain events inside the transaction that
+// inserted them; the outbound webhooks service creates their deliveries
+// there (*webhooks.Service implements it).
+type EventSink interface {
+	EventsInserted(ctx context.Context, tx bun.Tx, events ...*store.Event) error
+}
+
+// URLChecker vets a merchant-supplied callback URL at save time (the
+// webhooks service's SSRF guard: no private, loopback or link-local
+// targets). It returns a *domain.Error.
+type URLChecker func(ctx context.Context, raw string) error
+
 // Router is the routing the service uses; *routing.Router implements it.
 type Router interface {
 	Route(ctx context.Context, req routing.Request) ([]routing.Candidate, error)
@@ -57,6 +69,10 @@ type Deps struct {
 	Router    Router
 	Providers Providers
 	Sessions  config.SessionsConfig
+	// Events, optional, receives every domain event in its transaction.
+	Events EventSink
+	// CheckIPNURL, optional, vets a session's ipn_url beyond syntax.
+	CheckIPNURL URLChecker
 	// PublicBaseURL is how shoppers and providers reach the public listener
 	// (scheme://host[:port], no trailing slash); checkout and webhook URLs
 	// are built from it.
@@ -83,6 +99,8 @@ type Service struct {
 	jobs           Enqueuer
 	router         Router
 	providers      Providers
+	events         EventSink
+	checkIPNURL    URLChecker
 	baseURL        string
 	ttl            time.Duration
 	idemTTL        time.Duration
@@ -123,6 +141,8 @@ func New(d Deps) (*Service, error) {
 		jobs:           d.Jobs,
 		router:         d.Router,
 		providers:      d.Providers,
+		events:         d.Events,
+		checkIPNURL:    d.CheckIPNURL,
 		baseURL:        strings.TrimRight(d.PublicBaseURL, "/"),
 		ttl:            d.Sessions.TTL,
 		idemTTL:        d.Sessions.IdempotencyTTL,
@@ -177,20 +197,33 @@ func (s *Service) inTx(ctx context.Context, fn func(ctx context.Context, r *stor
 // appendEvent emits a domain event for sess in the current transaction:
 // it bumps the session's sequence, renders the session as the status
 // endpoint would, and stores both. The caller saves sess afterwards.
-func (s *Service) appendEvent(ctx context.Context, r *store.Repo, sess *store.Session, typ domain.DomainEvent, at time.Time) error {
+func (s *Service) appendEvent(ctx context.Context, r *store.Repo, tx bun.Tx, sess *store.Session, typ domain.DomainEvent, at time.Time) error {
 	sess.EventSeq++
 	data, err := s.renderSession(sess)
 	if err != nil {
 		return err
 	}
-	return insertEvent(ctx, r, sess, typ, data, at)
+	return s.insertEvent(ctx, r, tx, sess, typ, data, at)
 }
 
-func insertEvent(ctx context.Context, r *store.Repo, sess *store.Session, typ domain.DomainEvent, data []byte, at time.Time) error {
-	return r.InsertEvent(ctx, &store.Event{
+// insertEvent stores an event with the session's current sequence and
+// hands it to the EventSink in the same transaction, so the outbound
+// deliveries exist exactly when the event does.
+func (s *Service) insertEvent(ctx context.Context, r *store.Repo, tx bun.Tx, sess *store.Session, typ domain.DomainEvent, data []byte, at time.Time) error {
+	ev := &store.Event{
 		ID: domain.NewEventID(), MerchantID: sess.MerchantID, Mode: sess.Mode, SessionID: sess.ID,
 		Type: string(typ), Seq: sess.EventSeq, Data: string(data), CreatedAt: at,
-	})
+	}
+	if err := r.InsertEvent(ctx, ev); err != nil {
+		return err
+	}
+	if s.events == nil {
+		return nil
+	}
+	if err := s.events.EventsInserted(ctx, tx, ev); err != nil {
+		return fmt.Errorf("event %s: %w", typ, err)
+	}
+	return nil
 }
 
 // sessionForMerchant loads a session the principal may see: another

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/jobs"
@@ -658,6 +660,92 @@ func TestExpiryJobRuns(t *testing.T) {
 		}
 		if got := eventTypes(t, env, v.SessionID); got != "session.created,session.expired" {
 			t.Fatalf("events = %s", got)
+		}
+	})
+}
+
+// recordingSink is an EventSink that records what it was given and can be
+// told to fail.
+type recordingSink struct {
+	mu    sync.Mutex
+	types []string
+	fail  error
+}
+
+func (r *recordingSink) EventsInserted(ctx context.Context, tx bun.Tx, events ...*store.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail != nil {
+		return r.fail
+	}
+	for _, ev := range events {
+		// The event row is visible inside the caller's transaction.
+		if _, err := store.NewRepo(tx).SessionEvents(ctx, ev.SessionID); err != nil {
+			return err
+		}
+		r.types = append(r.types, ev.Type)
+	}
+	return nil
+}
+
+func TestEventSinkAndIPNURL(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
+		sink := &recordingSink{}
+		env := paymentstest.New(t, st, paymentstest.Options{
+			Events: sink,
+			CheckIPNURL: func(_ context.Context, raw string) error {
+				if strings.Contains(raw, "127.0.0.1") {
+					return domain.Invalid("blocked_url", "url", "url resolves to a loopback address")
+				}
+				return nil
+			},
+			Instances: []paymentstest.Instance{{ID: "sbx", Impl: sandbox.New(), Settings: map[string]string{sandbox.SettingSigningSecret: sandboxSecret}}},
+		})
+		m := env.Merchant(t, domain.PlanFree, "shop.test")
+		_, p := env.Key(t, m.ID, domain.ModeTest)
+		ctx := ctxT(t)
+
+		req := createReq("SINK-1")
+		req.IPNURL = "https://shop.test/ipn"
+		v := mustCreate(t, env, p, req)
+		if v.IPNURL == nil || *v.IPNURL != "https://shop.test/ipn" {
+			t.Fatalf("ipn_url = %v", v.IPNURL)
+		}
+		payWithSandbox(t, env, v.SessionID, sandbox.ChoiceSucceed)
+		if got := strings.Join(sink.types, ","); got != "session.created,session.paid" {
+			t.Fatalf("sink saw %s", got)
+		}
+
+		for name, c := range map[string]struct {
+			url, code string
+		}{
+			"relative": {"/ipn", "invalid_url"},
+			"blocked":  {"https://127.0.0.1/ipn", "blocked_url"},
+			"non-http": {"mailto:x@shop.test", "invalid_url"},
+		} {
+			t.Run(name, func(t *testing.T) {
+				r := createReq("SINK-BAD")
+				r.IPNURL = c.url
+				_, err := env.Service.CreateSession(ctx, p, r, "")
+				wantCode(t, err, domain.ErrInvalid, c.code)
+				if de, _ := domain.AsError(err); de.Field != "ipn_url" {
+					t.Fatalf("field = %q", de.Field)
+				}
+			})
+		}
+
+		// A failing sink rolls the whole create back.
+		sink.fail = errors.New("deliveries unavailable")
+		before, _ := st.CountSessions(ctx, m.ID)
+		if _, err := env.Service.CreateSession(ctx, p, createReq("SINK-2"), "k-sink"); err == nil {
+			t.Fatal("create succeeded with a failing sink")
+		}
+		after, _ := st.CountSessions(ctx, m.ID)
+		if after != before {
+			t.Fatalf("sessions %d -> %d after a failed sink", before, after)
+		}
+		if _, err := st.GetIdempotencyKey(ctx, m.ID, domain.ModeTest, "k-sink"); !errors.Is(err, domain.ErrNotFound) {
+			t.Fatalf("idempotency key stored for a failed create: %v", err)
 		}
 	})
 }

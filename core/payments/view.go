@@ -28,6 +28,7 @@ type SessionView struct {
 	CustomerEmail  *string              `json:"customer_email"`
 	ReturnURL      *string              `json:"return_url"`
 	CancelURL      *string              `json:"cancel_url"`
+	IPNURL         *string              `json:"ipn_url"`
 	Metadata       json.RawMessage      `json:"metadata"`
 	CreatedAt      string               `json:"created_at"`
 	ExpiresAt      string               `json:"expires_at"`
@@ -76,6 +77,7 @@ func (s *Service) view(sess *store.Session) *SessionView {
 		CustomerEmail:  optString(sess.CustomerEmail),
 		ReturnURL:      optString(sess.ReturnURL),
 		CancelURL:      optString(sess.CancelURL),
+		IPNURL:         optString(sess.IPNURL),
 		Metadata:       json.RawMessage(md),
 		CreatedAt:      formatTime(sess.CreatedAt),
 		ExpiresAt:      formatTime(sess.ExpiresAt),

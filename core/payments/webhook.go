@@ -196,7 +196,7 @@ func (s *Service) applyProviderEvent(ctx context.Context, providerID string, req
 	}
 
 	var out Outcome
-	err = s.inTx(ctx, func(ctx context.Context, r *store.Repo, _ bun.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, r *store.Repo, tx bun.Tx) error {
 		out = Outcome{}
 		now := s.now()
 		row := &store.ProviderEvent{
@@ -211,7 +211,7 @@ func (s *Service) applyProviderEvent(ctx context.Context, providerID string, req
 			out = Outcome{Duplicate: true, Outcome: store.OutcomeIgnored, Reason: "duplicate provider event"}
 			return nil
 		}
-		out.Outcome, out.Reason, out.SessionID, err = s.applyToSession(ctx, r, providerID, ev, now)
+		out.Outcome, out.Reason, out.SessionID, err = s.applyToSession(ctx, r, tx, providerID, ev, now)
 		if err != nil {
 			return err
 		}
@@ -226,7 +226,7 @@ func (s *Service) applyProviderEvent(ctx context.Context, providerID string, req
 
 // applyToSession runs the state machine for one new event and persists
 // the result; it returns the outcome to record and the session it concerned.
-func (s *Service) applyToSession(ctx context.Context, r *store.Repo, providerID string, ev provider.Event, now time.Time) (store.ProviderEventOutcome, string, string, error) {
+func (s *Service) applyToSession(ctx context.Context, r *store.Repo, tx bun.Tx, providerID string, ev provider.Event, now time.Time) (store.ProviderEventOutcome, string, string, error) {
 	kind, ok := paymentKind(ev.Type)
 	if !ok {
 		if ev.Type.MovesMoney() {
@@ -315,7 +315,7 @@ func (s *Service) applyToSession(ctx context.Context, r *store.Repo, providerID 
 		}
 	}
 	if tr.DomainEvent != "" {
-		if err := s.appendEvent(ctx, r, sess, tr.DomainEvent, now); err != nil {
+		if err := s.appendEvent(ctx, r, tx, sess, tr.DomainEvent, now); err != nil {
 			return "", "", "", err
 		}
 	}

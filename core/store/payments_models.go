@@ -25,6 +25,7 @@ type Session struct {
 	Method         string               `bun:"method,nullzero"`
 	ReturnURL      string               `bun:"return_url,notnull"`
 	CancelURL      string               `bun:"cancel_url,notnull"`
+	IPNURL         string               `bun:"ipn_url,notnull"` // added by migration 0003
 	CustomerEmail  string               `bun:"customer_email,notnull"`
 	Metadata       string               `bun:"metadata,notnull"`
 	AmountRefunded int64                `bun:"amount_refunded,notnull"`

@@ -38,6 +38,9 @@ type Options struct {
 	// RealClock makes the service use time.Now instead of Clock, for tests
 	// where real job runners must see time pass.
 	RealClock bool
+	// Events and CheckIPNURL are passed to payments.Deps as they are.
+	Events      payments.EventSink
+	CheckIPNURL payments.URLChecker
 }
 
 // Env is a ready service with its collaborators exposed for assertions.
@@ -109,7 +112,7 @@ func New(t testing.TB, st *store.Store, opts Options) *Env {
 	}
 	svc, err := payments.New(payments.Deps{
 		Store: st, Jobs: runner, Router: router, Providers: provs, Sessions: opts.Sessions,
-		PublicBaseURL: opts.BaseURL, Clock: now,
+		PublicBaseURL: opts.BaseURL, Clock: now, Events: opts.Events, CheckIPNURL: opts.CheckIPNURL,
 	})
 	if err != nil {
 		t.Fatalf("paymentstest: payments: %v", err)
