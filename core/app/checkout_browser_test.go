@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -23,6 +24,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/switchyard/switchyard/core/checkout"
+	"github.com/switchyard/switchyard/core/domain"
+	"github.com/switchyard/switchyard/core/httpapi"
+	"github.com/switchyard/switchyard/core/payments"
 )
 
 // TestCheckoutInBrowser pays checkout sessions in a real Chromium against
@@ -159,6 +165,93 @@ func TestCheckoutInBrowser(t *testing.T) {
 	if dir := os.Getenv("SWITCHYARD_SCREENSHOT_DIR"); dir != "" {
 		copyDir(t, shots, dir)
 	}
+}
+
+// TestCheckoutProviderOnAnotherOrigin checks the hand-off to a provider
+// page on another origin in Chromium. Chromium applies form-action to the
+// redirects that follow a form POST, so under form-action 'self' a 303 from
+// the method form to another origin is blocked. The checkout therefore
+// 303s only to origins it lists in form-action, and hands the shopper over
+// with a plain navigation otherwise; both must end on the provider's page
+// with no policy violation.
+func TestCheckoutProviderOnAnotherOrigin(t *testing.T) {
+	chromium := requireChromium(t)
+	prov := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><html lang="en"><head><title>Provider</title></head><body><h1>Provider page</h1></body></html>`)
+	}))
+	t.Cleanup(prov.Close)
+	pages, err := checkout.NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, chromium)
+
+	for _, tc := range []struct {
+		name    string
+		origins []string
+	}{
+		{name: "unlisted origin: hand-off page"},
+		{name: "listed origin: direct 303", origins: []string{prov.URL}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := &externalProvider{target: prov.URL + "/pay/123"}
+			srv := httptest.NewServer(httpapi.New(httpapi.Options{}, httpapi.Checkout(svc, pages, httpapi.CheckoutOptions{FormActionOrigins: tc.origins})))
+			t.Cleanup(srv.Close)
+			svc.base = srv.URL
+
+			tab := b.tab(t)
+			tab.do(t,
+				chromedp.Navigate(srv.URL+"/checkout/"+svc.id()),
+				chromedp.WaitVisible(chromedp.CSS(`form.pay`)),
+				chromedp.Click(chromedp.CSS(`form.pay button[type="submit"]`)),
+				chromedp.WaitVisible(chromedp.Search(`//h1[normalize-space()="Provider page"]`)),
+			)
+			if got := tab.location(t).String(); got != svc.target {
+				t.Errorf("ended at %s, want %s", got, svc.target)
+			}
+			tab.noCSPViolations(t)
+		})
+	}
+}
+
+// externalProvider is a checkout service whose only provider lives on
+// another origin.
+type externalProvider struct {
+	once   sync.Once
+	sid    string
+	base   string
+	target string
+}
+
+var _ httpapi.CheckoutService = (*externalProvider)(nil)
+
+func (p *externalProvider) id() string {
+	p.once.Do(func() { p.sid = domain.NewSessionID() })
+	return p.sid
+}
+
+func (p *externalProvider) CheckoutView(_ context.Context, id string) (*payments.Checkout, error) {
+	if id != p.id() {
+		return nil, domain.NotFound("session")
+	}
+	return &payments.Checkout{
+		Session: &payments.SessionView{
+			SessionID: id, Status: domain.StatusOpen, Amount: "10.00", Currency: "EUR", AmountRefunded: "0.00",
+			ExpiresAt: time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
+		},
+		MerchantName:    "Elsewhere Ltd",
+		IntegrationMode: domain.ModeHostedCheckout,
+		Methods:         []payments.MethodView{{Method: "card", Label: "Card"}},
+	}, nil
+}
+
+func (p *externalProvider) StartPayment(context.Context, string, string, string) (string, error) {
+	return p.target, nil
+}
+
+func (p *externalProvider) Cancel(context.Context, string) (*payments.SessionView, error) {
+	return nil, domain.Conflict("not_supported", "not in this test")
 }
 
 // requireChromium finds Debian's chromium or skips (fails under
