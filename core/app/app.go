@@ -9,10 +9,15 @@ import (
 	"os"
 
 	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/core/jobs"
 	"github.com/switchyard/switchyard/core/merchants"
+	"github.com/switchyard/switchyard/core/payments"
+	"github.com/switchyard/switchyard/core/pluginhost"
+	"github.com/switchyard/switchyard/core/routing"
 	"github.com/switchyard/switchyard/core/secrets"
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/telemetry"
+	"github.com/switchyard/switchyard/core/webhooks"
 )
 
 // Version is stamped at build time with -ldflags -X.
@@ -24,42 +29,51 @@ type Options struct {
 	LogOutput io.Writer
 }
 
-// App holds the components every command needs: configuration, logging,
-// the store and the management services. Serve adds the long-running parts.
+// App holds every component, built from one Config. New builds them all
+// without starting anything long-running, so management commands can use
+// the same services as the server; Serve starts plugins, job workers and
+// listeners.
 type App struct {
 	Config    *config.Config
 	Logger    *slog.Logger
 	Telemetry *telemetry.Telemetry
 	Store     *store.Store
+	Keyring   *secrets.Keyring
 	Merchants *merchants.Service
-	// Keyring encrypts credentials at rest; nil when secrets.keys is empty,
-	// in which case anything that must store a credential refuses to.
-	Keyring *secrets.Keyring
+	Plugins   *pluginhost.Host
+	Router    *routing.Router
+	Payments  *payments.Service
+	Webhooks  *webhooks.Service
+	Jobs      *jobs.Runner
 
 	closers []func(context.Context) error
 }
 
-// New opens the store and builds the services. It does not migrate, start
-// workers, launch plugins or listen; Serve does.
+// New builds every component. It opens the store but does not migrate,
+// launch plugins, start workers or listen; Serve does.
 func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if opts.LogOutput == nil {
 		opts.LogOutput = os.Stderr
 	}
 	a := &App{Config: cfg}
+	if err := a.build(ctx, opts); err != nil {
+		_ = a.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return a, nil
+}
+
+// build constructs the components in dependency order, registering each
+// one's cleanup as it goes so a failure part-way releases what was made.
+func (a *App) build(ctx context.Context, opts Options) (err error) {
+	cfg := a.Config
+
 	tel, err := telemetry.New(ctx, cfg.Log, cfg.Telemetry, opts.LogOutput, Version)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	a.Telemetry, a.Logger = tel, tel.Logger
 	a.onClose(tel.Shutdown)
-	if len(cfg.Secrets.Keys) > 0 {
-		kr, err := secrets.FromConfig(cfg.Secrets)
-		if err != nil {
-			_ = a.Close(ctx)
-			return nil, err
-		}
-		a.Keyring = kr
-	}
 
 	st, err := store.Open(ctx, cfg.Store.DSN, store.Options{
 		BusyTimeout:    cfg.Store.BusyTimeout,
@@ -69,13 +83,74 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		MeterProvider:  tel.MeterProvider,
 	})
 	if err != nil {
-		_ = a.Close(ctx)
-		return nil, err
+		return err
 	}
 	a.Store = st
 	a.onClose(func(context.Context) error { return st.Close() })
+
+	if a.Keyring, err = secrets.FromConfig(cfg.Secrets); err != nil {
+		return err
+	}
 	a.Merchants = merchants.New(st)
-	return a, nil
+
+	if a.Plugins, err = pluginhost.New(cfg.Plugins, pluginhost.Options{Logger: a.Logger, TracerProvider: tel.TracerProvider}); err != nil {
+		return err
+	}
+	a.onClose(a.Plugins.Close)
+	if a.Router, err = routing.New(cfg.Routing, routing.Options{Health: a.Plugins}); err != nil {
+		return err
+	}
+
+	// Services enqueue jobs through the runner, and the runner is built from
+	// the workers the services register: the enqueuer is bound once both exist.
+	enq := &enqueuer{}
+	a.Webhooks, err = webhooks.New(webhooks.Deps{
+		Store:               st,
+		Keyring:             a.Keyring,
+		Jobs:                enq,
+		AllowPrivateTargets: cfg.Webhooks.AllowPrivateTargets,
+		Timeout:             cfg.Webhooks.Timeout,
+		Meter:               tel.Meter("switchyard/webhooks"),
+		Logger:              a.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	a.Payments, err = payments.New(payments.Deps{
+		Store:         st,
+		Jobs:          enq,
+		Router:        a.Router,
+		Providers:     hostProviders{a.Plugins},
+		Sessions:      cfg.Sessions,
+		Events:        a.Webhooks,
+		CheckIPNURL:   a.Webhooks.Guard().CheckURL,
+		PublicBaseURL: a.PublicBaseURL(),
+		Logger:        a.Logger,
+	})
+	if err != nil {
+		return err
+	}
+
+	reg := jobs.NewRegistry()
+	if err := a.Payments.RegisterJobs(reg); err != nil {
+		return err
+	}
+	if err := a.Webhooks.Register(reg); err != nil {
+		return err
+	}
+	a.Jobs, err = jobs.New(st, jobs.Options{
+		Registry:     reg,
+		Workers:      cfg.Jobs.Workers,
+		PollInterval: cfg.Jobs.PollInterval,
+		Logger:       a.Logger,
+		PeriodicJobs: a.Payments.PeriodicJobs(),
+	})
+	if err != nil {
+		return err
+	}
+	enq.runner = a.Jobs
+	a.onClose(a.Jobs.Stop)
+	return nil
 }
 
 func (a *App) onClose(fn func(context.Context) error) { a.closers = append(a.closers, fn) }
@@ -126,13 +201,12 @@ func (a *App) PublicBaseURL() string {
 }
 
 // EncryptedColumns lists every column holding keyring-encrypted values, for
-// `switchyard secrets rewrap`. Features that store credentials add theirs.
-func (a *App) EncryptedColumns() []secrets.Column { return nil }
+// `switchyard secrets rewrap`.
+func (a *App) EncryptedColumns() []secrets.Column {
+	return webhooks.EncryptedColumns()
+}
 
 // RewrapSecrets re-encrypts every stored credential under the primary key.
 func (a *App) RewrapSecrets(ctx context.Context) (secrets.Report, error) {
-	if a.Keyring == nil {
-		return secrets.Report{}, errors.New("secrets.keys is empty: configure a keyring before rewrapping")
-	}
 	return secrets.RewrapColumns(ctx, a.Store.DB(), a.Keyring, a.EncryptedColumns())
 }

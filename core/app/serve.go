@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/core/checkout"
 	"github.com/switchyard/switchyard/core/httpapi"
 )
 
@@ -40,7 +41,21 @@ func (a *App) Serve(ctx context.Context, onListen func(Listening)) error {
 		return fmt.Errorf("admin listener %s: %w", a.Config.Admin.Addr, err)
 	}
 
-	public := a.newServer("public", a.Config.Public.HTTPConfig, a.publicMounts()...)
+	pubMounts, err := a.publicMounts()
+	if err == nil {
+		err = a.Jobs.Start(ctx)
+	}
+	if err != nil {
+		_ = pubLn.Close()
+		_ = admLn.Close()
+		return err
+	}
+	// A plugin that fails to start does not stop the server: it is retried
+	// in the background and routing skips it until it is healthy.
+	if err := a.Plugins.Start(ctx); err != nil {
+		a.Logger.Error("some plugins did not start", "err", err)
+	}
+	public := a.newServer("public", a.Config.Public.HTTPConfig, pubMounts...)
 	admin := a.newServer("admin", a.Config.Admin.HTTPConfig, a.adminMounts()...)
 
 	errc := make(chan error, 2)
@@ -90,8 +105,20 @@ func (a *App) newServer(name string, hc config.HTTPConfig, mounts ...httpapi.Mou
 	}
 }
 
-// publicMounts are the merchant-facing route groups.
-func (a *App) publicMounts() []httpapi.Mount { return nil }
+// publicMounts are the merchant-, shopper- and provider-facing routes.
+func (a *App) publicMounts() ([]httpapi.Mount, error) {
+	pages, err := checkout.NewRenderer()
+	if err != nil {
+		return nil, err
+	}
+	rl := a.Config.API.RateLimit
+	return []httpapi.Mount{
+		httpapi.MerchantAPI(a.Payments, a.Merchants, httpapi.MerchantAPIOptions{RequestsPerSecond: rl.RequestsPerSecond, Burst: rl.Burst}),
+		httpapi.ProviderHooks(a.Payments, a.Config.Public.WebhookAliases),
+		httpapi.Checkout(a.Payments, pages, httpapi.CheckoutOptions{Logger: a.Logger, PublicBaseURL: a.PublicBaseURL()}),
+		httpapi.ProviderHTTP(a.Plugins, pages, httpapi.ProviderHTTPOptions{Logger: a.Logger, PublicBaseURL: a.PublicBaseURL()}),
+	}, nil
+}
 
 // adminMounts are the operator route groups.
 func (a *App) adminMounts() []httpapi.Mount {
@@ -101,5 +128,5 @@ func (a *App) adminMounts() []httpapi.Mount {
 	}
 	return []httpapi.Mount{func(e *echo.Echo) {
 		e.GET("/metrics", echo.WrapHandler(a.Telemetry.MetricsHandler()))
-	}, httpapi.AdminMerchants(a.Merchants, tokens)}
+	}, httpapi.AdminMerchants(a.Merchants, tokens), httpapi.AdminWebhooks(a.Webhooks, tokens)}
 }

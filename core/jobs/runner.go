@@ -59,6 +59,11 @@ type Options struct {
 
 	// Logger receives River's logs. Default slog.Default().
 	Logger *slog.Logger
+
+	// PeriodicJobs are enqueued on their schedules by the elected leader
+	// among all runners sharing the database, so each runs once per
+	// interval cluster-wide. Ignored by insert-only runners.
+	PeriodicJobs []*river.PeriodicJob
 }
 
 // Runner owns a River client on a Store's connection pool.
@@ -111,6 +116,7 @@ func New(s *store.Store, opts Options) (*Runner, error) {
 			workers = DefaultWorkers
 		}
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}}
+		cfg.PeriodicJobs = opts.PeriodicJobs
 		for name, n := range opts.Queues {
 			if n <= 0 {
 				return nil, fmt.Errorf("jobs: queue %q: workers must be positive, got %d", name, n)
