@@ -155,6 +155,7 @@ func TestMerchantAPICreateErrors(t *testing.T) {
 			{"return_url relative", freeKey, body(t, map[string]any{"return_url": "/success"}), nil, 400, "invalid_url", "return_url"},
 			{"return_url javascript", freeKey, body(t, map[string]any{"return_url": "javascript:alert(1)"}), nil, 400, "invalid_url", "return_url"},
 			{"cancel_url ftp", freeKey, body(t, map[string]any{"cancel_url": "ftp://shop.test/x"}), nil, 400, "invalid_url", "cancel_url"},
+			{"ipn_url relative", freeKey, body(t, map[string]any{"ipn_url": "ipn.php"}), nil, 400, "invalid_url", "ipn_url"},
 			{"http url with live key", freeLive, body(t, map[string]any{"return_url": "http://shop.test/ok"}), nil, 400, "invalid_url", "return_url"},
 			{"email invalid", freeKey, body(t, map[string]any{"customer_email": "buyer"}), nil, 400, "invalid_email", "customer_email"},
 			{"email with name", freeKey, body(t, map[string]any{"customer_email": "Bob <bob@example.com>"}), nil, 400, "invalid_email", "customer_email"},

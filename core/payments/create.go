@@ -320,6 +320,13 @@ type ExpireSessionArgs struct {
 // Kind implements river.JobArgs.
 func (ExpireSessionArgs) Kind() string { return "expire_session" }
 
+// InsertOpts bounds River's retries whichever runner enqueues the job (an
+// insert-only runner knows no registry policy).
+func (ExpireSessionArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: expireAttempts} }
+
+// expireAttempts is how often a failing expiry (database trouble) is tried.
+const expireAttempts = 10
+
 // CreateSession validates req and creates a session, or returns the
 // response a previous identical request got:
 //

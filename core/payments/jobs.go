@@ -41,7 +41,7 @@ const (
 // RegisterJobs adds the service's workers to a job registry. Call it before
 // building the working jobs.Runner from that registry.
 func (s *Service) RegisterJobs(reg *jobs.Registry) error {
-	retry := jobs.Exponential(10, 10*time.Second, 30*time.Minute, 0.2)
+	retry := jobs.Exponential(expireAttempts, 10*time.Second, 30*time.Minute, 0.2)
 	if err := jobs.Register(reg, &expireWorker{svc: s}, retry); err != nil {
 		return err
 	}
