@@ -322,7 +322,9 @@ func (ExpireSessionArgs) Kind() string { return "expire_session" }
 
 // InsertOpts bounds River's retries whichever runner enqueues the job (an
 // insert-only runner knows no registry policy).
-func (ExpireSessionArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: expireAttempts} }
+func (ExpireSessionArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: expireAttempts}
+}
 
 // expireAttempts is how often a failing expiry (database trouble) is tried.
 const expireAttempts = 10
