@@ -13,19 +13,23 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/switchyard/switchyard/core/checkout"
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/httpapi"
+	"github.com/switchyard/switchyard/core/licenses"
 	"github.com/switchyard/switchyard/core/payments/paymentstest"
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/store/storetest"
 	"github.com/switchyard/switchyard/plugins/paypro/ipn"
 	"github.com/switchyard/switchyard/plugins/paypro/payproprovider"
 	"github.com/switchyard/switchyard/sdk/host"
+	"github.com/switchyard/switchyard/sdk/provider"
 	"github.com/switchyard/switchyard/sdk/sdktest"
+	"github.com/switchyard/switchyard/webhook"
 )
 
 const (
@@ -63,15 +67,19 @@ type payproEnv struct {
 	c    *http.Client
 }
 
-func newPayProEnv(t *testing.T, st *store.Store, bin string) *payproEnv {
+func newPayProEnv(t *testing.T, st *store.Store, bin string, wrap func(provider.Provider) provider.Provider) *payproEnv {
 	t.Helper()
+	plugin := sdktest.LaunchProvider(t, bin, host.Options{})
+	if wrap != nil {
+		plugin = wrap(plugin)
+	}
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
 	env := paymentstest.New(t, st, paymentstest.Options{
 		BaseURL: base, RealClock: true,
 		Instances: []paymentstest.Instance{{
 			ID:   "paypro",
-			Impl: sdktest.LaunchProvider(t, bin, host.Options{}),
+			Impl: plugin,
 			Settings: map[string]string{
 				payproprovider.SettingValidationKey:  ppValidationKey,
 				payproprovider.SettingSecretKey:      ppSecretKey,
@@ -211,26 +219,12 @@ func wantOK(t *testing.T, what string, r ipn.Response) {
 func TestPayProEndToEnd(t *testing.T) {
 	bin := payproBinary(t)
 	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
-		e := newPayProEnv(t, st, bin)
+		e := newPayProEnv(t, st, bin, nil)
 		s := e.createSession(t)
 
 		// The shopper picks card on the hosted checkout and is sent to
 		// PayPro with the session in signed custom fields.
-		status, hdr, body := e.do(t, http.MethodPost, "/checkout/"+s.SessionID+"/pay",
-			strings.NewReader(url.Values{"method": {"card"}}.Encode()),
-			http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
-		redirect := hdr.Get("Location")
-		if status == http.StatusOK {
-			// A cross-origin hop is a "continuing to payment" page (the
-			// checkout's CSP allows forms to post only to itself).
-			m := continueLink.FindSubmatch(body)
-			if m == nil {
-				t.Fatalf("pay page has no continue link:\n%s", body)
-			}
-			redirect = html.UnescapeString(string(m[1]))
-		} else if status != http.StatusSeeOther {
-			t.Fatalf("pay = %d: %s", status, body)
-		}
+		redirect := checkoutRedirect(t, e, s)
 		u, err := url.Parse(redirect)
 		if err != nil || u.Scheme+"://"+u.Host+u.Path != payproprovider.DefaultCheckoutBase {
 			t.Fatalf("redirect to %q, want PayPro's checkout", redirect)
@@ -316,6 +310,109 @@ func TestPayProEndToEnd(t *testing.T) {
 			t.Errorf("stored webhook requests %d (%v), want 9", n, err)
 		}
 	})
+}
+
+// TestPayProLicenseRequest runs PayPro's synchronous LicenseRequested IPN
+// through the real plugin binary and core/licenses to a local key
+// generator: the key reaches PayPro as text/plain; a slow or failing key
+// generator gives PayPro a non-200 answer, so it retries and emails the
+// vendor.
+func TestPayProLicenseRequest(t *testing.T) {
+	bin := payproBinary(t)
+	secret := webhook.NewSecret()
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	var mode atomic.Value // "ok", "slow", "500"
+	var calls atomic.Int32
+	keygen := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := webhook.Verify(webhook.ProfileStandard, []string{secret}, r.Header, body, 0); err != nil {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		calls.Add(1)
+		var req struct {
+			SessionID string            `json:"session_id"`
+			Data      map[string]string `json:"data"`
+		}
+		_ = json.Unmarshal(body, &req)
+		switch mode.Load() {
+		case "slow":
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		case "500":
+			http.Error(w, "keygen exploded", http.StatusInternalServerError)
+		default:
+			io.WriteString(w, "SY-"+req.Data["order_id"]+"-"+req.Data["custom_license_info"])
+		}
+	}))
+	t.Cleanup(keygen.Close)
+
+	var sessionID atomic.Value
+	kg, err := licenses.New(licenses.TargetsFunc(func(_ context.Context, providerID string, ev provider.Event) (licenses.Target, error) {
+		// The request must name the session it belongs to.
+		if providerID != "paypro" || ev.SessionID == "" || ev.SessionID != sessionID.Load() {
+			return licenses.Target{}, domain.NotFound("license target")
+		}
+		return licenses.Target{URL: keygen.URL, Secrets: []string{secret}}, nil
+	}), licenses.Options{Timeout: 500 * time.Millisecond, AllowPrivateTargets: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newPayProEnv(t, storetest.SQLite(t), bin, func(p provider.Provider) provider.Provider { return licenses.Wrap("paypro", p, kg) })
+	s := e.createSession(t)
+	sessionID.Store(s.SessionID)
+	pay := checkoutRedirect(t, e, s)
+
+	cases := []struct {
+		mode       string
+		wantStatus int
+		wantBody   string
+	}{
+		{"500", http.StatusBadGateway, "license key generator answered 500"},
+		{"slow", http.StatusGatewayTimeout, "license key generator timed out"},
+		{"ok", http.StatusOK, "SY-18304429-edition=pro;seats=1"},
+	}
+	for _, tc := range cases {
+		mode.Store(tc.mode)
+		r := e.ipn(t, ipn.LicenseRequested, pay, false)
+		if r.Status != tc.wantStatus || string(r.Body) != tc.wantBody || !strings.HasPrefix(r.ContentType, "text/plain") {
+			t.Errorf("keygen %s: PayPro got %d %q (%s), want %d %q", tc.mode, r.Status, r.Body, r.ContentType, tc.wantStatus, tc.wantBody)
+		}
+	}
+	if n := calls.Load(); n != 3 {
+		t.Errorf("key generator called %d times, want 3 (each PayPro retry asks again)", n)
+	}
+	// Only the successful request was applied (recorded) by the core.
+	if pe := e.providerEvent(t, "18304429:12:21976543"); pe.Type != "license.requested" || !strings.Contains(pe.Payload, `"session_id":"`+s.SessionID+`"`) {
+		t.Errorf("provider event %+v", pe)
+	}
+	if got := e.status(t, s.SessionID); got != "open" {
+		t.Errorf("a license request changed the session to %s", got)
+	}
+}
+
+// checkoutRedirect starts the card payment on the hosted checkout and
+// returns the PayPro checkout URL the shopper is sent to.
+func checkoutRedirect(t *testing.T, e *payproEnv, s ppSession) string {
+	t.Helper()
+	status, hdr, body := e.do(t, http.MethodPost, "/checkout/"+s.SessionID+"/pay",
+		strings.NewReader(url.Values{"method": {"card"}}.Encode()),
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	switch status {
+	case http.StatusSeeOther:
+		return hdr.Get("Location")
+	case http.StatusOK:
+		// A cross-origin hop is a "continuing to payment" page (the
+		// checkout's CSP allows forms to post only to itself).
+		if m := continueLink.FindSubmatch(body); m != nil {
+			return html.UnescapeString(string(m[1]))
+		}
+	}
+	t.Fatalf("pay = %d without a PayPro link:\n%s", status, body)
+	return ""
 }
 
 func count(list []string, s string) int {
