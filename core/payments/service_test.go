@@ -749,3 +749,68 @@ func TestEventSinkAndIPNURL(t *testing.T) {
 		}
 	})
 }
+
+// decliningProvider declines every payment on its merits.
+type decliningProvider struct{ provider.Provider }
+
+func (decliningProvider) CreatePayment(context.Context, provider.CreatePaymentRequest) (provider.CreatePaymentResponse, error) {
+	return provider.CreatePaymentResponse{}, sdk.Declined("card declined").WithCode("insufficient_funds")
+}
+
+func TestStartPaymentErrors(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
+		settings := map[string]string{sandbox.SettingSigningSecret: sandboxSecret}
+		env := paymentstest.New(t, st, paymentstest.Options{
+			Instances: []paymentstest.Instance{
+				{ID: "decl", Impl: &decliningProvider{Provider: sandbox.New()}, Settings: settings},
+				{ID: "flaky", Impl: &unavailableProvider{Provider: sandbox.New()}, Settings: settings},
+			},
+			Rules: []config.RoutingRule{
+				{Method: "card", Providers: []config.RoutingProvider{{ID: "decl"}}},
+				{Method: "wallet", Providers: []config.RoutingProvider{{ID: "flaky"}}},
+			},
+		})
+		m := env.Merchant(t, domain.PlanFree, "shop.test")
+		_, p := env.Key(t, m.ID, domain.ModeTest)
+		ctx := ctxT(t)
+
+		v := mustCreate(t, env, p, createReq("D-1"))
+		_, err := env.Service.StartPayment(ctx, v.SessionID, "card", "")
+		wantCode(t, err, domain.ErrUnprocessable, "payment_declined")
+		if de, _ := domain.AsError(err); !strings.Contains(de.Message, "insufficient_funds") {
+			t.Fatalf("message = %q", de.Message)
+		}
+		if env.Router.Breaker("decl") != "closed" {
+			t.Fatal("a decline tripped the breaker")
+		}
+		_, err = env.Service.StartPayment(ctx, v.SessionID, "bank_transfer", "")
+		wantCode(t, err, domain.ErrUnprocessable, "method_unavailable")
+		_, err = env.Service.StartPayment(ctx, v.SessionID, "", "")
+		wantCode(t, err, domain.ErrInvalid, "missing_field")
+
+		// Three unavailable answers open the breaker; then routing itself
+		// reports no provider, without calling the plugin.
+		for i := range 3 {
+			_, err = env.Service.StartPayment(ctx, v.SessionID, "wallet", "")
+			wantCode(t, err, domain.ErrUnavailable, "no_provider_available")
+			if i < 2 && env.Router.Breaker("flaky") != "closed" {
+				t.Fatalf("breaker open after %d failures", i+1)
+			}
+		}
+		if env.Router.Breaker("flaky") != "open" {
+			t.Fatalf("breaker = %s after 3 failures", env.Router.Breaker("flaky"))
+		}
+		atts, _ := st.SessionAttempts(ctx, v.SessionID)
+		_, err = env.Service.StartPayment(ctx, v.SessionID, "wallet", "")
+		wantCode(t, err, domain.ErrUnavailable, "no_provider_available")
+		after, _ := st.SessionAttempts(ctx, v.SessionID)
+		if len(after) != len(atts) || len(atts) != 4 {
+			t.Fatalf("attempts %d -> %d; want 4 and no new one while the breaker is open", len(atts), len(after))
+		}
+		for i, a := range after {
+			if a.Seq != int64(i+1) || a.Status != store.AttemptFailed || a.Error == "" {
+				t.Fatalf("attempt %d = %+v", i, a)
+			}
+		}
+	})
+}
