@@ -226,10 +226,11 @@ func Parse(body []byte) (*IPN, error) {
 	return FromValues(v)
 }
 
-// FromValues decodes IPN fields. IPN_TYPE_ID and ORDER_ID are required, a
-// type name that contradicts the id is refused, and every amount, integer
-// and flag must be well-formed: a notification that does not parse is
-// rejected whole rather than half-applied.
+// FromValues decodes IPN fields. IPN_TYPE_ID and ORDER_ID are required, and
+// every amount, integer and flag must be well-formed: a notification that
+// does not parse is rejected whole rather than half-applied. IPN_TYPE_NAME
+// must be present and exactly the id's name: SIGNATURE covers the name but
+// not the id, so the two agreeing is what makes the type authentic.
 func FromValues(v url.Values) (*IPN, error) {
 	n := &IPN{}
 	rv := reflect.ValueOf(n).Elem()
@@ -260,7 +261,7 @@ func FromValues(v url.Values) (*IPN, error) {
 	if !n.TypeID.Valid() {
 		return nil, fmt.Errorf("ipn: unknown %s %d", FieldTypeID, int(n.TypeID))
 	}
-	if n.TypeName != "" && n.TypeName != n.TypeID.String() {
+	if n.TypeName != n.TypeID.String() {
 		return nil, fmt.Errorf("ipn: %s %q does not match %s %d", FieldTypeName, n.TypeName, FieldTypeID, int(n.TypeID))
 	}
 	if v.Get(FieldOrderID) == "" {

@@ -318,6 +318,7 @@ func TestFromValuesRejects(t *testing.T) {
 		{"unassigned type 18", func(v url.Values) { v.Set("IPN_TYPE_ID", "18") }},
 		{"type name contradicts id", func(v url.Values) { v.Set("IPN_TYPE_NAME", "OrderRefunded") }},
 		{"type name wrong case", func(v url.Values) { v.Set("IPN_TYPE_NAME", "ordercharged") }},
+		{"type name missing (the id alone is unsigned)", func(v url.Values) { v.Del("IPN_TYPE_NAME") }},
 		{"missing order id", func(v url.Values) { v.Del("ORDER_ID") }},
 		{"order id not an integer", func(v url.Values) { v.Set("ORDER_ID", "18304429x") }},
 		{"amount with comma", func(v url.Values) { v.Set("ORDER_TOTAL_AMOUNT", "49,95") }},

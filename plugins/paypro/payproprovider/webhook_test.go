@@ -113,6 +113,9 @@ func TestSignatureTable(t *testing.T) {
 		{"wrong case email", func(v url.Values) { v.Set("CUSTOMER_EMAIL", strings.ToUpper(v.Get("CUSTOMER_EMAIL"))) }, http.StatusForbidden},
 		{"wrong case type name", func(v url.Values) { v.Set("IPN_TYPE_NAME", "ORDERCHARGED") }, http.StatusForbidden},
 		{"upper-case hex digest", func(v url.Values) { v.Set("SIGNATURE", strings.ToUpper(v.Get("SIGNATURE"))) }, http.StatusOK},
+		// IPN_TYPE_ID is not signed, IPN_TYPE_NAME is: a captured IPN with
+		// its id changed must not become another event type.
+		{"type id changed under a signed name", func(v url.Values) { v.Set("IPN_TYPE_ID", "2") }, http.StatusBadRequest},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
