@@ -2,20 +2,28 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/core/app"
 	"github.com/switchyard/switchyard/core/checkout"
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/httpapi"
+	"github.com/switchyard/switchyard/core/merchants"
 	"github.com/switchyard/switchyard/core/payments/paymentstest"
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/store/storetest"
@@ -178,7 +186,12 @@ func (e *stripeE2E) openCheckout(t *testing.T, order string) (sessionID, ref str
 	form := []byte(url.Values{"method": {"card"}}.Encode())
 	status, page, hdr := e.do(t, http.MethodPost, "/checkout/"+s.SessionID+"/pay", form,
 		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
-	if status != http.StatusSeeOther || !strings.HasPrefix(hdr.Get("Location"), "https://checkout.stripe.com/") {
+	switch {
+	case status == http.StatusSeeOther && strings.HasPrefix(hdr.Get("Location"), "https://checkout.stripe.com/"):
+	case status == http.StatusOK && bytes.Contains(page, []byte(`href="https://checkout.stripe.com/`)):
+		// Stripe's origin is not in the checkout's form-action list: the
+		// shopper gets the hand-off page linking to Stripe instead of a 303.
+	default:
 		t.Fatalf("pay: %d Location=%q %s", status, hdr.Get("Location"), page)
 	}
 	atts, err := store.NewRepo(e.st.DB()).SessionAttempts(t.Context(), s.SessionID)
@@ -356,4 +369,93 @@ func stripeEndToEnd(t *testing.T, e *stripeE2E) {
 			t.Errorf("forged webhook moved the session to %s", got)
 		}
 	})
+}
+
+// TestStripeEndToEndApp runs the same flow under the composition root:
+// app.New + Serve from a YAML config with a stripe instance, the plugin
+// launched by the real plugin host from the plugin directory.
+func TestStripeEndToEndApp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and launches the stripe plugin binary")
+	}
+	stripeEndToEnd(t, startStripeApp(t, stripemock.Start(t)))
+}
+
+func startStripeApp(t *testing.T, mockURL string) *stripeE2E {
+	t.Helper()
+	lookup, apiBase := newStripeLookup(t, mockURL)
+	pluginDir := filepath.Dir(stripeBins.Plugin(t, "stripe"))
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := ln.Addr().String()
+	_ = ln.Close()
+	yaml := fmt.Sprintf(`
+public:
+  addr: %q
+  webhook_aliases:
+    "/stripe-webhook.php": stripe
+admin: {addr: "127.0.0.1:0", tokens: ["stripe-e2e-operator-token-0123456789"]}
+store: {dsn: %q}
+secrets: {keys: [{id: k1, key: MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=}]}
+plugins:
+  dir: %q
+  instances:
+    - id: stripe
+      kind: provider
+      binary: stripe
+      settings:
+        secret_key: sk_test_SwitchyardEndToEnd0000
+        webhook_secrets: %q
+        mode: test
+        api_base: %q
+routing:
+  rules:
+    - method: card
+      providers: [{id: stripe, weight: 100}]
+`, pub, "sqlite:"+filepath.Join(dir, "sy.db"), pluginDir, stripeE2EWebhookSecret, apiBase)
+	path := filepath.Join(dir, "sy.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(config.LoadOptions{Path: path, Environ: func() []string { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, cfg, app.Options{LogOutput: io.Discard})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	listening := make(chan app.Listening, 1)
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, func(l app.Listening) { listening <- l }) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	var l app.Listening
+	select {
+	case l = <-listening:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	m, err := a.Merchants.CreateMerchant(ctx, merchants.NewMerchant{
+		Name: "Stripe Hosting", Plan: "free", ContactEmail: "ops@shop.example", Domains: []string{"shop.example"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := a.Merchants.CreateKey(ctx, merchants.NewKey{MerchantID: m.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &stripeE2E{st: a.Store, public: "http://" + l.Public, key: k.Secret, lookup: lookup}
 }
