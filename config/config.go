@@ -101,14 +101,21 @@ type PluginsConfig struct {
 }
 
 // PluginInstance is one configured plugin process.
+//
+// Enabled is nil when the file leaves it out, which means enabled. In the
+// file it may also be env:NAME; Load resolves that to true or false, so
+// consumers only ever see a plain bool (see IsEnabled).
 type PluginInstance struct {
 	ID       string            `koanf:"id"`
 	Kind     string            `koanf:"kind"` // provider, provisioner, registrar, mailer
 	Binary   string            `koanf:"binary"`
 	SHA256   string            `koanf:"sha256"`
-	Enabled  *bool             `koanf:"enabled"`
+	Enabled  *bool             `koanf:"enabled" switch:"env"`
 	Settings map[string]Secret `koanf:"settings"`
 }
+
+// IsEnabled reports whether the instance is to be started.
+func (p PluginInstance) IsEnabled() bool { return p.Enabled == nil || *p.Enabled }
 
 // RoutingConfig ranks provider instances per method.
 type RoutingConfig struct {

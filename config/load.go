@@ -96,7 +96,7 @@ func Load(opts LoadOptions) (*Config, error) {
 // decode checks and decodes merged raw data on top of the defaults, then
 // resolves secret references. Problems are kept on the Config for Validate.
 func decode(raw map[string]any, origins map[string]string, lookup func(string) (string, bool)) (*Config, error) {
-	c := &conformer{}
+	c := &conformer{lookup: lookup}
 	clean, _ := c.conform("", raw, reflect.TypeFor[Config]())
 
 	cfg := Defaults()
@@ -184,7 +184,9 @@ func lookupIn(environ []string) func(string) (string, bool) {
 }
 
 // resolveSecrets walks every Secret in cfg (struct fields, list elements and
-// map values) and resolves references in place.
+// map values) and resolves references in place. The settings of a disabled
+// plugin instance are left unresolved: an instance switched off (often by an
+// unset env:NAME) must not need its credentials to be present.
 func resolveSecrets(cfg *Config, lookup func(string) (string, bool)) []Problem {
 	var problems []Problem
 	var walk func(path string, v reflect.Value)
@@ -202,7 +204,11 @@ func resolveSecrets(cfg *Config, lookup func(string) (string, bool)) []Problem {
 				walk(path, v.Elem())
 			}
 		case reflect.Struct:
+			off := v.Type() == pluginInstanceType && !v.Addr().Interface().(*PluginInstance).IsEnabled()
 			for name, f := range structFields(v.Type()) {
+				if off && name == "settings" {
+					continue
+				}
 				walk(joinKey(path, name), v.FieldByIndex(f.index))
 			}
 		case reflect.Slice:

@@ -474,20 +474,52 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatalf("example config: %v", err)
 	}
-	if cfg.Store.DSN != "sqlite:var/switchyard.db" || len(cfg.Plugins.Instances) != 1 || cfg.Plugins.Instances[0].ID != "sandbox" {
-		t.Errorf("example config is not the documented dev setup: %+v", cfg)
+	if cfg.Store.DSN != "sqlite:var/switchyard.db" {
+		t.Errorf("store.dsn = %q", cfg.Store.DSN)
 	}
-	methods := []string{}
-	for _, r := range cfg.Routing.Rules {
-		methods = append(methods, r.Method)
-		if len(r.Providers) != 1 || r.Providers[0].ID != "sandbox" {
-			t.Errorf("rule %s does not route to sandbox", r.Method)
+	// With no environment only the sandbox runs; the real providers are
+	// documented but switched off, their secret references unresolved.
+	type inst struct {
+		id, binary string
+		on         bool
+	}
+	var got []inst
+	for _, in := range cfg.Plugins.Instances {
+		got = append(got, inst{in.ID, in.Binary, in.IsEnabled()})
+		if !in.IsEnabled() {
+			for k, s := range in.Settings {
+				if !s.IsZero() || s.Ref() == "" {
+					t.Errorf("%s.settings.%s: disabled instance setting should be an unresolved reference", in.ID, k)
+				}
+			}
 		}
 	}
-	if !slices.Equal(methods, []string{"card", "bank_transfer", "wallet"}) {
-		t.Errorf("methods = %v", methods)
+	want := []inst{{"sandbox", "sandbox", true}, {"stripe", "stripe", false}, {"paypro", "paypro", false}}
+	if !slices.Equal(got, want) {
+		t.Errorf("instances = %+v, want %+v", got, want)
 	}
-	if cfg.Public.WebhookAliases["/api/webhook.php"] != "sandbox" || !cfg.Webhooks.AllowPrivateTargets {
+	// The sandbox is every method's first choice, so `make run` routes
+	// everything to it; stripe and paypro only follow.
+	candidates := map[string][]string{}
+	for _, r := range cfg.Routing.Rules {
+		slices.SortStableFunc(r.Providers, func(a, b config.RoutingProvider) int { return a.Priority - b.Priority })
+		if r.Providers[0].ID != "sandbox" || len(r.Providers) > 1 && r.Providers[1].Priority == r.Providers[0].Priority {
+			t.Errorf("rule %s: sandbox is not the only first choice: %+v", r.Method, r.Providers)
+		}
+		for _, p := range r.Providers {
+			candidates[r.Method] = append(candidates[r.Method], p.ID)
+		}
+	}
+	wantCandidates := map[string][]string{
+		"card":          {"sandbox", "stripe", "paypro"},
+		"bank_transfer": {"sandbox"},
+		"wallet":        {"sandbox", "stripe"},
+	}
+	if fmt.Sprint(candidates) != fmt.Sprint(wantCandidates) {
+		t.Errorf("candidates = %v, want %v", candidates, wantCandidates)
+	}
+	if cfg.Public.WebhookAliases["/api/webhook.php"] != "sandbox" || cfg.Public.WebhookAliases["/stripe-webhook.php"] != "stripe" ||
+		!cfg.Webhooks.AllowPrivateTargets {
 		t.Errorf("aliases %v allow_private %v", cfg.Public.WebhookAliases, cfg.Webhooks.AllowPrivateTargets)
 	}
 }

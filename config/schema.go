@@ -18,11 +18,17 @@ import (
 var (
 	secretType   = reflect.TypeFor[Secret]()
 	durationType = reflect.TypeFor[time.Duration]()
+
+	pluginInstanceType = reflect.TypeFor[PluginInstance]()
 )
 
 type field struct {
 	index []int
 	typ   reflect.Type
+	// envSwitch marks a bool field that may also be written env:NAME
+	// (tag `switch:"env"`): the variable's value decides, so an instance
+	// can be turned on by the environment alone.
+	envSwitch bool
 }
 
 // structFields maps koanf key names to fields, flattening squash-embedded
@@ -49,7 +55,7 @@ func structFields(t reflect.Type) map[string]field {
 			if name == "" {
 				name = strings.ToLower(f.Name)
 			}
-			out[name] = field{index: idx, typ: f.Type}
+			out[name] = field{index: idx, typ: f.Type, envSwitch: f.Tag.Get("switch") == "env"}
 		}
 	}
 	walk(t, nil)
@@ -113,6 +119,8 @@ func mapKeyPath(prefix, key string) string {
 // then decodes without any chance of failure.
 type conformer struct {
 	problems []Problem
+	// lookup reads the environment for env:NAME switches.
+	lookup func(string) (string, bool)
 }
 
 func (c *conformer) addf(path, format string, args ...any) {
@@ -154,6 +162,12 @@ func (c *conformer) conform(path string, raw any, t reflect.Type) (any, bool) {
 			f, known := fields[k]
 			if !known {
 				c.addf(p, "unknown key")
+				continue
+			}
+			if f.envSwitch {
+				if v, ok := c.envSwitch(p, m[k]); ok {
+					out[k] = v
+				}
 				continue
 			}
 			if v, ok := c.conform(p, m[k], f.typ); ok {
@@ -210,13 +224,8 @@ func (c *conformer) conform(path string, raw any, t reflect.Type) (any, bool) {
 	case reflect.String:
 		return c.str(path, raw)
 	case reflect.Bool:
-		switch v := raw.(type) {
-		case bool:
-			return v, true
-		case string:
-			if b, err := strconv.ParseBool(strings.TrimSpace(v)); err == nil {
-				return b, true
-			}
+		if b, ok := toBool(raw); ok {
+			return b, true
 		}
 		c.addf(path, "must be true or false, got %s", describe(raw))
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -246,6 +255,44 @@ func (c *conformer) conform(path string, raw any, t reflect.Type) (any, bool) {
 	return nil, false
 }
 
+// envSwitch conforms a bool that may be given as env:NAME. The variable is
+// read as a boolean (true/false, 1/0, yes/no, any case); unset or empty means
+// false, so a switch nobody set stays off. An unreadable value (in the file
+// or the variable) is reported without echoing it and counts as false, so
+// nothing guarded by the switch (an instance's secret settings) adds
+// follow-on problems.
+func (c *conformer) envSwitch(path string, raw any) (any, bool) {
+	if raw == nil {
+		// "enabled:" with nothing after it: keep the default, as conform does.
+		return nil, false
+	}
+	s, ok := raw.(string)
+	if !ok || !strings.HasPrefix(s, envRefPrefix) {
+		if b, ok := toBool(raw); ok {
+			return b, true
+		}
+		c.addf(path, "must be true, false or env:NAME, got %s", describe(raw))
+		return false, true
+	}
+	name := strings.TrimPrefix(s, envRefPrefix)
+	if name == "" {
+		c.addf(path, "%s: empty environment variable name", s)
+		return false, true
+	}
+	var value string
+	if c.lookup != nil {
+		value, _ = c.lookup(name)
+	}
+	switch strings.ToLower(strings.TrimSpace(value)) {
+	case "", "false", "0", "no":
+		return false, true
+	case "true", "1", "yes":
+		return true, true
+	}
+	c.addf(path, "%s: environment variable %s must be true, false, 1, 0, yes or no (or unset for false)", s, name)
+	return false, true
+}
+
 // str accepts YAML scalars for string keys: `port: 587` in plugin settings
 // means "587".
 func (c *conformer) str(path string, raw any) (any, bool) {
@@ -257,6 +304,20 @@ func (c *conformer) str(path string, raw any) (any, bool) {
 	}
 	c.addf(path, "must be a string, got %s", describe(raw))
 	return nil, false
+}
+
+// toBool accepts a YAML boolean or a string strconv.ParseBool reads (as an
+// environment variable or flag gives it).
+func toBool(raw any) (bool, bool) {
+	switch v := raw.(type) {
+	case bool:
+		return v, true
+	case string:
+		if b, err := strconv.ParseBool(strings.TrimSpace(v)); err == nil {
+			return b, true
+		}
+	}
+	return false, false
 }
 
 func toInt(raw any) (int64, bool) {
