@@ -158,7 +158,7 @@ func TestKillDuringCallsFailsFastThenRecovers(t *testing.T) {
 
 func TestHungPluginIsKilledAndRestarted(t *testing.T) {
 	h := newHost(t, hostOpts{
-		callTimeout: 200 * time.Millisecond,
+		callTimeout: 500 * time.Millisecond,
 		opts:        pluginhost.Options{HealthInterval: 100 * time.Millisecond, BackoffMin: 50 * time.Millisecond, BackoffMax: 500 * time.Millisecond},
 	}, testProvider("tp"))
 	start(t, h)
@@ -313,17 +313,20 @@ func TestHandshakeThatNeverCompletesFailsItsStartTimeout(t *testing.T) {
 	}
 	// go-plugin words an early exit either way, depending on whether it
 	// notices the exit or the closed stdout first.
+	// Only the sleeper depends on the start timeout; the others get a long
+	// one so a loaded machine cannot turn their failure into a timeout.
 	tests := []struct {
-		binary string
-		want   []string
+		binary       string
+		startTimeout time.Duration
+		want         []string
 	}{
-		{"sleeper", []string{"timeout while waiting for plugin to start"}},
-		{"silent", []string{"plugin exited before we could connect", "Failed to read any lines from plugin's stdout"}},
-		{"chatter", []string{"Unrecognized remote plugin message: hello"}},
+		{"sleeper", 300 * time.Millisecond, []string{"timeout while waiting for plugin to start"}},
+		{"silent", 10 * time.Second, []string{"plugin exited before we could connect", "Failed to read any lines from plugin's stdout"}},
+		{"chatter", 10 * time.Second, []string{"Unrecognized remote plugin message: hello"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.binary, func(t *testing.T) {
-			h := newHost(t, hostOpts{dir: dir, startTimeout: 300 * time.Millisecond,
+			h := newHost(t, hostOpts{dir: dir, startTimeout: tt.startTimeout,
 				opts: pluginhost.Options{BackoffMin: 100 * time.Millisecond, BackoffMax: 200 * time.Millisecond}},
 				instance("x", "provider", tt.binary))
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

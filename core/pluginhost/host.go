@@ -39,8 +39,9 @@ type Options struct {
 	// TracerProvider records the client side of plugin calls; nil means
 	// otel's global provider. Trace context reaches the plugin either way.
 	TracerProvider trace.TracerProvider
-	// HealthInterval is how often a running plugin is asked CheckHealth.
-	// Three failed checks in a row count as a hung plugin and restart it.
+	// HealthInterval is how often a running plugin is asked CheckHealth
+	// (each check bounded by the call timeout). Three failed checks in a
+	// row count as a hung plugin, which is killed and restarted.
 	HealthInterval time.Duration
 	// BackoffMin and BackoffMax bound the delay before restarting a crashed
 	// plugin; the delay grows exponentially between them, with jitter, and

@@ -296,7 +296,7 @@ func (in *instance) watch(stop context.Context, c *conn) error {
 // returns an error only when the plugin did not answer; a plugin that
 // answers "degraded" or "down" is unhealthy but alive.
 func (in *instance) probe(stop context.Context, c *conn) error {
-	ctx, cancel := context.WithTimeout(stop, min(in.h.callTimeout, in.h.opts.HealthInterval))
+	ctx, cancel := context.WithTimeout(stop, in.h.callTimeout)
 	health, err := c.common.CheckHealth(ctx)
 	cancel()
 	switch {
