@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -94,6 +95,8 @@ type stripeE2E struct {
 	public string
 	key    string
 	lookup *stripeLookup
+	// merchantID owns key.
+	merchantID int64
 }
 
 // stripeBins builds the plugin binary once per test process (test state).
@@ -132,7 +135,7 @@ func startStripeE2E(t *testing.T, st *store.Store, mockURL string) *stripeE2E {
 	t.Cleanup(srv.Close)
 	m := env.Merchant(t, domain.PlanFree, "shop.example")
 	key, _ := env.Key(t, m.ID, domain.Mode("test"))
-	return &stripeE2E{st: st, public: base, key: key, lookup: lookup}
+	return &stripeE2E{st: st, public: base, key: key, lookup: lookup, merchantID: m.ID}
 }
 
 func (e *stripeE2E) do(t *testing.T, method, path string, body []byte, header http.Header) (int, []byte, http.Header) {
@@ -378,10 +381,74 @@ func TestStripeEndToEndApp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and launches the stripe plugin binary")
 	}
-	stripeEndToEnd(t, startStripeApp(t, stripemock.Start(t)))
+	connectBase := fakeStripeOAuth(t)
+	e := startStripeApp(t, stripemock.Start(t), connectBase)
+	stripeEndToEnd(t, e)
+	t.Run("connect onboarding through /p/stripe", func(t *testing.T) { stripeConnectThroughHost(t, e) })
 }
 
-func startStripeApp(t *testing.T, mockURL string) *stripeE2E {
+const (
+	stripeE2EClientID     = "ca_SwitchyardEndToEnd0001"
+	stripeE2EStartSecret  = "stripe-e2e-connect-start-secret-0123456789"
+	stripeE2EConnectedAcc = "acct_1EndToEndMerchant"
+)
+
+// fakeStripeOAuth answers POST /oauth/token as Stripe documents it, for
+// one authorization code.
+func fakeStripeOAuth(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method != http.MethodPost || r.URL.Path != "/oauth/token" || r.ParseForm() != nil ||
+			r.PostForm.Get("grant_type") != "authorization_code" || r.PostForm.Get("code") != "ac_e2e_good" {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"error":"invalid_grant","error_description":"Authorization code does not exist"}`)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "sk_test_connected", "livemode": false,
+			"token_type": "bearer", "scope": "read_write", "stripe_user_id": stripeE2EConnectedAcc})
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// stripeConnectThroughHost runs the Connect Standard start and callback
+// through the host's /p/{provider_id} passthrough: the redirect, the state
+// cookie set and sent back, the code exchange, the result page.
+func stripeConnectThroughHost(t *testing.T, e *stripeE2E) {
+	merchant := strconv.FormatInt(e.merchantID, 10)
+	exp := time.Now().Add(10 * time.Minute)
+	q := url.Values{"merchant": {merchant}, "exp": {strconv.FormatInt(exp.Unix(), 10)},
+		"token": {stripeprovider.ConnectStartToken([]byte(stripeE2EStartSecret), merchant, exp)}}
+	status, body, hdr := e.do(t, http.MethodGet, "/p/stripe/connect/start?"+q.Encode(), nil, nil)
+	loc, err := url.Parse(hdr.Get("Location"))
+	if status != http.StatusFound || err != nil || !strings.HasSuffix(loc.Path, "/oauth/authorize") {
+		t.Fatalf("start: %d Location=%q %s", status, hdr.Get("Location"), body)
+	}
+	if got := loc.Query().Get("redirect_uri"); got != e.public+"/p/stripe/connect/callback" {
+		t.Errorf("redirect_uri %q", got)
+	}
+	cookies := (&http.Response{Header: hdr}).Cookies()
+	if len(cookies) != 1 {
+		t.Fatalf("state cookies %v", cookies)
+	}
+	cb := url.Values{"code": {"ac_e2e_good"}, "state": {loc.Query().Get("state")}}
+	status, body, hdr = e.do(t, http.MethodGet, "/p/stripe/connect/callback?"+cb.Encode(), nil,
+		http.Header{"Cookie": {cookies[0].Name + "=" + cookies[0].Value}})
+	if status != http.StatusOK || !bytes.Contains(body, []byte(stripeE2EConnectedAcc)) {
+		t.Fatalf("callback: %d %s", status, body)
+	}
+	if hdr.Get(stripeprovider.HeaderConnectedAccount) != stripeE2EConnectedAcc || hdr.Get(stripeprovider.HeaderConnectedMerchant) != merchant {
+		t.Errorf("connect result headers %v", hdr)
+	}
+	// Without the cookie (another browser), the same state is refused.
+	status, _, _ = e.do(t, http.MethodGet, "/p/stripe/connect/callback?"+cb.Encode(), nil, nil)
+	if status != http.StatusBadRequest {
+		t.Errorf("callback without the state cookie: %d, want 400", status)
+	}
+}
+
+func startStripeApp(t *testing.T, mockURL, connectBase string) *stripeE2E {
 	t.Helper()
 	lookup, apiBase := newStripeLookup(t, mockURL)
 	pluginDir := filepath.Dir(stripeBins.Plugin(t, "stripe"))
@@ -411,11 +478,15 @@ plugins:
         webhook_secrets: %q
         mode: test
         api_base: %q
+        connect_client_id: %q
+        connect_start_secret: %q
+        connect_base: %q
 routing:
   rules:
     - method: card
       providers: [{id: stripe, weight: 100}]
-`, pub, "sqlite:"+filepath.Join(dir, "sy.db"), pluginDir, stripeE2EWebhookSecret, apiBase)
+`, pub, "sqlite:"+filepath.Join(dir, "sy.db"), pluginDir, stripeE2EWebhookSecret, apiBase,
+		stripeE2EClientID, stripeE2EStartSecret, connectBase)
 	path := filepath.Join(dir, "sy.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -457,5 +528,5 @@ routing:
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &stripeE2E{st: a.Store, public: "http://" + l.Public, key: k.Secret, lookup: lookup}
+	return &stripeE2E{st: a.Store, public: "http://" + l.Public, key: k.Secret, lookup: lookup, merchantID: m.ID}
 }
