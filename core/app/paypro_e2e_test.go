@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -40,21 +38,13 @@ const (
 // continueLink is the hosted checkout's link to the provider's page.
 var continueLink = regexp.MustCompile(`<a class="button button-primary" href="([^"]+)"`)
 
-// payproBinary returns the built PayPro plugin: $SWITCHYARD_BIN_DIR's when
-// present (make test), else a fresh build.
+// payproBinary returns the built PayPro plugin (make's, or built once).
 func payproBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and launches the paypro plugin binary")
 	}
-	if dir := os.Getenv("SWITCHYARD_BIN_DIR"); dir != "" {
-		if bin := filepath.Join(dir, "plugins", "paypro"); isFile(bin) {
-			return bin
-		}
-	}
-	bin := filepath.Join(t.TempDir(), "paypro")
-	goBuild(t, moduleRoot(t), bin, "./plugins/paypro")
-	return bin
+	return bins.Plugin(t, "paypro")
 }
 
 // payproEnv is the real payments service on a real database, with the
