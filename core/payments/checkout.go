@@ -94,7 +94,7 @@ func (s *Service) loadForCheckout(ctx context.Context, sessionID string) (*store
 	if sess.Status != domain.StatusOpen || s.now().Before(sess.ExpiresAt) {
 		return sess, nil
 	}
-	if _, err := s.ExpireSession(ctx, sessionID); err != nil {
+	if _, err := s.expireDue(ctx, sessionID); err != nil {
 		return nil, err
 	}
 	return s.store.GetSession(ctx, sessionID)

@@ -104,11 +104,33 @@ func (w *reconcileWorker) Work(ctx context.Context, _ *river.Job[ReconcileProces
 	return err
 }
 
-// ExpireSession expires a session whose TTL passed: open → expired with a
-// session.expired event. Any other status is left alone (a processing
-// session may still be paid; reconciliation settles it). When the session
-// is not due yet it returns how long to wait.
+// ExpireSession is the expiry job's work for one session whose TTL passed.
+// Before closing it, it asks the provider about any attempt still pending
+// there: a payment that succeeded but whose webhook was lost then marks the
+// session paid instead of letting it expire unnoticed. (This costs one
+// GetPayment per abandoned attempt, once.) A provider that cannot answer
+// does not hold the expiry back: a late success still applies afterwards.
+// Then open → expired with a session.expired event; any other status is
+// left alone (a processing session may still be paid; reconciliation
+// settles it). When the session is not due yet it returns how long to wait.
 func (s *Service) ExpireSession(ctx context.Context, sessionID string) (wait time.Duration, err error) {
+	sess, err := s.store.GetSession(ctx, sessionID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if sess.Status == domain.StatusOpen && !s.now().Before(sess.ExpiresAt) {
+		if _, err := s.reconcileSession(ctx, sess); err != nil {
+			s.log.WarnContext(ctx, "could not check pending payments before expiry", "session_id", sessionID, "err", err)
+		}
+	}
+	return s.expireDue(ctx, sessionID)
+}
+
+// expireDue applies the expiry transition alone, without asking providers.
+func (s *Service) expireDue(ctx context.Context, sessionID string) (wait time.Duration, err error) {
 	err = s.inTx(ctx, func(ctx context.Context, r *store.Repo, tx bun.Tx) error {
 		wait = 0
 		sess, err := r.LockSession(ctx, sessionID)

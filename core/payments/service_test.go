@@ -814,3 +814,44 @@ func TestStartPaymentErrors(t *testing.T) {
 		}
 	})
 }
+
+// A payment that succeeded upstream but whose webhook never came is found
+// when the session expires, and the session ends paid, not expired.
+func TestExpiryChecksPendingPayments(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
+		env := newEnv(t, st)
+		m := env.Merchant(t, domain.PlanFree, "shop.test")
+		_, p := env.Key(t, m.ID, domain.ModeTest)
+		ctx := ctxT(t)
+		for _, c := range []struct {
+			order, choice string
+			want          domain.SessionStatus
+			events        string
+		}{
+			{"LOST-1", sandbox.ChoiceSucceed, domain.StatusPaid, "session.created,session.paid"},
+			{"LOST-2", "", domain.StatusExpired, "session.created,session.expired"},
+		} {
+			v := mustCreate(t, env, p, createReq(c.order))
+			if _, err := env.Service.StartPayment(ctx, v.SessionID, "card", ""); err != nil {
+				t.Fatal(err)
+			}
+			if c.choice != "" {
+				// The sandbox records the outcome; its webhook is lost.
+				if _, err := env.Providers.Client("sbx").HandleWebhook(ctx, sandboxCallback(t, env, v.SessionID, c.choice)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			env.Clock.Advance(2 * time.Hour)
+			if _, err := env.Service.ExpireSession(ctx, v.SessionID); err != nil {
+				t.Fatal(err)
+			}
+			env.Clock.Advance(-2 * time.Hour)
+			if s := status(t, env, v.SessionID); s.Status != c.want {
+				t.Fatalf("%s: status %s, want %s", c.order, s.Status, c.want)
+			}
+			if got := eventTypes(t, env, v.SessionID); got != c.events {
+				t.Fatalf("%s: events %s", c.order, got)
+			}
+		}
+	})
+}
