@@ -9,31 +9,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchyard/switchyard/core/app"
-	"github.com/switchyard/switchyard/core/jobs"
 	"github.com/switchyard/switchyard/core/webhooks"
 )
 
-// withWebhooks runs fn with a webhooks service on the app's store. Jobs it
-// enqueues (resend, recover) are inserted only; a running `switchyard
-// serve` works them.
+// withWebhooks runs fn with the app's webhooks service. Jobs it enqueues
+// (resend, recover) are only inserted; a running `switchyard serve` works
+// them.
 func withWebhooks(cmd *cobra.Command, fn func(ctx context.Context, svc *webhooks.Service) error) error {
 	return withApp(cmd, func(ctx context.Context, a *app.App) error {
-		ins, err := jobs.New(a.Store, jobs.Options{InsertOnly: true, Logger: a.Logger})
-		if err != nil {
-			return err
-		}
-		d := webhooks.Deps{
-			Store: a.Store, Jobs: ins, Logger: a.Logger,
-			AllowPrivateTargets: a.Config.Webhooks.AllowPrivateTargets, Timeout: a.Config.Webhooks.Timeout,
-		}
-		if a.Keyring != nil { // a nil *Keyring in the interface would not read as nil
-			d.Keyring = a.Keyring
-		}
-		svc, err := webhooks.New(d)
-		if err != nil {
-			return err
-		}
-		return fn(ctx, svc)
+		return fn(ctx, a.Webhooks)
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/switchyard/switchyard/core/domain"
+	"github.com/switchyard/switchyard/core/secrets"
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/store/storetest"
 	"github.com/switchyard/switchyard/core/webhooks"
@@ -398,4 +399,15 @@ func TestEventsRollBackWithTheirTransaction(t *testing.T) {
 			t.Fatalf("%d jobs survived the rollback", jobs)
 		}
 	})
+}
+
+// Without a keyring (secrets.keys empty) endpoints cannot be created, and
+// a nil *secrets.Keyring passed as the interface behaves the same.
+func TestNoKeyring(t *testing.T) {
+	st := storetest.SQLite(t)
+	h := newHarness(t, st, func(d *webhooks.Deps) { d.Keyring = (*secrets.Keyring)(nil) })
+	_, err := h.svc.CreateEndpoint(ctxT(t), webhooks.NewEndpoint{MerchantID: h.merchant.ID, URL: "http://127.0.0.1:9/x"})
+	if err == nil || !strings.Contains(err.Error(), "secrets.keys is empty") {
+		t.Fatalf("want a keyring error, got %v", err)
+	}
 }

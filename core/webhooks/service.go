@@ -131,6 +131,11 @@ func New(d Deps) (*Service, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("webhooks: missing %s", strings.Join(missing, ", "))
 	}
+	if kr, ok := d.Keyring.(*secrets.Keyring); ok && kr == nil {
+		// A nil *Keyring in the interface is not a nil interface; treat it
+		// as "no keyring" so callers get errNoKeyring, not a panic.
+		d.Keyring = nil
+	}
 	s := &Service{
 		store:     d.Store,
 		keyring:   d.Keyring,
