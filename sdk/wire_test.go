@@ -258,3 +258,44 @@ func (b *barrier) CreatePayment(ctx context.Context, _ provider.CreatePaymentReq
 		return provider.CreatePaymentResponse{}, ctx.Err()
 	}
 }
+
+// connecting answers HandleHTTP with an account event, as an onboarding
+// callback does.
+type connecting struct{ *scripted }
+
+func (connecting) HandleHTTP(_ context.Context, req provider.HTTPRequest) (provider.HTTPResponse, error) {
+	return provider.HTTPResponse{
+		Status: 200, Headers: http.Header{"Content-Type": {"text/html"}}, Body: []byte("connected"),
+		Events: []provider.Event{{
+			Type: provider.AccountConnected, ProviderEventID: "connect:42:acct_1", RawType: req.Path,
+			OccurredAt: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC),
+			Data:       map[string]string{"merchant_id": "42", "account_id": "acct_1", "livemode": "false"},
+		}},
+	}, nil
+}
+
+func TestHTTPResponseEventsCrossTheWire(t *testing.T) {
+	p := sdktest.ProviderClient(t, connecting{&scripted{}})
+	resp, err := p.HandleHTTP(context.Background(), provider.HTTPRequest{Method: "GET", Path: "/connect/callback"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 200 || string(resp.Body) != "connected" || len(resp.Events) != 1 {
+		t.Fatalf("response %+v", resp)
+	}
+	e := resp.Events[0]
+	if e.Type != provider.AccountConnected || e.ProviderEventID != "connect:42:acct_1" || e.RawType != "/connect/callback" ||
+		!e.OccurredAt.Equal(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)) ||
+		e.Data["merchant_id"] != "42" || e.Data["account_id"] != "acct_1" || e.Data["livemode"] != "false" {
+		t.Errorf("event altered in transit: %+v", e)
+	}
+
+	// A response without events stays without: no empty slice invented.
+	plain, err := sdktest.ProviderClient(t, &scripted{}).HandleWebhook(context.Background(), provider.WebhookRequest{Method: "POST"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Response.Events != nil {
+		t.Errorf("webhook response grew events: %+v", plain.Response.Events)
+	}
+}

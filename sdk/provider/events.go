@@ -69,6 +69,22 @@ const (
 	// Data["email"], Data["name"], Data["country"] as present.
 	CustomerUpdated EventType = "customer.updated"
 
+	// AccountConnected: a merchant connected their own upstream account
+	// through the provider's onboarding flow (Stripe Connect Standard), so
+	// the merchant's payments on this provider instance are created on that
+	// account (CreatePaymentRequest.MerchantAccount). Data["merchant_id"]
+	// (Switchyard's merchant id, taken from state the plugin signed),
+	// Data["account_id"] (the upstream account id), Data["livemode"]
+	// ("true" or "false"). Returned in HTTPResponse.Events by an onboarding
+	// callback; ProviderRef and SessionID are empty.
+	AccountConnected EventType = "account.connected"
+	// AccountDisconnected: the connection ended — revoked from Switchyard's
+	// disconnect link or upstream (Stripe's account.application.deauthorized
+	// webhook). Data["account_id"]; Data["merchant_id"] when the plugin
+	// knows it (an upstream revocation names only the account). The host
+	// stops passing the account on that merchant's payments.
+	AccountDisconnected EventType = "account.disconnected"
+
 	// TestIgnored: an upstream test or ping notification that the provider
 	// acknowledged but that carries nothing to apply. The host records it
 	// and changes nothing.
@@ -82,7 +98,8 @@ func EventTypes() []EventType {
 		PaymentPartiallyRefunded, PaymentDisputed, PaymentDisputeWon, PaymentDisputeLost,
 		SubscriptionCreated, SubscriptionUpdated, SubscriptionRenewed,
 		SubscriptionPaymentFailed, SubscriptionSuspended, SubscriptionCanceled,
-		SubscriptionFinished, LicenseRequested, CustomerUpdated, TestIgnored,
+		SubscriptionFinished, LicenseRequested, CustomerUpdated,
+		AccountConnected, AccountDisconnected, TestIgnored,
 	}
 }
 

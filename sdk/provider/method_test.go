@@ -53,3 +53,11 @@ func TestEventTypes(t *testing.T) {
 		t.Error("MovesMoney wrong for payment.succeeded / payment.processing")
 	}
 }
+
+func TestAccountEventsDoNotMoveMoney(t *testing.T) {
+	for _, e := range []provider.EventType{provider.AccountConnected, provider.AccountDisconnected} {
+		if !e.Valid() || e.MovesMoney() {
+			t.Errorf("%s: valid %v, moves money %v", e, e.Valid(), e.MovesMoney())
+		}
+	}
+}

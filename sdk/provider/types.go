@@ -257,4 +257,12 @@ type HTTPResponse struct {
 	Status  int
 	Headers http.Header
 	Body    []byte
+	// Events are normalized events produced by a plugin HTTP route (an
+	// OAuth callback that connected an account, a link that disconnected
+	// it). The host applies them before it writes the response, so the
+	// page the browser sees never claims more than was stored; if applying
+	// fails the host answers with its own error page instead. Only
+	// HandleHTTP's response carries them: inside a WebhookResponse, use
+	// WebhookResponse.Events (Response.Events is ignored there).
+	Events []Event
 }

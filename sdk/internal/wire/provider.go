@@ -216,14 +216,22 @@ func HTTPRequestFromProto(p *providerv1.HTTPRequest) provider.HTTPRequest {
 
 // HTTPResponseToProto converts an HTTP response.
 func HTTPResponseToProto(r provider.HTTPResponse) *providerv1.HTTPResponse {
-	return &providerv1.HTTPResponse{
+	out := &providerv1.HTTPResponse{
 		Status: int32(r.Status), Headers: ProviderHeaderToProto(r.Headers), Body: r.Body,
 	}
+	for _, e := range r.Events {
+		out.Events = append(out.Events, EventToProto(e))
+	}
+	return out
 }
 
 // HTTPResponseFromProto converts an HTTP response.
 func HTTPResponseFromProto(p *providerv1.HTTPResponse) provider.HTTPResponse {
-	return provider.HTTPResponse{
+	out := provider.HTTPResponse{
 		Status: int(p.GetStatus()), Headers: headerFromProto(p.GetHeaders()), Body: p.GetBody(),
 	}
+	for _, e := range p.GetEvents() {
+		out.Events = append(out.Events, EventFromProto(e))
+	}
+	return out
 }

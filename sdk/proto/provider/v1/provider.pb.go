@@ -1125,10 +1125,16 @@ func (x *HTTPRequest) GetBaseUrl() string {
 }
 
 type HTTPResponse struct {
-	state         protoimpl.MessageState   `protogen:"open.v1"`
-	Status        int32                    `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
-	Headers       map[string]*HeaderValues `protobuf:"bytes,2,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Body          []byte                   `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	state   protoimpl.MessageState   `protogen:"open.v1"`
+	Status  int32                    `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
+	Headers map[string]*HeaderValues `protobuf:"bytes,2,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Body    []byte                   `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	// Normalized events produced by a plugin HTTP route (an onboarding
+	// callback that connected an account). The host applies them before it
+	// writes the response. Added in a backward-compatible way: an older host
+	// ignores the field, an older plugin never sets it. Inside a
+	// WebhookResponse only WebhookResponse.events count.
+	Events        []*Event `protobuf:"bytes,4,rep,name=events,proto3" json:"events,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1180,6 +1186,13 @@ func (x *HTTPResponse) GetHeaders() map[string]*HeaderValues {
 func (x *HTTPResponse) GetBody() []byte {
 	if x != nil {
 		return x.Body
+	}
+	return nil
+}
+
+func (x *HTTPResponse) GetEvents() []*Event {
+	if x != nil {
+		return x.Events
 	}
 	return nil
 }
@@ -1300,11 +1313,12 @@ const file_provider_v1_provider_proto_rawDesc = "" +
 	"\bbase_url\x18\a \x01(\tR\abaseUrl\x1a`\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12:\n" +
-	"\x05value\x18\x02 \x01(\v2$.switchyard.provider.v1.HeaderValuesR\x05value:\x028\x01\"\xe9\x01\n" +
+	"\x05value\x18\x02 \x01(\v2$.switchyard.provider.v1.HeaderValuesR\x05value:\x028\x01\"\xa0\x02\n" +
 	"\fHTTPResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\x05R\x06status\x12K\n" +
 	"\aheaders\x18\x02 \x03(\v21.switchyard.provider.v1.HTTPResponse.HeadersEntryR\aheaders\x12\x12\n" +
-	"\x04body\x18\x03 \x01(\fR\x04body\x1a`\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\x125\n" +
+	"\x06events\x18\x04 \x03(\v2\x1d.switchyard.provider.v1.EventR\x06events\x1a`\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12:\n" +
 	"\x05value\x18\x02 \x01(\v2$.switchyard.provider.v1.HeaderValuesR\x05value:\x028\x012\x83\x06\n" +
@@ -1376,30 +1390,31 @@ var file_provider_v1_provider_proto_depIdxs = []int32{
 	15, // 9: switchyard.provider.v1.WebhookResponse.response:type_name -> switchyard.provider.v1.HTTPResponse
 	19, // 10: switchyard.provider.v1.HTTPRequest.headers:type_name -> switchyard.provider.v1.HTTPRequest.HeadersEntry
 	20, // 11: switchyard.provider.v1.HTTPResponse.headers:type_name -> switchyard.provider.v1.HTTPResponse.HeadersEntry
-	10, // 12: switchyard.provider.v1.WebhookRequest.HeadersEntry.value:type_name -> switchyard.provider.v1.HeaderValues
-	10, // 13: switchyard.provider.v1.HTTPRequest.HeadersEntry.value:type_name -> switchyard.provider.v1.HeaderValues
-	10, // 14: switchyard.provider.v1.HTTPResponse.HeadersEntry.value:type_name -> switchyard.provider.v1.HeaderValues
-	23, // 15: switchyard.provider.v1.Provider.Describe:input_type -> switchyard.common.v1.DescribeRequest
-	24, // 16: switchyard.provider.v1.Provider.Configure:input_type -> switchyard.common.v1.ConfigureRequest
-	25, // 17: switchyard.provider.v1.Provider.CheckHealth:input_type -> switchyard.common.v1.CheckHealthRequest
-	3,  // 18: switchyard.provider.v1.Provider.CreatePayment:input_type -> switchyard.provider.v1.CreatePaymentRequest
-	6,  // 19: switchyard.provider.v1.Provider.GetPayment:input_type -> switchyard.provider.v1.GetPaymentRequest
-	8,  // 20: switchyard.provider.v1.Provider.Refund:input_type -> switchyard.provider.v1.RefundRequest
-	11, // 21: switchyard.provider.v1.Provider.HandleWebhook:input_type -> switchyard.provider.v1.WebhookRequest
-	14, // 22: switchyard.provider.v1.Provider.HandleHTTP:input_type -> switchyard.provider.v1.HTTPRequest
-	0,  // 23: switchyard.provider.v1.Provider.Describe:output_type -> switchyard.provider.v1.DescribeResponse
-	26, // 24: switchyard.provider.v1.Provider.Configure:output_type -> switchyard.common.v1.ConfigureResponse
-	27, // 25: switchyard.provider.v1.Provider.CheckHealth:output_type -> switchyard.common.v1.CheckHealthResponse
-	5,  // 26: switchyard.provider.v1.Provider.CreatePayment:output_type -> switchyard.provider.v1.CreatePaymentResponse
-	7,  // 27: switchyard.provider.v1.Provider.GetPayment:output_type -> switchyard.provider.v1.Payment
-	9,  // 28: switchyard.provider.v1.Provider.Refund:output_type -> switchyard.provider.v1.RefundResult
-	13, // 29: switchyard.provider.v1.Provider.HandleWebhook:output_type -> switchyard.provider.v1.WebhookResponse
-	15, // 30: switchyard.provider.v1.Provider.HandleHTTP:output_type -> switchyard.provider.v1.HTTPResponse
-	23, // [23:31] is the sub-list for method output_type
-	15, // [15:23] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	12, // 12: switchyard.provider.v1.HTTPResponse.events:type_name -> switchyard.provider.v1.Event
+	10, // 13: switchyard.provider.v1.WebhookRequest.HeadersEntry.value:type_name -> switchyard.provider.v1.HeaderValues
+	10, // 14: switchyard.provider.v1.HTTPRequest.HeadersEntry.value:type_name -> switchyard.provider.v1.HeaderValues
+	10, // 15: switchyard.provider.v1.HTTPResponse.HeadersEntry.value:type_name -> switchyard.provider.v1.HeaderValues
+	23, // 16: switchyard.provider.v1.Provider.Describe:input_type -> switchyard.common.v1.DescribeRequest
+	24, // 17: switchyard.provider.v1.Provider.Configure:input_type -> switchyard.common.v1.ConfigureRequest
+	25, // 18: switchyard.provider.v1.Provider.CheckHealth:input_type -> switchyard.common.v1.CheckHealthRequest
+	3,  // 19: switchyard.provider.v1.Provider.CreatePayment:input_type -> switchyard.provider.v1.CreatePaymentRequest
+	6,  // 20: switchyard.provider.v1.Provider.GetPayment:input_type -> switchyard.provider.v1.GetPaymentRequest
+	8,  // 21: switchyard.provider.v1.Provider.Refund:input_type -> switchyard.provider.v1.RefundRequest
+	11, // 22: switchyard.provider.v1.Provider.HandleWebhook:input_type -> switchyard.provider.v1.WebhookRequest
+	14, // 23: switchyard.provider.v1.Provider.HandleHTTP:input_type -> switchyard.provider.v1.HTTPRequest
+	0,  // 24: switchyard.provider.v1.Provider.Describe:output_type -> switchyard.provider.v1.DescribeResponse
+	26, // 25: switchyard.provider.v1.Provider.Configure:output_type -> switchyard.common.v1.ConfigureResponse
+	27, // 26: switchyard.provider.v1.Provider.CheckHealth:output_type -> switchyard.common.v1.CheckHealthResponse
+	5,  // 27: switchyard.provider.v1.Provider.CreatePayment:output_type -> switchyard.provider.v1.CreatePaymentResponse
+	7,  // 28: switchyard.provider.v1.Provider.GetPayment:output_type -> switchyard.provider.v1.Payment
+	9,  // 29: switchyard.provider.v1.Provider.Refund:output_type -> switchyard.provider.v1.RefundResult
+	13, // 30: switchyard.provider.v1.Provider.HandleWebhook:output_type -> switchyard.provider.v1.WebhookResponse
+	15, // 31: switchyard.provider.v1.Provider.HandleHTTP:output_type -> switchyard.provider.v1.HTTPResponse
+	24, // [24:32] is the sub-list for method output_type
+	16, // [16:24] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_provider_v1_provider_proto_init() }
