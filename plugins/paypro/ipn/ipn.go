@@ -327,6 +327,12 @@ func (n *IPN) decodeField(f reflect.Value, name, unit, raw string) error {
 		case "next":
 			cur = n.SubscriptionNextChargeCurrency
 		}
+		if cur == "" && zeroDecimal(s) {
+			// Notifications that are not orders (leads) may carry zero
+			// amounts without a currency; zero needs none.
+			f.Set(reflect.ValueOf(Money{Set: true}))
+			return nil
+		}
 		minor, err := ParseAmount(s, cur)
 		if err != nil {
 			return fmt.Errorf("ipn: %s: %w", name, err)
@@ -336,6 +342,12 @@ func (n *IPN) decodeField(f reflect.Value, name, unit, raw string) error {
 		return fmt.Errorf("ipn: field %s has unsupported type %s", name, f.Type())
 	}
 	return nil
+}
+
+// zeroDecimal reports whether s is a plain decimal zero ("0", "0.00").
+func zeroDecimal(s string) bool {
+	whole, frac, dot := strings.Cut(s, ".")
+	return whole != "" && !(dot && frac == "") && strings.Trim(whole, "0") == "" && strings.Trim(frac, "0") == ""
 }
 
 // SplitLicenses splits ORDER_ITEM_LICENSES into keys. PayPro separates keys

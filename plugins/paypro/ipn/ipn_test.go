@@ -323,6 +323,15 @@ func TestFromValuesRejects(t *testing.T) {
 		{"order id not an integer", func(v url.Values) { v.Set("ORDER_ID", "18304429x") }},
 		{"amount with comma", func(v url.Values) { v.Set("ORDER_TOTAL_AMOUNT", "49,95") }},
 		{"amount without currency", func(v url.Values) { v.Del("ORDER_CURRENCY_CODE") }},
+		{"zero amount without currency, and a non-zero one", func(v url.Values) {
+			v.Del("ORDER_CURRENCY_CODE")
+			for k := range v {
+				if strings.HasPrefix(k, "ORDER_") && (strings.Contains(k, "AMOUNT") || strings.Contains(k, "DISCOUNT") || strings.Contains(k, "PRICE")) && !strings.Contains(k, "BALANCE") {
+					v.Set(k, "0.00")
+				}
+			}
+			v.Set("ORDER_TOTAL_AMOUNT", "1.00")
+		}},
 		{"bad flag", func(v url.Values) { v.Set("TEST_MODE", "yes") }},
 	}
 	for _, tc := range cases {
@@ -336,6 +345,28 @@ func TestFromValuesRejects(t *testing.T) {
 	}
 	if _, err := Parse([]byte("%zz")); err == nil {
 		t.Error("Parse accepted a malformed body")
+	}
+}
+
+func TestZeroAmountsWithoutCurrency(t *testing.T) {
+	v := Defaults(InstantLeadNotification)
+	v.Del("ORDER_CURRENCY_CODE")
+	for k := range v {
+		if strings.HasPrefix(k, "ORDER_") && !strings.Contains(k, "BALANCE") && (strings.Contains(k, "AMOUNT") || strings.Contains(k, "DISCOUNT") || strings.Contains(k, "PRICE")) {
+			v.Set(k, "0.00")
+		}
+	}
+	n, err := FromValues(v)
+	if err != nil {
+		t.Fatalf("a lead notification with zero amounts and no currency: %v", err)
+	}
+	if !n.OrderTotalAmount.Set || n.OrderTotalAmount.Minor != 0 {
+		t.Errorf("total %+v", n.OrderTotalAmount)
+	}
+	for _, s := range []string{"0", "00.000", "0."} {
+		if zeroDecimal(s) != (s != "0.") {
+			t.Errorf("zeroDecimal(%q)", s)
+		}
 	}
 }
 
