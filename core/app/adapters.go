@@ -44,6 +44,11 @@ func (p hostProviders) Describe(id string) (provider.Description, error) {
 	if !ok || info.Kind != meta.KindProvider {
 		return provider.Description{}, domain.NotFound("provider")
 	}
+	if info.Name == "" {
+		// Configured but never started: the provider should retry later,
+		// not be told this instance does not exist.
+		return provider.Description{}, &domain.Error{Kind: domain.ErrUnavailable, Code: "provider_unavailable", Message: "the provider has not started yet"}
+	}
 	return provider.Description{
 		Info:    meta.Info{Name: info.Name, Version: info.Version, Kind: info.Kind, Capabilities: info.Capabilities},
 		Methods: info.Methods,
