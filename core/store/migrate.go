@@ -28,6 +28,7 @@ func migrationList() []migration {
 		migration0001Core(),
 		migration0002Payments(),
 		migration0003Webhooks(),
+		migration0004ProviderAccounts(),
 	}
 }
 
