@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/jobs"
+	"github.com/switchyard/switchyard/core/licenses"
 	"github.com/switchyard/switchyard/core/payments"
 	"github.com/switchyard/switchyard/core/pluginhost"
 	"github.com/switchyard/switchyard/sdk/meta"
@@ -53,4 +54,14 @@ func (p hostProviders) Describe(id string) (provider.Description, error) {
 		Info:    meta.Info{Name: info.Name, Version: info.Version, Kind: info.Kind, Capabilities: info.Capabilities},
 		Methods: info.Methods,
 	}, nil
+}
+
+// licenseTarget finds the merchant's key generator for a license request
+// through its session.
+func (a *App) licenseTarget(ctx context.Context, _ string, ev provider.Event) (licenses.Target, error) {
+	ep, err := a.Webhooks.LicenseEndpointFor(ctx, ev.SessionID)
+	if err != nil {
+		return licenses.Target{}, err
+	}
+	return licenses.Target{URL: ep.URL, Profile: ep.Profile, Secrets: ep.Secrets}, nil
 }

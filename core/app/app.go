@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/jobs"
+	"github.com/switchyard/switchyard/core/licenses"
 	"github.com/switchyard/switchyard/core/merchants"
 	"github.com/switchyard/switchyard/core/payments"
 	"github.com/switchyard/switchyard/core/pluginhost"
@@ -116,11 +117,20 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
+	// License requests (PayPro's LicenseRequested) are answered
+	// synchronously with the key from the merchant's key generator.
+	keygen, err := licenses.New(licenses.TargetsFunc(a.licenseTarget), licenses.Options{
+		AllowPrivateTargets: cfg.Webhooks.AllowPrivateTargets,
+		Log:                 a.Logger,
+	})
+	if err != nil {
+		return err
+	}
 	a.Payments, err = payments.New(payments.Deps{
 		Store:         st,
 		Jobs:          enq,
 		Router:        a.Router,
-		Providers:     hostProviders{a.Plugins},
+		Providers:     &licenses.Providers{Providers: hostProviders{a.Plugins}, Keygen: keygen},
 		Sessions:      cfg.Sessions,
 		Events:        a.Webhooks,
 		CheckIPNURL:   a.Webhooks.Guard().CheckURL,
