@@ -173,7 +173,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	if mode, _ := splitKey(token); mode == "" {
 		return nil, &domain.Error{Kind: domain.ErrUnauthorized, Code: "malformed_api_key", Message: "the API key is malformed; expected sk_test_… or sk_live_…"}
 	}
-	k, err := s.store.GetAPIKeyByHash(ctx, store.HashAPIKey(token))
+	// One round trip: key, merchant and sites (session create validates
+	// the domain against the sites) come from a single indexed join.
+	k, m, err := s.store.GetAPIKeyWithMerchant(ctx, store.HashAPIKey(token))
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, &domain.Error{Kind: domain.ErrUnauthorized, Code: "invalid_api_key", Message: "the API key is not valid"}
 	}
@@ -182,10 +184,6 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	}
 	if k.Revoked() {
 		return nil, &domain.Error{Kind: domain.ErrUnauthorized, Code: "revoked_api_key", Message: "the API key has been revoked"}
-	}
-	m, err := s.store.GetMerchant(ctx, k.MerchantID)
-	if err != nil {
-		return nil, fmt.Errorf("authenticate: load merchant: %w", err)
 	}
 	if m.Status != store.MerchantActive {
 		return nil, &domain.Error{Kind: domain.ErrForbidden, Code: "merchant_suspended", Message: "this merchant account is suspended"}

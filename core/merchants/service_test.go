@@ -3,8 +3,12 @@ package merchants_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/uptrace/bun"
 
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/merchants"
@@ -125,6 +129,102 @@ func TestKeysAndAuthentication(t *testing.T) {
 					t.Fatal("error echoes the token")
 				}
 			})
+		}
+	})
+}
+
+// queryCounter counts the statements a store runs (bun query hook).
+type queryCounter struct{ n atomic.Int64 }
+
+func (c *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (c *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
+
+// Authenticate returns the same merchant (sites in order) and key that the
+// separate reads do, in one statement once last_used_at is fresh, and keeps
+// its refusals for revoked keys and suspended merchants.
+func TestAuthenticateOneQuery(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, s *store.Store) {
+		svc := merchants.New(s)
+		ctx := context.Background()
+		m, err := svc.CreateMerchant(ctx, merchants.NewMerchant{Name: "Acme", Plan: "pro", ContactEmail: "ops@acme.test", Domains: []string{"b.acme.test", "a.acme.test"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.AddSite(ctx, m.ID, "c.acme.test"); err != nil {
+			t.Fatal(err)
+		}
+		bare, err := svc.CreateMerchant(ctx, merchants.NewMerchant{Name: "Bare", Plan: "free", ContactEmail: "ops@bare.test", Domains: []string{"bare.test"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := svc.CreateKey(ctx, merchants.NewKey{MerchantID: m.ID, Mode: "live", Scopes: []string{"me:read", "sessions:write"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bareKey, err := svc.CreateKey(ctx, merchants.NewKey{MerchantID: bare.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Authenticate(ctx, key.Secret); err != nil { // records last_used_at
+			t.Fatal(err)
+		}
+
+		counter := &queryCounter{}
+		s.DB().AddQueryHook(counter)
+		p, err := svc.Authenticate(ctx, key.Secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := counter.n.Load(); n != 1 {
+			t.Fatalf("Authenticate ran %d statements, want 1", n)
+		}
+		s.DB().ResetQueryHooks()
+
+		wantM, err := s.GetMerchant(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantK, err := s.GetAPIKey(ctx, key.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(p.Merchant, wantM) {
+			t.Fatalf("merchant = %+v\nwant       %+v", p.Merchant, wantM)
+		}
+		if got := strings.Join(p.Merchant.Domains(), ","); got != "b.acme.test,a.acme.test,c.acme.test" {
+			t.Fatalf("domains = %s", got)
+		}
+		if !reflect.DeepEqual(p.Key, wantK) || p.Key.LastUsedAt == nil {
+			t.Fatalf("key = %+v\nwant  %+v", p.Key, wantK)
+		}
+
+		// A merchant whose only site is removed still authenticates, with no
+		// domains (the LEFT JOIN's NULL row is not a site).
+		if _, err := s.DB().NewDelete().Model((*store.Site)(nil)).Where("merchant_id = ?", bare.ID).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		pb, err := svc.Authenticate(ctx, bareKey.Secret)
+		if err != nil || pb.Merchant.ID != bare.ID || len(pb.Merchant.Domains()) != 0 {
+			t.Fatalf("siteless merchant: %+v, %v", pb, err)
+		}
+
+		if _, err := s.SetMerchantStatus(ctx, m.ID, store.MerchantSuspended); err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.Authenticate(ctx, key.Secret)
+		if de, ok := domain.AsError(err); !ok || de.Code != "merchant_suspended" || !errors.Is(err, domain.ErrForbidden) {
+			t.Fatalf("suspended merchant: %v", err)
+		}
+		if _, err := svc.RevokeKey(ctx, key.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.Authenticate(ctx, key.Secret)
+		if de, ok := domain.AsError(err); !ok || de.Code != "revoked_api_key" {
+			t.Fatalf("revoked key of a suspended merchant: %v", err)
 		}
 	})
 }
