@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +18,9 @@ import (
 	"github.com/switchyard/switchyard/core/app"
 	"github.com/switchyard/switchyard/core/merchants"
 	"github.com/switchyard/switchyard/core/store"
+	"github.com/switchyard/switchyard/core/webhooks"
 	"github.com/switchyard/switchyard/plugins/paypro/ipn"
+	"github.com/switchyard/switchyard/webhook"
 )
 
 // TestPayProServe runs the whole product: the composed app (switchyard
@@ -52,6 +55,7 @@ routing:
   rules:
     - method: card
       providers: [{id: paypro, weight: 100}]
+webhooks: {allow_private_targets: true}
 `
 	path := filepath.Join(dir, "sy.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
@@ -106,20 +110,26 @@ routing:
 		t.Fatalf("checkout link %q does not carry the session", redirect)
 	}
 
-	simulate := func(args ...string) string {
+	simulateWant := func(want string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(cli, append([]string{"simulate", "paypro", "--url", base + "/hooks/paypro/paypro", "--checkout-url", redirect}, args...)...)
 		cmd.Env = append(hermeticEnv(), "PAYPRO_VALIDATION_KEY="+ppValidationKey, "PAYPRO_SECRET_KEY="+ppSecretKey)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
-		if err != nil {
+		// simulate exits non-zero exactly when the endpoint answers non-2xx.
+		if wantOK := strings.Contains(want, "200 OK"); (err == nil) != wantOK {
 			t.Fatalf("switchyard simulate paypro %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr.String())
 		}
-		if !strings.Contains(string(out), "→ 200 OK\nOK") {
-			t.Fatalf("simulate %s printed %q", strings.Join(args, " "), out)
+		out = append(out, stderr.Bytes()...)
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("simulate %s printed %q, want %q", strings.Join(args, " "), out, want)
 		}
 		return string(out)
+	}
+	simulate := func(args ...string) string {
+		t.Helper()
+		return simulateWant("→ 200 OK\nOK", args...)
 	}
 	events := func() []string {
 		t.Helper()
@@ -167,6 +177,27 @@ routing:
 	if status != http.StatusOK || json.Unmarshal(body, &view) != nil {
 		t.Fatalf("GET session: %d %s", status, body)
 	}
+
+	// LicenseRequested through serve: without a key generator PayPro is told
+	// to retry; with one subscribed to license.requested, its verified answer
+	// goes back to PayPro as the license key.
+	simulateWant("→ 503", "--type", "LicenseRequested")
+	var keygenSecrets []string
+	keygen := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := webhook.Verify("standard", keygenSecrets, r.Header, body, 5*time.Minute); err != nil {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		_, _ = io.WriteString(w, "LIC-4242-E2E")
+	}))
+	defer keygen.Close()
+	ep, err := a.Webhooks.CreateEndpoint(ctx, webhooks.NewEndpoint{MerchantID: m.ID, Site: "shop.example", URL: keygen.URL, EventTypes: []string{"license.requested"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keygenSecrets = []string{ep.Secret}
+	simulateWant("→ 200 OK\nLIC-4242-E2E", "--type", "LicenseRequested")
 
 	// A forged IPN is refused by the plugin through the real intake.
 	v, err := ipn.Simulation{Type: ipn.OrderCharged, CheckoutURL: redirect, Keys: ipn.Keys{ValidationKey: "forged", SecretKey: ppSecretKey}}.Build()
