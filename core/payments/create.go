@@ -15,7 +15,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/switchyard/switchyard/core/domain"
@@ -312,23 +311,6 @@ func requestHash(req *CreateSessionRequest) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// ExpireSessionArgs is the job that expires one session at its expires_at.
-type ExpireSessionArgs struct {
-	SessionID string `json:"session_id"`
-}
-
-// Kind implements river.JobArgs.
-func (ExpireSessionArgs) Kind() string { return "expire_session" }
-
-// InsertOpts bounds River's retries whichever runner enqueues the job (an
-// insert-only runner knows no registry policy).
-func (ExpireSessionArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: expireAttempts}
-}
-
-// expireAttempts is how often a failing expiry (database trouble) is tried.
-const expireAttempts = 10
-
 // CreateSession validates req and creates a session, or returns the
 // response a previous identical request got:
 //
@@ -342,8 +324,10 @@ const expireAttempts = 10
 //     one; with a different amount or currency it is 409
 //     order_in_progress; an order already paid is 409 order_already_paid.
 //
-// Concurrent duplicates create one session: the loser of the race on a
-// unique constraint retries and finds the winner's row.
+// Concurrent duplicates create one session: the open-order unique index
+// turns the loser's insert into nothing (after the winner commits) and it
+// answers with the winner's row; a lost race on the Idempotency-Key's
+// primary key rolls back and replays the winner's response.
 func (s *Service) CreateSession(ctx context.Context, p *merchants.Principal, req *CreateSessionRequest, idemKey string) (*Response, error) {
 	if idemKey != "" {
 		if err := validateIdempotencyKey(idemKey); err != nil {
@@ -356,11 +340,14 @@ func (s *Service) CreateSession(ctx context.Context, p *merchants.Principal, req
 	}
 	mode := domain.Mode(p.Key.Mode)
 	merchantID := p.Merchant.ID
+	staleKey := false
 	if idemKey != "" {
 		// A retry is answered from the stored response before validation,
 		// so it gets the original answer even if something it was
 		// validated against (approved domains, routing) changed since.
-		if resp, err := s.replay(ctx, s.store.Repo, merchantID, mode, idemKey, hash); resp != nil || err != nil {
+		var resp *Response
+		resp, staleKey, err = s.replay(ctx, s.store.Repo, merchantID, mode, idemKey, hash)
+		if resp != nil || err != nil {
 			return resp, err
 		}
 	}
@@ -369,35 +356,85 @@ func (s *Service) CreateSession(ctx context.Context, p *merchants.Principal, req
 		return nil, err
 	}
 
+	for range maxDueRetries {
+		resp, err := s.createTx(ctx, merchantID, mode, v, idemKey, hash, staleKey)
+		if errors.Is(err, errOrderMoved) {
+			continue
+		}
+		var due *dueSessionError
+		if !errors.As(err, &due) {
+			return resp, err
+		}
+		// The order's open session is past its expires_at but the sweep
+		// has not reached it: expire it the way the sweep would (asking
+		// the provider first, outside any transaction), then create.
+		if _, err := s.ExpireSession(ctx, due.sessionID); err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("payments: order %s kept an expired open session: %w", v.orderID, domain.ErrUnavailable)
+}
+
+// maxDueRetries bounds how often a create expires a stale open session of
+// its order and tries again; once is the normal case.
+const maxDueRetries = 3
+
+// errOrderMoved stops a create transaction whose order changed between
+// its insert and its read; CreateSession starts over.
+var errOrderMoved = errors.New("payments: the order's sessions changed during create")
+
+// dueSessionError stops a create transaction that found its order's open
+// session past expires_at; CreateSession expires it and starts over.
+type dueSessionError struct{ sessionID string }
+
+func (e *dueSessionError) Error() string { return "session " + e.sessionID + " is due to expire" }
+
+// createTx is the create transaction. Without an Idempotency-Key, the
+// common case is two statements: the session (InsertSessionForOrder checks
+// the order in the same statement) and its session.created event. With a
+// key, the stored response is re-read inside the transaction only when
+// needed: an expired key is deleted first (staleKey), and a retry after a
+// lost race on the key's primary key replays the winner's response.
+func (s *Service) createTx(ctx context.Context, merchantID int64, mode domain.Mode, v *validated, idemKey, hash string, staleKey bool) (*Response, error) {
 	var resp *Response
-	err = s.inTx(ctx, func(ctx context.Context, r *store.Repo, tx bun.Tx) error {
+	attempt := 0
+	err := s.inTx(ctx, func(ctx context.Context, r *store.Repo, tx bun.Tx) error {
 		resp = nil
+		attempt++
 		now := s.now()
-		if idemKey != "" {
+		if idemKey != "" && (staleKey || attempt > 1) {
 			if err := r.DeleteIdempotencyKey(ctx, merchantID, mode, idemKey, now.Add(-s.idemTTL)); err != nil {
 				return err
 			}
-			replayed, err := s.replay(ctx, r, merchantID, mode, idemKey, hash)
+			replayed, _, err := s.replay(ctx, r, merchantID, mode, idemKey, hash)
 			if replayed != nil || err != nil {
 				resp = replayed
 				return err
 			}
 		}
-		existing, err := s.existingOrder(ctx, r, merchantID, mode, v)
+		var err error
+		resp, err = s.insertSession(ctx, r, tx, merchantID, mode, v, now)
 		if err != nil {
 			return err
 		}
-		if existing != nil {
+		if resp == nil {
+			existing, err := s.existingOrder(ctx, r, merchantID, mode, v)
+			if err != nil {
+				return err
+			}
+			if existing == nil {
+				// The order changed between the two statements (the open
+				// session was closed meanwhile): start over.
+				return errOrderMoved
+			}
+			if existing.Status == domain.StatusOpen && !now.Before(existing.ExpiresAt) {
+				return &dueSessionError{sessionID: existing.ID}
+			}
 			body, err := s.renderSession(existing)
 			if err != nil {
 				return err
 			}
 			resp = &Response{Status: http.StatusOK, Body: body, SessionID: existing.ID}
-		} else {
-			resp, err = s.insertSession(ctx, r, tx, merchantID, mode, v, now)
-			if err != nil {
-				return err
-			}
 		}
 		if idemKey != "" {
 			return r.InsertIdempotencyKey(ctx, &store.IdempotencyKey{
@@ -415,23 +452,24 @@ func (s *Service) CreateSession(ctx context.Context, p *merchants.Principal, req
 
 // replay returns the stored response for an unexpired Idempotency-Key, a
 // conflict when the key was used for another body, or nil, nil when the key
-// is unused.
-func (s *Service) replay(ctx context.Context, r *store.Repo, merchantID int64, mode domain.Mode, key, hash string) (*Response, error) {
+// is unused; stale reports an expired stored key (which the create
+// transaction deletes before reusing the key).
+func (s *Service) replay(ctx context.Context, r *store.Repo, merchantID int64, mode domain.Mode, key, hash string) (resp *Response, stale bool, err error) {
 	k, err := r.GetIdempotencyKey(ctx, merchantID, mode, key)
 	if errors.Is(err, domain.ErrNotFound) {
-		return nil, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if k.CreatedAt.Before(s.now().Add(-s.idemTTL)) {
-		return nil, nil // expired; the create transaction deletes it
+		return nil, true, nil
 	}
 	if k.RequestHash != hash {
-		return nil, domain.Conflict("idempotency_key_reused",
+		return nil, false, domain.Conflict("idempotency_key_reused",
 			"this Idempotency-Key was already used with a different request body; use a new key for a new request")
 	}
-	return &Response{Status: k.ResponseStatus, Body: k.ResponseBody, SessionID: k.SessionID, Replayed: true}, nil
+	return &Response{Status: k.ResponseStatus, Body: k.ResponseBody, SessionID: k.SessionID, Replayed: true}, false, nil
 }
 
 // orderHistoryLimit bounds how many past sessions of one order are read;
@@ -464,6 +502,9 @@ func (s *Service) existingOrder(ctx context.Context, r *store.Repo, merchantID i
 	return nil, nil
 }
 
+// insertSession creates the session and its session.created event, or
+// returns nil, nil when the order already has an open, processing or paid
+// session (the caller reads which).
 func (s *Service) insertSession(ctx context.Context, r *store.Repo, tx bun.Tx, merchantID int64, mode domain.Mode, v *validated, now time.Time) (*Response, error) {
 	sess := &store.Session{
 		ID: domain.NewSessionID(), MerchantID: merchantID, Mode: mode, Status: domain.StatusOpen,
@@ -472,9 +513,11 @@ func (s *Service) insertSession(ctx context.Context, r *store.Repo, tx bun.Tx, m
 		ExpiresAt: now.Add(s.ttl), CreatedAt: now, UpdatedAt: now,
 	}
 	// The session is born with its first event, session.created (seq 1);
-	// the event's data is the create response itself.
+	// the event's data is the create response itself. Its expiry needs no
+	// job of its own: the periodic sweep finds it by expires_at.
 	sess.EventSeq = 1
-	if err := r.InsertSession(ctx, sess); err != nil {
+	inserted, err := r.InsertSessionForOrder(ctx, sess)
+	if err != nil || !inserted {
 		return nil, err
 	}
 	body, err := s.renderSession(sess)
@@ -483,9 +526,6 @@ func (s *Service) insertSession(ctx context.Context, r *store.Repo, tx bun.Tx, m
 	}
 	if err := s.insertEvent(ctx, r, tx, sess, domain.EventSessionCreated, body, now); err != nil {
 		return nil, err
-	}
-	if _, err := s.jobs.EnqueueTx(ctx, tx, ExpireSessionArgs{SessionID: sess.ID}, &river.InsertOpts{ScheduledAt: sess.ExpiresAt}); err != nil {
-		return nil, fmt.Errorf("schedule session expiry: %w", err)
 	}
 	return &Response{Status: http.StatusCreated, Body: body, SessionID: sess.ID}, nil
 }

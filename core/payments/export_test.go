@@ -11,3 +11,9 @@ import (
 func ApplyEventForTest(s *Service, ctx context.Context, providerID string, ev provider.Event) (Outcome, error) {
 	return s.applyProviderEvent(ctx, providerID, nil, ev)
 }
+
+// ExpireDueSessionsForTest runs the expiry sweep with a small batch size,
+// so tests cover paging without creating a hundred sessions.
+func ExpireDueSessionsForTest(s *Service, ctx context.Context, batch int) (int, error) {
+	return s.expireDueSessions(ctx, batch)
+}

@@ -29,20 +29,52 @@ type ReconcileProcessingArgs struct{}
 // Kind implements river.JobArgs.
 func (ReconcileProcessingArgs) Kind() string { return "reconcile_processing" }
 
+// ExpireSessionsArgs is the periodic sweep that expires open sessions whose
+// expires_at has passed (see ExpireDueSessions).
+type ExpireSessionsArgs struct{}
+
+// Kind implements river.JobArgs.
+func (ExpireSessionsArgs) Kind() string { return "expire_sessions" }
+
+// ExpireSessionArgs is the per-session expiry job that earlier versions
+// enqueued with every session. Nothing enqueues it any more (the sweep
+// replaced it); its worker stays registered so that jobs already scheduled
+// in a database finish instead of failing as an unknown kind.
+type ExpireSessionArgs struct {
+	SessionID string `json:"session_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ExpireSessionArgs) Kind() string { return "expire_session" }
+
 // Periodic job intervals.
 const (
 	CleanupInterval   = time.Hour
 	ReconcileInterval = 5 * time.Minute
+	// ExpirySweepInterval is how often the expiry sweep runs, and so the
+	// most a session's expired status (and its session.expired event) lags
+	// behind expires_at. The checkout expires a due session on access, and
+	// a create for the same order expires it first, so neither waits for
+	// the sweep.
+	ExpirySweepInterval = 30 * time.Second
 	// batch sizes keep each statement and each job run short.
 	cleanupBatch   = 1000
 	reconcileBatch = 100
+	expireBatch    = 100
+	// expireMaxErrors stops a sweep that keeps failing (the database is
+	// likely down); the next run starts over.
+	expireMaxErrors = 10
 )
 
 // RegisterJobs adds the service's workers to a job registry. Call it before
 // building the working jobs.Runner from that registry.
 func (s *Service) RegisterJobs(reg *jobs.Registry) error {
-	retry := jobs.Exponential(expireAttempts, 10*time.Second, 30*time.Minute, 0.2)
-	if err := jobs.Register(reg, &expireWorker{svc: s}, retry); err != nil {
+	if err := jobs.Register(reg, &expireWorker{svc: s}, jobs.Exponential(10, 10*time.Second, 30*time.Minute, 0.2)); err != nil {
+		return err
+	}
+	// A failed sweep is retried a little sooner than the next run, which
+	// starts over anyway.
+	if err := jobs.Register(reg, &expireSweepWorker{svc: s}, jobs.Exponential(3, 5*time.Second, 30*time.Second, 0.2)); err != nil {
 		return err
 	}
 	if err := jobs.Register(reg, &cleanupWorker{svc: s}, jobs.Exponential(3, time.Minute, 10*time.Minute, 0.2)); err != nil {
@@ -52,11 +84,13 @@ func (s *Service) RegisterJobs(reg *jobs.Registry) error {
 }
 
 // PeriodicJobs are the recurring jobs to hand to River's periodic-job
-// scheduler (river.Config.PeriodicJobs): idempotency-key cleanup and
-// reconciliation of processing sessions. Only the elected leader among the
-// instances enqueues them, so each runs once per interval cluster-wide.
+// scheduler (river.Config.PeriodicJobs): the expiry sweep every
+// ExpirySweepInterval, idempotency-key cleanup and reconciliation of
+// processing sessions. Only the elected leader among the instances
+// enqueues them, so each runs once per interval cluster-wide.
 func (s *Service) PeriodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
+		s.ExpirySweepJob(ExpirySweepInterval),
 		river.NewPeriodicJob(river.PeriodicInterval(CleanupInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return CleanupIdempotencyKeysArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
@@ -64,6 +98,25 @@ func (s *Service) PeriodicJobs() []*river.PeriodicJob {
 			func() (river.JobArgs, *river.InsertOpts) { return ReconcileProcessingArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
+}
+
+// ExpirySweepJob is the expiry sweep as a periodic job every interval,
+// also run when the leader starts (catching up after downtime). Tests use
+// a short interval; PeriodicJobs uses ExpirySweepInterval.
+func (s *Service) ExpirySweepJob(interval time.Duration) *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(interval),
+		func() (river.JobArgs, *river.InsertOpts) { return ExpireSessionsArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true})
+}
+
+type expireSweepWorker struct {
+	river.WorkerDefaults[ExpireSessionsArgs]
+	svc *Service
+}
+
+func (w *expireSweepWorker) Work(ctx context.Context, _ *river.Job[ExpireSessionsArgs]) error {
+	_, err := w.svc.ExpireDueSessions(ctx)
+	return err
 }
 
 type expireWorker struct {
@@ -156,6 +209,47 @@ func (s *Service) expireDue(ctx context.Context, sessionID string) (wait time.Du
 		return r.UpdateSession(ctx, sess)
 	})
 	return wait, err
+}
+
+// ExpireDueSessions is the expiry sweep. It goes through the open sessions
+// whose expires_at has passed, oldest first, expireBatch at a time, and
+// gives each to ExpireSession: the provider is asked about pending
+// attempts, then the session is expired in its own transaction with its
+// session.expired event, so one session's trouble neither rolls back nor
+// holds up the others (the sweep moves past it and reports it; the next
+// run tries again). It returns how many due sessions it settled (expired,
+// or found paid by the provider check).
+func (s *Service) ExpireDueSessions(ctx context.Context) (int, error) {
+	return s.expireDueSessions(ctx, expireBatch)
+}
+
+func (s *Service) expireDueSessions(ctx context.Context, batch int) (int, error) {
+	now := s.now()
+	var (
+		after   store.DueSession
+		settled int
+		errs    []error
+	)
+	for {
+		due, err := s.store.DueSessions(ctx, now, after, batch)
+		if err != nil {
+			return settled, errors.Join(append(errs, err)...)
+		}
+		for _, d := range due {
+			if _, err := s.ExpireSession(ctx, d.ID); err != nil {
+				errs = append(errs, fmt.Errorf("expire %s: %w", d.ID, err))
+				if len(errs) >= expireMaxErrors || ctx.Err() != nil {
+					return settled, errors.Join(errs...)
+				}
+				continue
+			}
+			settled++
+		}
+		if len(due) < batch {
+			return settled, errors.Join(errs...)
+		}
+		after = due[len(due)-1]
+	}
 }
 
 // CleanupIdempotencyKeys deletes stored responses older than

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
 	"github.com/switchyard/switchyard/config"
@@ -95,7 +97,7 @@ func eventTypes(t *testing.T, env *paymentstest.Env, id string) string {
 	return strings.Join(types, ",")
 }
 
-func TestCreateSessionStoresSessionEventAndExpiryJob(t *testing.T) {
+func TestCreateSessionStoresSessionAndEvent(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
 		env := newEnv(t, st)
 		m := env.Merchant(t, domain.PlanFree, "shop.test")
@@ -122,17 +124,13 @@ func TestCreateSessionStoresSessionEventAndExpiryJob(t *testing.T) {
 		if err != nil || len(evs) != 1 || evs[0].Type != "session.created" || evs[0].Data != string(resp.Body) {
 			t.Fatalf("events = %+v, %v; want session.created with the response as data", evs, err)
 		}
-		// The expiry job was enqueued in the same transaction, at expires_at.
-		var jobs []struct {
-			Args        []byte    `bun:"args"`
-			ScheduledAt time.Time `bun:"scheduled_at"`
+		// No job per session: the expiry sweep finds it by expires_at.
+		var jobCount int
+		if err := st.DB().NewRaw("SELECT COUNT(*) FROM river_job").Scan(ctxT(t), &jobCount); err != nil || jobCount != 0 {
+			t.Fatalf("river_job rows after a create = %d, %v; want 0", jobCount, err)
 		}
-		err = st.DB().NewRaw("SELECT args, scheduled_at FROM river_job WHERE kind = ?", "expire_session").Scan(ctxT(t), &jobs)
-		if err != nil || len(jobs) != 1 || !bytes.Contains(jobs[0].Args, []byte(v.SessionID)) {
-			t.Fatalf("expire_session jobs = %+v, %v", jobs, err)
-		}
-		if want := env.Clock.Now().Add(time.Hour); jobs[0].ScheduledAt.Sub(want).Abs() > time.Second {
-			t.Fatalf("expiry scheduled at %v, want %v", jobs[0].ScheduledAt, want)
+		if sess := status(t, env, v.SessionID); !sess.ExpiresAt.Equal(env.Clock.Now().UTC().Truncate(time.Microsecond).Add(time.Hour)) {
+			t.Fatalf("expires_at = %v, want now + TTL", sess.ExpiresAt)
 		}
 		got, err := env.Service.GetSession(ctxT(t), p, v.SessionID)
 		if err != nil {
@@ -623,8 +621,9 @@ func TestPaymentEventKindsMatchSDK(t *testing.T) {
 	}
 }
 
-// The expiry job runs in a real River worker and expires the session when
-// its TTL passes.
+// The expiry sweep runs as a periodic job in a real River worker (leader
+// elected, short interval here) and expires the session when its TTL
+// passes, with its event.
 func TestExpiryJobRuns(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
 		env := paymentstest.New(t, st, paymentstest.Options{
@@ -636,7 +635,10 @@ func TestExpiryJobRuns(t *testing.T) {
 		if err := env.Service.RegisterJobs(reg); err != nil {
 			t.Fatal(err)
 		}
-		runner, err := jobs.New(st, jobs.Options{Registry: reg, PollInterval: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+		runner, err := jobs.New(st, jobs.Options{
+			Registry: reg, PollInterval: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+			PeriodicJobs: []*river.PeriodicJob{env.Service.ExpirySweepJob(200 * time.Millisecond)},
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -660,6 +662,84 @@ func TestExpiryJobRuns(t *testing.T) {
 		}
 		if got := eventTypes(t, env, v.SessionID); got != "session.created,session.expired" {
 			t.Fatalf("events = %s", got)
+		}
+		var sweeps int
+		err = st.DB().NewRaw("SELECT COUNT(*) FROM river_job WHERE kind = ?", payments.ExpireSessionsArgs{}.Kind()).Scan(ctxT(t), &sweeps)
+		if err != nil || sweeps == 0 {
+			t.Fatalf("expire_sessions jobs = %d, %v", sweeps, err)
+		}
+	})
+}
+
+// The sweep expires exactly the open sessions past expires_at, across
+// several batches, each with its event; sessions not yet due, and those
+// no longer open, are left alone.
+func TestExpireDueSessions(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
+		env := newEnv(t, st)
+		m := env.Merchant(t, domain.PlanFree, "shop.test")
+		_, p := env.Key(t, m.ID, domain.ModeTest)
+		ctx := ctxT(t)
+		var due []string
+		for i := range 7 {
+			due = append(due, mustCreate(t, env, p, createReq(fmt.Sprintf("DUE-%d", i))).SessionID)
+			env.Clock.Advance(time.Millisecond)
+		}
+		canceled := mustCreate(t, env, p, createReq("DUE-CANCELED")).SessionID
+		if _, err := env.Service.Cancel(ctx, canceled); err != nil {
+			t.Fatal(err)
+		}
+		env.Clock.Advance(30 * time.Minute)
+		notDue := mustCreate(t, env, p, createReq("NOT-DUE")).SessionID
+		env.Clock.Advance(31 * time.Minute) // the first eight are past their 1 h TTL
+
+		n, err := payments.ExpireDueSessionsForTest(env.Service, ctx, 3)
+		if err != nil || n != len(due) {
+			t.Fatalf("sweep = %d, %v; want %d", n, err, len(due))
+		}
+		for _, id := range due {
+			if s := status(t, env, id); s.Status != domain.StatusExpired {
+				t.Fatalf("%s: status %s, want expired", id, s.Status)
+			}
+			if got := eventTypes(t, env, id); got != "session.created,session.expired" {
+				t.Fatalf("%s: events %s", id, got)
+			}
+		}
+		if got := eventTypes(t, env, canceled); got != "session.created,session.canceled" {
+			t.Fatalf("canceled session: events %s", got)
+		}
+		if s := status(t, env, notDue); s.Status != domain.StatusOpen {
+			t.Fatalf("not-due session: status %s", s.Status)
+		}
+		// A second run finds nothing left to do.
+		if n, err := env.Service.ExpireDueSessions(ctx); err != nil || n != 0 {
+			t.Fatalf("second sweep = %d, %v", n, err)
+		}
+	})
+}
+
+// A create for an order whose open session is past expires_at, before the
+// sweep got to it, expires that session (with its event) and creates a new
+// one instead of handing back a session the checkout would refuse.
+func TestCreateExpiresDueOpenSessionOfOrder(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
+		env := newEnv(t, st)
+		m := env.Merchant(t, domain.PlanFree, "shop.test")
+		_, p := env.Key(t, m.ID, domain.ModeTest)
+		ctx := ctxT(t)
+		old := mustCreate(t, env, p, createReq("LAG-1"))
+		env.Clock.Advance(time.Hour)
+		resp, err := env.Service.CreateSession(ctx, p, createReq("LAG-1"), "")
+		if err != nil || resp.Status != http.StatusCreated || resp.SessionID == old.SessionID {
+			t.Fatalf("create after TTL = %+v, %v; want a new session", resp, err)
+		}
+		if got := eventTypes(t, env, old.SessionID); got != "session.created,session.expired" {
+			t.Fatalf("old session: events %s", got)
+		}
+		// Not yet due (TTL not passed): the open session is returned.
+		again, err := env.Service.CreateSession(ctx, p, createReq("LAG-1"), "")
+		if err != nil || again.Status != http.StatusOK || again.SessionID != resp.SessionID {
+			t.Fatalf("create before TTL = %+v, %v", again, err)
 		}
 	})
 }

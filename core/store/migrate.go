@@ -29,6 +29,7 @@ func migrationList() []migration {
 		migration0002Payments(),
 		migration0003Webhooks(),
 		migration0004ProviderAccounts(),
+		migration0005SessionExpiryIndex(),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
 	"github.com/switchyard/switchyard/core/domain"
@@ -300,4 +301,70 @@ func (r *Repo) DeleteIdempotencyKey(ctx context.Context, merchantID int64, mode 
 		return fmt.Errorf("delete idempotency key: %w", err)
 	}
 	return nil
+}
+
+// moneyStatuses are the statuses in which a session has received money
+// (domain.SessionStatus.MoneyReceived); an order with such a session takes
+// no new one.
+var moneyStatuses = []domain.SessionStatus{
+	domain.StatusPaid, domain.StatusPartiallyRefunded, domain.StatusRefunded, domain.StatusDisputed,
+}
+
+// InsertSessionForOrder inserts s in one statement unless its order
+// (merchant, mode, order_id) already has an open or processing session or
+// one that received money. It replaces a read of the order's sessions
+// before every insert: the open-order check is the sessions_open_order_key
+// index itself (ON CONFLICT DO NOTHING, which on PostgreSQL waits for a
+// concurrent inserter to commit or roll back), the paid check a NOT EXISTS
+// on sessions_merchant_order_idx. inserted is false when either applied
+// (or, astronomically rarely, the random id collided); the caller then
+// reads the order's sessions to find out which.
+func (r *Repo) InsertSessionForOrder(ctx context.Context, s *Session) (inserted bool, err error) {
+	var method any
+	if s.Method != "" {
+		method = s.Method // nullzero, as the model insert writes it
+	}
+	res, err := r.db.NewRaw(`INSERT INTO sessions (id, merchant_id, mode, status, domain, order_id, amount, currency,
+	method, return_url, cancel_url, ipn_url, customer_email, metadata, amount_refunded, dispute, event_seq,
+	expires_at, paid_at, canceled_at, created_at, updated_at)
+SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE merchant_id = ? AND mode = ? AND order_id = ? AND status IN (?))
+ON CONFLICT DO NOTHING`,
+		s.ID, s.MerchantID, s.Mode, s.Status, s.Domain, s.OrderID, s.Amount, s.Currency,
+		method, s.ReturnURL, s.CancelURL, s.IPNURL, s.CustomerEmail, s.Metadata, s.AmountRefunded, s.Dispute, s.EventSeq,
+		s.ExpiresAt, s.PaidAt, s.CanceledAt, s.CreatedAt, s.UpdatedAt,
+		s.MerchantID, s.Mode, s.OrderID, bun.In(moneyStatuses),
+	).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("insert session: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("insert session: %w", err)
+	}
+	return n == 1, nil
+}
+
+// DueSession is an open session whose expiry time has passed; it is also
+// the cursor DueSessions pages by.
+type DueSession struct {
+	ID        string    `bun:"id"`
+	ExpiresAt time.Time `bun:"expires_at"`
+}
+
+// DueSessions lists open sessions with expires_at at or before now, in
+// (expires_at, id) order after the cursor (the zero DueSession starts at
+// the beginning), at most limit of them. The partial index
+// sessions_open_expiry_idx holds exactly the open sessions in that order,
+// so a sweep reads only what it expires.
+func (r *Repo) DueSessions(ctx context.Context, now time.Time, after DueSession, limit int) ([]DueSession, error) {
+	out := []DueSession{}
+	err := r.db.NewRaw(`SELECT id, expires_at FROM sessions
+WHERE status = 'open' AND expires_at <= ? AND (expires_at > ? OR (expires_at = ? AND id > ?))
+ORDER BY expires_at, id
+LIMIT ?`, now.UTC(), after.ExpiresAt.UTC(), after.ExpiresAt.UTC(), after.ID, limit).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("list due sessions: %w", err)
+	}
+	return out, nil
 }
