@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/core/accounts"
 	"github.com/switchyard/switchyard/core/jobs"
 	"github.com/switchyard/switchyard/core/licenses"
 	"github.com/switchyard/switchyard/core/merchants"
@@ -45,6 +46,7 @@ type App struct {
 	Router    *routing.Router
 	Payments  *payments.Service
 	Webhooks  *webhooks.Service
+	Accounts  *accounts.Service
 	Jobs      *jobs.Runner
 
 	closers []func(context.Context) error
@@ -124,6 +126,9 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 		Log:                 a.Logger,
 	})
 	if err != nil {
+		return err
+	}
+	if a.Accounts, err = accounts.New(accounts.Deps{Store: st, Keyring: a.Keyring, Providers: a.Plugins, PublicBaseURL: a.PublicBaseURL(), Logger: a.Logger}); err != nil {
 		return err
 	}
 	a.Payments, err = payments.New(payments.Deps{
@@ -213,7 +218,7 @@ func (a *App) PublicBaseURL() string {
 // EncryptedColumns lists every column holding keyring-encrypted values, for
 // `switchyard secrets rewrap`.
 func (a *App) EncryptedColumns() []secrets.Column {
-	return webhooks.EncryptedColumns()
+	return append(webhooks.EncryptedColumns(), accounts.EncryptedColumns()...)
 }
 
 // RewrapSecrets re-encrypts every stored credential under the primary key.

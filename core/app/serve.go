@@ -116,7 +116,7 @@ func (a *App) publicMounts() ([]httpapi.Mount, error) {
 		httpapi.MerchantAPI(a.Payments, a.Merchants, httpapi.MerchantAPIOptions{RequestsPerSecond: rl.RequestsPerSecond, Burst: rl.Burst}),
 		httpapi.ProviderHooks(a.Payments, a.Config.Public.WebhookAliases),
 		httpapi.Checkout(a.Payments, pages, httpapi.CheckoutOptions{Logger: a.Logger, PublicBaseURL: a.PublicBaseURL()}),
-		httpapi.ProviderHTTP(a.Plugins, pages, httpapi.ProviderHTTPOptions{Logger: a.Logger, PublicBaseURL: a.PublicBaseURL()}),
+		httpapi.ProviderHTTP(a.Plugins, pages, httpapi.ProviderHTTPOptions{Events: a.Accounts, Logger: a.Logger, PublicBaseURL: a.PublicBaseURL()}),
 	}, nil
 }
 
@@ -128,5 +128,5 @@ func (a *App) adminMounts() []httpapi.Mount {
 	}
 	return []httpapi.Mount{func(e *echo.Echo) {
 		e.GET("/metrics", echo.WrapHandler(a.Telemetry.MetricsHandler()))
-	}, httpapi.AdminMerchants(a.Merchants, tokens), httpapi.AdminWebhooks(a.Webhooks, tokens)}
+	}, httpapi.AdminMerchants(a.Merchants, tokens), httpapi.AdminWebhooks(a.Webhooks, tokens), httpapi.AdminConnect(a.Accounts, tokens)}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -22,8 +23,21 @@ type ProviderLookup interface {
 	Provider(id string) (provider.Provider, error)
 }
 
+// AccountEvents applies the events a provider's HTTP route returned
+// (HTTPResponse.Events: an onboarding callback connecting an account)
+// before the plugin's page is written; *accounts.Service implements it.
+// It refuses (a *domain.Error, nothing stored) events it cannot apply,
+// such as a merchant that does not exist.
+type AccountEvents interface {
+	ApplyHTTPEvents(ctx context.Context, providerID string, events []provider.Event) error
+}
+
 // ProviderHTTPOptions configures the /p/{provider_id}/… passthrough.
 type ProviderHTTPOptions struct {
+	// Events applies HTTPResponse.Events. Without it a response carrying
+	// events is refused with an error page, so a browser is never told an
+	// account was connected when nothing was stored.
+	Events AccountEvents
 	Logger *slog.Logger
 	// PublicBaseURL is how browsers reach this listener; the provider gets
 	// PublicBaseURL + "/p/{provider_id}" to build its links.
@@ -43,6 +57,7 @@ var hopHeaders = []string{
 
 type providerHTTP struct {
 	lookup ProviderLookup
+	events AccountEvents
 	pages  *checkout.Renderer
 	log    *slog.Logger
 	base   string
@@ -54,7 +69,7 @@ type providerHTTP struct {
 // for shoppers (a sandbox pay page, a 3-D Secure return) live there, so
 // failures are answered with HTML pages, not JSON.
 func ProviderHTTP(lookup ProviderLookup, r *checkout.Renderer, opts ProviderHTTPOptions) Mount {
-	h := &providerHTTP{lookup: lookup, pages: r, log: opts.Logger, base: strings.TrimSuffix(opts.PublicBaseURL, "/")}
+	h := &providerHTTP{lookup: lookup, events: opts.Events, pages: r, log: opts.Logger, base: strings.TrimSuffix(opts.PublicBaseURL, "/")}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -111,6 +126,10 @@ func (h *providerHTTP) serve(c echo.Context) error {
 	if path == "" {
 		path = "/"
 	}
+	if strings.HasPrefix(path+"/", provider.AdminPathPrefix) {
+		// Operator routes are called by the admin API only.
+		return h.page(c, http.StatusNotFound, checkout.KindNotFound)
+	}
 	resp, err := p.HandleHTTP(ctx, provider.HTTPRequest{
 		Method:     req.Method,
 		Path:       path,
@@ -139,6 +158,11 @@ func (h *providerHTTP) serve(c echo.Context) error {
 		h.log.ErrorContext(ctx, "provider http returned an invalid status", "provider_id", id, "status", status)
 		return h.page(c, http.StatusBadGateway, checkout.KindError)
 	}
+	if len(resp.Events) > 0 {
+		if err := h.applyEvents(ctx, id, resp.Events); err != nil {
+			return h.page(c, statusFor(err), checkout.KindError)
+		}
+	}
 	out := c.Response().Header()
 	setDefaultHeaders(out)
 	for k, vs := range resp.Headers {
@@ -156,6 +180,20 @@ func (h *providerHTTP) serve(c echo.Context) error {
 	}
 	_, err = c.Response().Write(resp.Body)
 	return err
+}
+
+// applyEvents stores what the plugin's route reported before its page is
+// written; a refusal is logged for the operator, who started the flow.
+func (h *providerHTTP) applyEvents(ctx context.Context, id string, events []provider.Event) error {
+	if h.events == nil {
+		h.log.ErrorContext(ctx, "provider http returned events but none can be applied here", "provider_id", id, "events", len(events))
+		return errors.New("provider http events: no applier configured")
+	}
+	if err := h.events.ApplyHTTPEvents(ctx, id, events); err != nil {
+		h.log.ErrorContext(ctx, "provider http events refused", "provider_id", id, "type", events[0].Type, "err", err)
+		return err
+	}
+	return nil
 }
 
 // bodyAllowed mirrors net/http, which refuses a body for these statuses.

@@ -3,6 +3,7 @@ package provider
 import (
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/switchyard/switchyard/sdk/meta"
 )
@@ -228,6 +229,30 @@ type WebhookResponse struct {
 	// Response is sent to the webhook caller. A zero Status means 200 with
 	// an empty body.
 	Response HTTPResponse
+}
+
+// AdminPathPrefix starts the paths of a plugin's operator routes. The host
+// never serves them on the public /p/{provider_id}/… passthrough (a
+// browser gets 404 there); it calls them itself through HandleHTTP on
+// behalf of an authenticated operator. A plugin can therefore answer them
+// without further authentication, and keep its own secrets (a key that
+// signs onboarding links) to itself.
+const AdminPathPrefix = "/_admin/"
+
+// AdminConnectStartLinkPath is the operator route that mints a link to
+// start connecting a merchant's upstream account (Connect onboarding):
+// GET with query merchant=<merchant id>. A plugin that supports it answers
+// 200 with JSON {"url": "<absolute link below HTTPRequest.BaseURL>",
+// "expires_at": "<RFC 3339>"}; one that does not answers 404 (or
+// Unimplemented). The flow the link starts ends by returning
+// AccountConnected in HTTPResponse.Events.
+const AdminConnectStartLinkPath = AdminPathPrefix + "connect/start-link"
+
+// ConnectStartLink is the JSON body of a 200 answer to
+// AdminConnectStartLinkPath.
+type ConnectStartLink struct {
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // HTTPRequest is a browser or upstream request to /p/{provider_id}/….

@@ -128,15 +128,23 @@ func (p *Provider) HandleHTTP(ctx context.Context, req provider.HTTPRequest) (pr
 		return provider.HTTPResponse{}, err
 	}
 	switch req.Path {
-	case RouteConnectStart, RouteConnectCallback, RouteConnectDisconnect:
+	case RouteConnectStart, RouteConnectCallback, RouteConnectDisconnect, provider.AdminConnectStartLinkPath:
 	default:
 		return page(http.StatusNotFound, "Not found", "There is nothing here."), nil
 	}
 	if inst.connectClientID == "" || len(inst.connectStartSecret) == 0 {
+		if req.Path == provider.AdminConnectStartLinkPath {
+			return jsonResponse(http.StatusNotFound, "connect_not_configured",
+				"this Stripe instance has no connect_client_id or connect_start_secret configured"), nil
+		}
 		return page(http.StatusNotFound, "Stripe Connect is not enabled",
 			"This Stripe instance has no connect_client_id or connect_start_secret configured."), nil
 	}
 	switch req.Path {
+	case provider.AdminConnectStartLinkPath:
+		// Reached only through the host's admin API: the host never serves
+		// AdminPathPrefix on the public passthrough.
+		return p.connectStartLink(inst, req), nil
 	case RouteConnectStart:
 		if req.Method != http.MethodGet {
 			return page(http.StatusMethodNotAllowed, "Method not allowed", "Use GET."), nil
@@ -178,6 +186,32 @@ func (p *Provider) checkAdminToken(inst *instance, q url.Values, purpose, mercha
 		return errors.New("the link signature is invalid")
 	}
 	return nil
+}
+
+// startLinkTTL is how long a minted start link stays valid: long enough
+// for an operator to pass it on, and the most the start route accepts.
+const startLinkTTL = maxAdminTokenTTL
+
+// connectStartLink mints the signed /connect/start link for a merchant,
+// so the core never needs connect_start_secret or the token formula.
+func (p *Provider) connectStartLink(inst *instance, req provider.HTTPRequest) provider.HTTPResponse {
+	merchant := req.QueryValues().Get("merchant")
+	if !validMerchantID(merchant) {
+		return jsonResponse(http.StatusBadRequest, "invalid_merchant", "merchant must be a merchant id")
+	}
+	exp := time.Unix(p.now().Add(startLinkTTL).Unix(), 0).UTC()
+	q := url.Values{
+		"merchant": {merchant},
+		"exp":      {strconv.FormatInt(exp.Unix(), 10)},
+		"token":    {ConnectStartToken(inst.connectStartSecret, merchant, exp)},
+	}
+	body, _ := json.Marshal(provider.ConnectStartLink{
+		URL:       strings.TrimRight(req.BaseURL, "/") + RouteConnectStart + "?" + q.Encode(),
+		ExpiresAt: exp,
+	})
+	h := noStore()
+	h.Set("Content-Type", "application/json")
+	return provider.HTTPResponse{Status: http.StatusOK, Headers: h, Body: body}
 }
 
 func (p *Provider) connectStart(inst *instance, req provider.HTTPRequest) (provider.HTTPResponse, error) {
@@ -268,19 +302,30 @@ func (p *Provider) connectCallback(ctx context.Context, inst *instance, req prov
 	resp := page(http.StatusOK, "Stripe account connected",
 		"Merchant "+st.Merchant+" is now connected to Stripe account "+tok.StripeUserID+".")
 	resp.Headers.Add("Set-Cookie", clear)
-	// Until the SDK can carry data back from HandleHTTP (see
-	// docs/providers/stripe.md, "Connect"), the result is also exposed in
-	// headers that the host can read before it writes the response.
-	resp.Headers.Set(HeaderConnectedMerchant, st.Merchant)
-	resp.Headers.Set(HeaderConnectedAccount, tok.StripeUserID)
+	// The host stores the account before it writes this page; if it cannot,
+	// the browser gets the host's error page instead of this one.
+	resp.Events = []provider.Event{p.accountEvent(provider.AccountConnected, st.Merchant, tok.StripeUserID, "/connect/callback",
+		map[string]string{"livemode": strconv.FormatBool(tok.Livemode)})}
 	return resp
 }
 
-// Headers that report a completed Connect flow to the host.
-const (
-	HeaderConnectedMerchant = "X-Switchyard-Connect-Merchant"
-	HeaderConnectedAccount  = "X-Switchyard-Connect-Account"
-)
+// accountEvent builds an account.connected / account.disconnected event
+// for an onboarding route. The id includes the time so a later reconnect
+// of the same account is a new event, not a duplicate.
+func (p *Provider) accountEvent(typ provider.EventType, merchant, account, rawType string, extra map[string]string) provider.Event {
+	now := p.now().UTC()
+	data := map[string]string{"merchant_id": merchant, "account_id": account}
+	for k, v := range extra {
+		data[k] = v
+	}
+	return provider.Event{
+		Type:            typ,
+		ProviderEventID: "connect:" + string(typ) + ":" + merchant + ":" + account + ":" + strconv.FormatInt(now.UnixNano(), 10),
+		OccurredAt:      now,
+		RawType:         rawType,
+		Data:            data,
+	}
+}
 
 func (p *Provider) connectDisconnect(ctx context.Context, inst *instance, req provider.HTTPRequest) provider.HTTPResponse {
 	q := req.QueryValues()
@@ -311,7 +356,7 @@ func (p *Provider) connectDisconnect(ctx context.Context, inst *instance, req pr
 	p.log.Info("stripe account disconnected", "merchant", merchant, "account", account)
 	resp := page(http.StatusOK, "Stripe account disconnected",
 		"Stripe account "+account+" is no longer connected to merchant "+merchant+".")
-	resp.Headers.Set(HeaderConnectedMerchant, merchant)
+	resp.Events = []provider.Event{p.accountEvent(provider.AccountDisconnected, merchant, account, "/connect/disconnect", nil)}
 	return resp
 }
 

@@ -1,6 +1,7 @@
 package stripeprovider
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -230,7 +231,7 @@ func TestConnectCallback(t *testing.T) {
 	})
 	t.Run("unknown code", func(t *testing.T) {
 		resp := h.get(t, RouteConnectCallback, url.Values{"code": {"ac_nope"}, "state": {state}}, cookie)
-		if resp.Status != http.StatusBadRequest || !strings.Contains(string(resp.Body), "invalid_grant") {
+		if resp.Status != http.StatusBadRequest || !strings.Contains(string(resp.Body), "invalid_grant") || len(resp.Events) != 0 {
 			t.Errorf("status %d: %s", resp.Status, resp.Body)
 		}
 	})
@@ -239,8 +240,12 @@ func TestConnectCallback(t *testing.T) {
 		if resp.Status != http.StatusOK || !strings.Contains(string(resp.Body), "acct_1Connected0001") {
 			t.Fatalf("status %d: %s", resp.Status, resp.Body)
 		}
-		if resp.Headers.Get(HeaderConnectedMerchant) != "42" || resp.Headers.Get(HeaderConnectedAccount) != "acct_1Connected0001" {
-			t.Errorf("result headers %v", resp.Headers)
+		wantAccountEvent(t, resp, provider.AccountConnected, map[string]string{
+			"merchant_id": "42", "account_id": "acct_1Connected0001", "livemode": "false"})
+		for k := range resp.Headers {
+			if strings.HasPrefix(k, "X-Switchyard-") {
+				t.Errorf("interim result header %s still set", k)
+			}
 		}
 		if strings.Contains(string(resp.Body), "sk_test_ConnectedAccessToken") || strings.Contains(string(resp.Body), "rt_Connected") {
 			t.Error("page shows the connected account's tokens")
@@ -248,7 +253,7 @@ func TestConnectCallback(t *testing.T) {
 	})
 	t.Run("reused code", func(t *testing.T) {
 		resp := h.get(t, RouteConnectCallback, url.Values{"code": {"ac_good"}, "state": {state}}, cookie)
-		if resp.Status != http.StatusBadRequest || !strings.Contains(string(resp.Body), "already used") {
+		if resp.Status != http.StatusBadRequest || !strings.Contains(string(resp.Body), "already used") || len(resp.Events) != 0 {
 			t.Errorf("status %d: %s", resp.Status, resp.Body)
 		}
 	})
@@ -294,6 +299,7 @@ func TestConnectDisconnect(t *testing.T) {
 	if err != nil || resp.Status != http.StatusOK {
 		t.Fatalf("disconnect: %d %v %s", resp.Status, err, resp.Body)
 	}
+	wantAccountEvent(t, resp, provider.AccountDisconnected, map[string]string{"merchant_id": "42", "account_id": "acct_1Connected0001"})
 	h.fake.mu.Lock()
 	calls := append([]url.Values(nil), h.fake.deauth...)
 	h.fake.mu.Unlock()
@@ -303,8 +309,8 @@ func TestConnectDisconnect(t *testing.T) {
 
 	// Already disconnected: Stripe answers invalid_client.
 	again := h.get(t, RouteConnectDisconnect, form, "")
-	if again.Status != http.StatusBadRequest || !strings.Contains(string(again.Body), "invalid_client") {
-		t.Errorf("second disconnect: %d %s", again.Status, again.Body)
+	if again.Status != http.StatusBadRequest || !strings.Contains(string(again.Body), "invalid_client") || len(again.Events) != 0 {
+		t.Errorf("second disconnect: %d %s events %+v", again.Status, again.Body, again.Events)
 	}
 }
 
@@ -313,5 +319,67 @@ func TestConnectDisabledWithoutSettings(t *testing.T) {
 	resp, err := p.HandleHTTP(ctx(t), provider.HTTPRequest{Method: http.MethodGet, Path: RouteConnectStart, BaseURL: "https://x.test/p/s"})
 	if err != nil || resp.Status != http.StatusNotFound {
 		t.Errorf("status %d, %v", resp.Status, err)
+	}
+}
+
+// wantAccountEvent checks that a Connect route reported exactly one
+// account event with the given data, identified and timed by the clock.
+func wantAccountEvent(t *testing.T, resp provider.HTTPResponse, typ provider.EventType, data map[string]string) {
+	t.Helper()
+	if len(resp.Events) != 1 {
+		t.Fatalf("events %+v, want one %s", resp.Events, typ)
+	}
+	e := resp.Events[0]
+	if e.Type != typ || !e.Type.Valid() || e.ProviderEventID == "" || e.OccurredAt.IsZero() || e.ProviderRef != "" || e.SessionID != "" {
+		t.Errorf("event %+v", e)
+	}
+	if len(e.Data) != len(data) {
+		t.Errorf("event data %v, want %v", e.Data, data)
+	}
+	for k, v := range data {
+		if e.Data[k] != v {
+			t.Errorf("Data[%s] = %q, want %q", k, e.Data[k], v)
+		}
+	}
+}
+
+func TestConnectStartLink(t *testing.T) {
+	h := newConnectHarness(t)
+	resp := h.get(t, provider.AdminConnectStartLinkPath, url.Values{"merchant": {"42"}}, "")
+	if resp.Status != http.StatusOK || resp.Headers.Get("Content-Type") != "application/json" {
+		t.Fatalf("status %d: %s", resp.Status, resp.Body)
+	}
+	var link provider.ConnectStartLink
+	if err := json.Unmarshal(resp.Body, &link); err != nil {
+		t.Fatal(err)
+	}
+	if !link.ExpiresAt.Equal(webhookNow.Add(startLinkTTL)) {
+		t.Errorf("expires_at %v, want %v", link.ExpiresAt, webhookNow.Add(startLinkTTL))
+	}
+	u, err := url.Parse(link.URL)
+	if err != nil || u.Scheme+"://"+u.Host+u.Path != "https://pay.example.test/p/prv_stripe"+RouteConnectStart {
+		t.Fatalf("link %q", link.URL)
+	}
+	// The minted link is exactly what /connect/start accepts, until it expires.
+	q := u.Query()
+	if q.Get("token") != ConnectStartToken([]byte(testStartToken), "42", link.ExpiresAt) {
+		t.Errorf("token does not follow the documented formula")
+	}
+	if start := h.get(t, RouteConnectStart, q, ""); start.Status != http.StatusFound {
+		t.Errorf("minted link refused by /connect/start: %d %s", start.Status, start.Body)
+	}
+	h.advance(startLinkTTL + time.Second)
+	if start := h.get(t, RouteConnectStart, q, ""); start.Status != http.StatusForbidden {
+		t.Errorf("expired minted link: %d, want 403", start.Status)
+	}
+
+	if bad := h.get(t, provider.AdminConnectStartLinkPath, url.Values{"merchant": {"4 2"}}, ""); bad.Status != http.StatusBadRequest {
+		t.Errorf("bad merchant: %d", bad.Status)
+	}
+	off := configured(t, baseSettings("http://127.0.0.1:1"))
+	resp, err = off.HandleHTTP(ctx(t), provider.HTTPRequest{Method: http.MethodGet, Path: provider.AdminConnectStartLinkPath,
+		Query: "merchant=42", BaseURL: "https://x.test/p/s"})
+	if err != nil || resp.Status != http.StatusNotFound {
+		t.Errorf("without connect settings: %d %v", resp.Status, err)
 	}
 }

@@ -283,6 +283,25 @@ func (p *Provider) mapEvent(ctx context.Context, inst *instance, ev event) ([]pr
 		out.Data["status"] = obj.Status
 		return p.attach(ctx, inst, ev, string(obj.PaymentIntent), obj.Metadata, out)
 
+	case "account.application.deauthorized":
+		// Sent to a Connect endpoint when a connected account revokes the
+		// platform (from its own dashboard). The event names the account,
+		// not the merchant: the host finds the merchant by account.
+		if ev.Account == "" || !validAccountID(ev.Account) {
+			p.log.Warn("stripe deauthorization without a connected account; ignored", "event_id", ev.ID)
+			return nil, nil
+		}
+		if inst.connectClientID != "" && obj.ID != "" && obj.ID != inst.connectClientID {
+			// Another platform's application on the same endpoint secret.
+			p.log.Info("stripe deauthorization for another application; ignored", "event_id", ev.ID, "application", obj.ID)
+			return nil, nil
+		}
+		out.Type = provider.AccountDisconnected
+		out.Currency = ""
+		out.Data = map[string]string{"account_id": ev.Account}
+		setIf(out.Data, "application_id", obj.ID)
+		return []provider.Event{out}, nil
+
 	case "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted":
 		out.Currency = ""
 		out.SessionID = obj.Metadata[MetaSessionID]

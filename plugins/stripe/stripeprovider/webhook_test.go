@@ -176,6 +176,8 @@ func TestWebhookEventMapping(t *testing.T) {
 			map[string]string{"subscription_id": "sub_1PgafyB7WZ01zgkW0001", "changed": "cancel_at_period_end,cancellation_details", "cancel_at_period_end": "true"}}},
 		{"customer_subscription_deleted.json", &want{provider.SubscriptionCanceled, "", "", 0, "",
 			map[string]string{"subscription_id": "sub_1PgafyB7WZ01zgkW0001", "canceled_by": "cancellation_requested", "status": "canceled"}}},
+		{"account_application_deauthorized.json", &want{provider.AccountDisconnected, "", "", 0, "",
+			map[string]string{"account_id": "acct_1Merchant42", "application_id": "ca_switchyardTestClient0001"}}},
 		{"customer_created.json", nil},
 		{"charge_refunded_foreign.json", nil},
 	}
@@ -248,6 +250,23 @@ func TestWebhookPolicies(t *testing.T) {
 		body := bytes.Replace(fixture(t, "checkout_session_completed_paid.json"), []byte(`"livemode": false,`), []byte(`"livemode": true,`), 1)
 		resp := send(t, body)
 		if resp.Response.Status != http.StatusOK || len(resp.Events) != 0 {
+			t.Errorf("status %d, events %+v", resp.Response.Status, resp.Events)
+		}
+	})
+	t.Run("deauthorization of another platform's application is ignored", func(t *testing.T) {
+		settings := baseSettings("http://127.0.0.1:1")
+		settings[SettingConnectClientID] = "ca_someOtherPlatform0001"
+		settings[SettingConnectStartSecret] = testStartToken
+		other := configured(t, settings, WithClock(func() time.Time { return webhookNow }))
+		body := fixture(t, "account_application_deauthorized.json")
+		resp, err := other.HandleWebhook(ctx(t), signedRequest(body, sigAt(testWhsec, webhookNow.Unix(), body)))
+		if err != nil || resp.Response.Status != http.StatusOK || len(resp.Events) != 0 {
+			t.Errorf("status %d, events %+v, err %v", resp.Response.Status, resp.Events, err)
+		}
+	})
+	t.Run("deauthorization without an account is ignored", func(t *testing.T) {
+		body := bytes.Replace(fixture(t, "account_application_deauthorized.json"), []byte(`"account": "acct_1Merchant42",`), nil, 1)
+		if resp := send(t, body); resp.Response.Status != http.StatusOK || len(resp.Events) != 0 {
 			t.Errorf("status %d, events %+v", resp.Response.Status, resp.Events)
 		}
 	})
