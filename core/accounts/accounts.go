@@ -187,6 +187,11 @@ func (s *Service) connect(ctx context.Context, r *store.Repo, providerID string,
 			return domain.Invalid("invalid_livemode", "livemode", "livemode must be true or false")
 		}
 	}
+	// Checked first so an unknown merchant is refused without a failed
+	// statement, which would abort the caller's PostgreSQL transaction.
+	if _, err := r.GetMerchant(ctx, merchantID); err != nil {
+		return err
+	}
 	rowID := store.ProviderAccountID(merchantID, providerID)
 	sealed, err := s.seal(rowID, account)
 	if err != nil {
