@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,28 +17,73 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/domain"
+	"github.com/switchyard/switchyard/core/jobs"
+	"github.com/switchyard/switchyard/core/payments/paymentstest"
+	"github.com/switchyard/switchyard/core/secrets"
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/store/storetest"
+	"github.com/switchyard/switchyard/core/webhooks"
+	"github.com/switchyard/switchyard/plugins/sandbox/sandbox"
 )
 
 // benchConcurrency is the number of concurrent clients (issue 4 item 10).
 const benchConcurrency = 32
 
 // BenchmarkSessionCreate measures POST /v1/sessions through the whole
-// stack: echo, body limit, bearer auth (a key lookup), rate limiter, strict
-// decoding, validation, and the create transaction (session, event,
-// expiry job, on the real database). Compare with BenchmarkBareEchoJSON
-// from the same run; see docs/benchmarks.md.
+// stack: echo, body limit, bearer auth (one key lookup), rate limiter,
+// strict decoding, validation, and the create transaction (session and
+// its event, on the real database). The +webhooks variants add the
+// outbound webhooks service as the event sink, as core/app wires it (the
+// merchant has no endpoints, so that is its lookups' cost alone). Compare
+// with BenchmarkBareEchoJSON from the same run; see docs/benchmarks.md.
 func BenchmarkSessionCreate(b *testing.B) {
-	b.Run("sqlite", func(b *testing.B) { benchCreate(b, storetest.SQLite(b)) })
+	dbs := []struct {
+		name string
+		open func(testing.TB) *store.Store
+	}{{"sqlite", storetest.SQLite}}
 	if os.Getenv(storetest.EnvPostgresDSN) != "" {
-		b.Run("postgres", func(b *testing.B) { benchCreate(b, storetest.Postgres(b)) })
+		dbs = append(dbs, struct {
+			name string
+			open func(testing.TB) *store.Store
+		}{"postgres", storetest.Postgres})
+	}
+	for _, db := range dbs {
+		b.Run(db.name, func(b *testing.B) { benchCreate(b, newAPIEnv(b, db.open(b), MerchantAPIOptions{})) })
+		b.Run(db.name+"+webhooks", func(b *testing.B) { benchCreate(b, newWebhooksAPIEnv(b, db.open(b))) })
 	}
 }
 
-func benchCreate(b *testing.B, st *store.Store) {
-	a := newAPIEnv(b, st, MerchantAPIOptions{})
+// newWebhooksAPIEnv is newAPIEnv with the webhooks service as EventSink.
+func newWebhooksAPIEnv(b *testing.B, st *store.Store) *apiEnv {
+	b.Helper()
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	kr, err := secrets.NewKeyring([]secrets.Key{{ID: "k1", Key: key}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ins, err := jobs.New(st, jobs.Options{InsertOnly: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hooks, err := webhooks.New(webhooks.Deps{Store: st, Keyring: kr, Jobs: ins})
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := paymentstest.New(b, st, paymentstest.Options{
+		Sessions: config.SessionsConfig{MaxAmount: "1000000"},
+		Instances: []paymentstest.Instance{{ID: "sbx", Impl: sandbox.New(),
+			Settings: map[string]string{sandbox.SettingSigningSecret: testSandboxSecret}}},
+		Events: hooks,
+	})
+	e := New(Options{BodyLimit: testBodyLimit},
+		MerchantAPI(env.Service, env.Merchants, MerchantAPIOptions{RequestsPerSecond: 1e6, Burst: 1e6}))
+	return &apiEnv{Env: env, e: e}
+}
+
+func benchCreate(b *testing.B, a *apiEnv) {
 	m := a.Merchant(b, domain.PlanFree, "shop.test")
 	key, _ := a.Key(b, m.ID, domain.ModeTest)
 	var seq atomic.Int64
