@@ -221,8 +221,25 @@ func TestCreateSessionIdempotency(t *testing.T) {
 		_, err = env.Service.CreateSession(ctx, p, other, "key-1")
 		wantCode(t, err, domain.ErrConflict, "idempotency_key_reused")
 
-		// Keys expire after the TTL and the cleanup removes them.
+		if _, err := env.Service.CreateSession(ctx, p, createReq("IDEM-2"), "key-2"); err != nil {
+			t.Fatal(err)
+		}
+
+		// An expired key is free again before the cleanup runs: the create
+		// deletes the stale row and stores the new response.
 		env.Clock.Advance(25 * time.Hour)
+		reused := createReq("IDEM-3")
+		fresh, err := env.Service.CreateSession(ctx, p, reused, "key-2")
+		if err != nil || fresh.Replayed || fresh.Status != http.StatusCreated {
+			t.Fatalf("reuse of an expired key = %+v, %v", fresh, err)
+		}
+		replayed, err := env.Service.CreateSession(ctx, p, reused, "key-2")
+		if err != nil || !replayed.Replayed || !bytes.Equal(replayed.Body, fresh.Body) {
+			t.Fatalf("replay of the reused key = %+v, %v", replayed, err)
+		}
+
+		// Keys expire after the TTL and the cleanup removes them (key-1;
+		// key-2 was just stored again).
 		n, err := env.Service.CleanupIdempotencyKeys(ctx)
 		if err != nil || n != 1 {
 			t.Fatalf("cleanup = %d, %v", n, err)
