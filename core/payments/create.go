@@ -329,19 +329,20 @@ func requestHash(req *CreateSessionRequest) (string, error) {
 // answers with the winner's row; a lost race on the Idempotency-Key's
 // primary key rolls back and replays the winner's response.
 func (s *Service) CreateSession(ctx context.Context, p *merchants.Principal, req *CreateSessionRequest, idemKey string) (*Response, error) {
+	mode := domain.Mode(p.Key.Mode)
+	merchantID := p.Merchant.ID
+	var (
+		hash     string
+		staleKey bool
+		err      error
+	)
 	if idemKey != "" {
 		if err := validateIdempotencyKey(idemKey); err != nil {
 			return nil, err
 		}
-	}
-	hash, err := requestHash(req)
-	if err != nil {
-		return nil, err
-	}
-	mode := domain.Mode(p.Key.Mode)
-	merchantID := p.Merchant.ID
-	staleKey := false
-	if idemKey != "" {
+		if hash, err = requestHash(req); err != nil {
+			return nil, err
+		}
 		// A retry is answered from the stored response before validation,
 		// so it gets the original answer even if something it was
 		// validated against (approved domains, routing) changed since.
