@@ -106,3 +106,57 @@ func TestMask(t *testing.T) {
 		}
 	}
 }
+
+func TestDisconnect(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		m := merchant(t, s, "Gone")
+		mid := itoa(m)
+		const acct = "acct_1DisconnectMe"
+		confirm := func(merchant, account string) provider.HTTPResponse {
+			return provider.HTTPResponse{Status: 200, Body: []byte(`{"disconnected":true}`),
+				Events: []provider.Event{disconnected(merchant, account, time.Now().Add(time.Second))}}
+		}
+		cases := []struct {
+			name      string
+			connected bool
+			impl      *linkProvider
+			kind      error
+		}{
+			{"not connected", false, &linkProvider{resp: confirm(mid, acct)}, domain.ErrNotFound},
+			{"plugin fails upstream", true, &linkProvider{resp: provider.HTTPResponse{Status: 502}}, domain.ErrUnavailable},
+			{"plugin confirms nothing", true, &linkProvider{resp: provider.HTTPResponse{Status: 200}}, domain.ErrUnavailable},
+			{"plugin reports another account", true, &linkProvider{resp: confirm(mid, "acct_1Other")}, domain.ErrUnavailable},
+			{"unsupported", true, &linkProvider{resp: provider.HTTPResponse{Status: 404}}, domain.ErrUnprocessable},
+			{"disconnected", true, &linkProvider{resp: confirm(mid, acct)}, nil},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				svc, _ := accounts.New(accounts.Deps{Store: s, Keyring: keyring(t, newKey(t, "k1")), Providers: lookup{"stripe": c.impl},
+					PublicBaseURL: "https://pay.example.test"})
+				if c.connected {
+					if err := svc.ApplyHTTPEvents(ctx, "stripe", []provider.Event{connected(mid, acct, time.Now())}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				err := svc.Disconnect(ctx, m, "stripe")
+				got, _ := svc.Account(ctx, m, "stripe")
+				if c.kind != nil {
+					if !errors.Is(err, c.kind) {
+						t.Fatalf("err %v, want %v", err, c.kind)
+					}
+					if c.connected && got != acct {
+						t.Errorf("a failed disconnect changed the account to %q", got)
+					}
+					return
+				}
+				if err != nil || got != "" {
+					t.Fatalf("err %v, account after %q", err, got)
+				}
+				if g := c.impl.got; g.Method != http.MethodPost || g.Path != provider.AdminConnectDisconnectPath || g.Query != "account="+acct+"&merchant="+mid {
+					t.Errorf("plugin asked with %+v", g)
+				}
+			})
+		}
+	})
+}

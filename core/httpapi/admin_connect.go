@@ -15,6 +15,7 @@ import (
 // upstream accounts.
 type ConnectAdmin interface {
 	StartLink(ctx context.Context, merchantID int64, providerID string) (provider.ConnectStartLink, error)
+	Disconnect(ctx context.Context, merchantID int64, providerID string) error
 	List(ctx context.Context, merchantID int64) ([]accounts.Connection, error)
 }
 
@@ -23,8 +24,9 @@ var _ ConnectAdmin = (*accounts.Service)(nil)
 // AdminConnect mounts the operator's side of account onboarding behind
 // operator token auth:
 //
-//	POST /admin/v1/merchants/:id/connect/:provider_id → 201 {merchant_id, provider_id, url, expires_at}
-//	GET  /admin/v1/merchants/:id/accounts             → 200 {data: [connection…]} (ids masked)
+//	POST   /admin/v1/merchants/:id/connect/:provider_id → 201 {merchant_id, provider_id, url, expires_at}
+//	DELETE /admin/v1/merchants/:id/connect/:provider_id → 200 {merchant_id, provider_id, status: "disconnected"}
+//	GET    /admin/v1/merchants/:id/accounts             → 200 {data: [connection…]} (ids masked)
 //
 // The link is minted and signed by the provider plugin; the operator hands
 // it to the merchant, whose browser completes the flow on /p/{provider_id}/….
@@ -32,13 +34,9 @@ func AdminConnect(svc ConnectAdmin, tokens []string) Mount {
 	return func(e *echo.Echo) {
 		g := e.Group("/admin/v1", AdminAuth(tokens))
 		g.POST("/merchants/:id/connect/:provider_id", func(c echo.Context) error {
-			id, err := pathID(c, "id")
+			id, providerID, err := connectParams(c)
 			if err != nil {
 				return err
-			}
-			providerID := c.Param("provider_id")
-			if !providerIDPattern.MatchString(providerID) {
-				return domain.NotFound("provider")
 			}
 			link, err := svc.StartLink(c.Request().Context(), id, providerID)
 			if err != nil {
@@ -48,6 +46,16 @@ func AdminConnect(svc ConnectAdmin, tokens []string) Mount {
 			return c.JSON(http.StatusCreated, map[string]any{
 				"merchant_id": id, "provider_id": providerID, "url": link.URL, "expires_at": link.ExpiresAt.UTC(),
 			})
+		})
+		g.DELETE("/merchants/:id/connect/:provider_id", func(c echo.Context) error {
+			id, providerID, err := connectParams(c)
+			if err != nil {
+				return err
+			}
+			if err := svc.Disconnect(c.Request().Context(), id, providerID); err != nil {
+				return err
+			}
+			return c.JSON(http.StatusOK, map[string]any{"merchant_id": id, "provider_id": providerID, "status": accounts.StatusDisconnected})
 		})
 		g.GET("/merchants/:id/accounts", func(c echo.Context) error {
 			id, err := pathID(c, "id")
@@ -61,4 +69,16 @@ func AdminConnect(svc ConnectAdmin, tokens []string) Mount {
 			return c.JSON(http.StatusOK, listOf(list))
 		})
 	}
+}
+
+func connectParams(c echo.Context) (int64, string, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return 0, "", err
+	}
+	providerID := c.Param("provider_id")
+	if !providerIDPattern.MatchString(providerID) {
+		return 0, "", domain.NotFound("provider")
+	}
+	return id, providerID, nil
 }

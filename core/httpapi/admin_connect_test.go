@@ -27,6 +27,11 @@ func (f *fakeConnect) StartLink(_ context.Context, merchantID int64, providerID 
 	return f.link, f.err
 }
 
+func (f *fakeConnect) Disconnect(_ context.Context, merchantID int64, providerID string) error {
+	f.args = []any{merchantID, providerID}
+	return f.err
+}
+
 func (f *fakeConnect) List(_ context.Context, merchantID int64) ([]accounts.Connection, error) {
 	f.args = []any{merchantID}
 	return f.list, f.err
@@ -53,6 +58,13 @@ func TestAdminConnect(t *testing.T) {
 		{"unsupported provider", "POST", "/admin/v1/merchants/42/connect/sandbox", token,
 			&fakeConnect{err: &domain.Error{Kind: domain.ErrUnprocessable, Code: "connect_unsupported", Message: "no"}}, 422,
 			[]string{"connect_unsupported"}, []any{int64(42), "sandbox"}},
+		{"disconnect", "DELETE", "/admin/v1/merchants/42/connect/stripe", token, &fakeConnect{}, 200,
+			[]string{`"status":"disconnected"`, `"merchant_id":42`}, []any{int64(42), "stripe"}},
+		{"disconnect when not connected", "DELETE", "/admin/v1/merchants/42/connect/stripe", token,
+			&fakeConnect{err: domain.NotFound("connected account")}, 404, []string{"no such connected account"}, []any{int64(42), "stripe"}},
+		{"disconnect upstream failure", "DELETE", "/admin/v1/merchants/42/connect/stripe", token,
+			&fakeConnect{err: &domain.Error{Kind: domain.ErrUnavailable, Code: "provider_unavailable", Message: "retry"}}, 503,
+			[]string{"provider_unavailable"}, []any{int64(42), "stripe"}},
 		{"list", "GET", "/admin/v1/merchants/42/accounts", token,
 			&fakeConnect{list: []accounts.Connection{{ProviderID: "stripe", Account: "acct_****0001", Status: accounts.StatusConnected, ConnectedAt: connectedAt}}}, 200,
 			[]string{`"data":[{"provider_id":"stripe","account":"acct_****0001","livemode":false,"status":"connected","connected_at":"2026-11-22T03:00:00Z"}]`},

@@ -248,6 +248,13 @@ const AdminPathPrefix = "/_admin/"
 // AccountConnected in HTTPResponse.Events.
 const AdminConnectStartLinkPath = AdminPathPrefix + "connect/start-link"
 
+// AdminConnectDisconnectPath is the operator route that ends a merchant's
+// connection: POST with query merchant=<merchant id>&account=<account id>.
+// The plugin revokes the upstream authorization and answers 200 with
+// AccountDisconnected in HTTPResponse.Events, which the host applies; 404
+// (or Unimplemented) when it does not support it.
+const AdminConnectDisconnectPath = AdminPathPrefix + "connect/disconnect"
+
 // ConnectStartLink is the JSON body of a 200 answer to
 // AdminConnectStartLinkPath.
 type ConnectStartLink struct {

@@ -128,12 +128,13 @@ func (p *Provider) HandleHTTP(ctx context.Context, req provider.HTTPRequest) (pr
 		return provider.HTTPResponse{}, err
 	}
 	switch req.Path {
-	case RouteConnectStart, RouteConnectCallback, RouteConnectDisconnect, provider.AdminConnectStartLinkPath:
+	case RouteConnectStart, RouteConnectCallback, RouteConnectDisconnect,
+		provider.AdminConnectStartLinkPath, provider.AdminConnectDisconnectPath:
 	default:
 		return page(http.StatusNotFound, "Not found", "There is nothing here."), nil
 	}
 	if inst.connectClientID == "" || len(inst.connectStartSecret) == 0 {
-		if req.Path == provider.AdminConnectStartLinkPath {
+		if strings.HasPrefix(req.Path, provider.AdminPathPrefix) {
 			return jsonResponse(http.StatusNotFound, "connect_not_configured",
 				"this Stripe instance has no connect_client_id or connect_start_secret configured"), nil
 		}
@@ -145,6 +146,11 @@ func (p *Provider) HandleHTTP(ctx context.Context, req provider.HTTPRequest) (pr
 		// Reached only through the host's admin API: the host never serves
 		// AdminPathPrefix on the public passthrough.
 		return p.connectStartLink(inst, req), nil
+	case provider.AdminConnectDisconnectPath:
+		if req.Method != http.MethodPost {
+			return jsonResponse(http.StatusMethodNotAllowed, "method_not_allowed", "use POST"), nil
+		}
+		return p.adminDisconnect(ctx, inst, req), nil
 	case RouteConnectStart:
 		if req.Method != http.MethodGet {
 			return page(http.StatusMethodNotAllowed, "Method not allowed", "Use GET."), nil
@@ -344,6 +350,45 @@ func (p *Provider) connectDisconnect(ctx context.Context, inst *instance, req pr
 	if err := p.checkAdminToken(inst, q, purposeDisconnect, merchant, account); err != nil {
 		return page(http.StatusForbidden, "Cannot disconnect Stripe", err.Error())
 	}
+	if err := p.deauthorize(ctx, inst, merchant, account); err != nil {
+		return oauthErrorPage(ctx, "disconnect", err)
+	}
+	resp := page(http.StatusOK, "Stripe account disconnected",
+		"Stripe account "+account+" is no longer connected to merchant "+merchant+".")
+	resp.Events = []provider.Event{p.accountEvent(provider.AccountDisconnected, merchant, account, RouteConnectDisconnect, nil)}
+	return resp
+}
+
+// adminDisconnect is the operator route behind the admin API: the host
+// already knows the merchant's account, so no signed link is needed.
+func (p *Provider) adminDisconnect(ctx context.Context, inst *instance, req provider.HTTPRequest) provider.HTTPResponse {
+	q := req.QueryValues()
+	merchant, account := q.Get("merchant"), q.Get("account")
+	if !validMerchantID(merchant) || !validAccountID(account) {
+		return jsonResponse(http.StatusBadRequest, "invalid_request", "merchant and a Stripe account id are required")
+	}
+	if err := p.deauthorize(ctx, inst, merchant, account); err != nil {
+		var se *stripe.Error
+		if errors.As(err, &se) && se.OAuthError != "" {
+			// invalid_client: Stripe no longer links the account to this
+			// platform (revoked upstream); nothing is left to revoke.
+			if se.OAuthError != "invalid_client" {
+				return jsonResponse(http.StatusBadGateway, "stripe_"+se.OAuthError, "Stripe refused the deauthorization: "+se.OAuthErrorDescription)
+			}
+			p.log.Info("stripe account was already deauthorized upstream", "merchant", merchant, "account", account)
+		} else {
+			return jsonResponse(http.StatusBadGateway, "stripe_unreachable", "could not reach Stripe to deauthorize; try again")
+		}
+	}
+	body, _ := json.Marshal(map[string]any{"disconnected": true})
+	resp := provider.HTTPResponse{Status: http.StatusOK, Headers: http.Header{"Content-Type": {"application/json"}}, Body: body}
+	resp.Events = []provider.Event{p.accountEvent(provider.AccountDisconnected, merchant, account, provider.AdminConnectDisconnectPath, nil)}
+	return resp
+}
+
+// deauthorize revokes the platform's access to a connected account
+// (POST /oauth/deauthorize).
+func (p *Provider) deauthorize(ctx context.Context, inst *instance, merchant, account string) error {
 	params := &stripe.DeauthorizeParams{
 		ClientID:     stripe.String(inst.connectClientID),
 		StripeUserID: stripe.String(account),
@@ -351,13 +396,10 @@ func (p *Provider) connectDisconnect(ctx context.Context, inst *instance, req pr
 	params.Context = ctx
 	if _, err := inst.api.OAuth.Del(params); err != nil {
 		p.log.Warn("stripe connect deauthorize failed", "merchant", merchant, "account", account, "error", oauthErrorCode(err))
-		return oauthErrorPage(ctx, "disconnect", err)
+		return err
 	}
 	p.log.Info("stripe account disconnected", "merchant", merchant, "account", account)
-	resp := page(http.StatusOK, "Stripe account disconnected",
-		"Stripe account "+account+" is no longer connected to merchant "+merchant+".")
-	resp.Events = []provider.Event{p.accountEvent(provider.AccountDisconnected, merchant, account, "/connect/disconnect", nil)}
-	return resp
+	return nil
 }
 
 func validMerchantID(m string) bool {

@@ -383,3 +383,58 @@ func TestConnectStartLink(t *testing.T) {
 		t.Errorf("without connect settings: %d %v", resp.Status, err)
 	}
 }
+
+func TestConnectAdminDisconnect(t *testing.T) {
+	h := newConnectHarness(t)
+	state, cookie := h.start(t, "42")
+	if resp := h.get(t, RouteConnectCallback, url.Values{"code": {"ac_good"}, "state": {state}}, cookie); resp.Status != http.StatusOK {
+		t.Fatalf("connect: %d %s", resp.Status, resp.Body)
+	}
+	post := func(q url.Values) provider.HTTPResponse {
+		t.Helper()
+		resp, err := h.p.HandleHTTP(ctx(t), provider.HTTPRequest{Method: http.MethodPost, Path: provider.AdminConnectDisconnectPath,
+			Query: q.Encode(), BaseURL: "https://pay.example.test/p/prv_stripe"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	q := url.Values{"merchant": {"42"}, "account": {"acct_1Connected0001"}}
+
+	if resp := post(url.Values{"merchant": {"42"}, "account": {"not-an-account"}}); resp.Status != http.StatusBadRequest || len(resp.Events) != 0 {
+		t.Errorf("bad account: %d %+v", resp.Status, resp.Events)
+	}
+	if resp := h.get(t, provider.AdminConnectDisconnectPath, q, ""); resp.Status != http.StatusMethodNotAllowed || len(resp.Events) != 0 {
+		t.Errorf("GET: %d", resp.Status)
+	}
+	resp := post(q)
+	if resp.Status != http.StatusOK {
+		t.Fatalf("disconnect: %d %s", resp.Status, resp.Body)
+	}
+	wantAccountEvent(t, resp, provider.AccountDisconnected, map[string]string{"merchant_id": "42", "account_id": "acct_1Connected0001"})
+	h.fake.mu.Lock()
+	calls := len(h.fake.deauth)
+	h.fake.mu.Unlock()
+	if calls != 1 {
+		t.Errorf("%d deauthorize calls, want 1", calls)
+	}
+	// Already revoked upstream (Stripe: invalid_client): the local
+	// connection still ends.
+	again := post(q)
+	if again.Status != http.StatusOK || len(again.Events) != 1 {
+		t.Errorf("second disconnect: %d %s %+v", again.Status, again.Body, again.Events)
+	}
+}
+
+func TestConnectAdminDisconnectStripeUnreachable(t *testing.T) {
+	settings := baseSettings("http://127.0.0.1:1")
+	settings[SettingConnectBase] = "http://127.0.0.1:1"
+	settings[SettingConnectClientID] = testClientID
+	settings[SettingConnectStartSecret] = testStartToken
+	p := configured(t, settings)
+	resp, err := p.HandleHTTP(ctx(t), provider.HTTPRequest{Method: http.MethodPost, Path: provider.AdminConnectDisconnectPath,
+		Query: "merchant=42&account=acct_1Connected0001", BaseURL: "https://pay.example.test/p/prv_stripe"})
+	if err != nil || resp.Status != http.StatusBadGateway || len(resp.Events) != 0 {
+		t.Errorf("status %d, events %+v, err %v", resp.Status, resp.Events, err)
+	}
+}
