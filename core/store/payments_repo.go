@@ -303,22 +303,25 @@ func (r *Repo) DeleteIdempotencyKey(ctx context.Context, merchantID int64, mode 
 	return nil
 }
 
-// moneyStatuses are the statuses in which a session has received money
-// (domain.SessionStatus.MoneyReceived); an order with such a session takes
-// no new one.
-var moneyStatuses = []domain.SessionStatus{
+// orderTakenStatuses are the statuses in which a session holds its order:
+// open or processing (at most one, by sessions_open_order_key), or with
+// money received (domain.SessionStatus.MoneyReceived).
+var orderTakenStatuses = []domain.SessionStatus{
+	domain.StatusOpen, domain.StatusProcessing,
 	domain.StatusPaid, domain.StatusPartiallyRefunded, domain.StatusRefunded, domain.StatusDisputed,
 }
 
 // InsertSessionForOrder inserts s in one statement unless its order
-// (merchant, mode, order_id) already has an open or processing session or
-// one that received money. It replaces a read of the order's sessions
-// before every insert: the open-order check is the sessions_open_order_key
-// index itself (ON CONFLICT DO NOTHING, which on PostgreSQL waits for a
-// concurrent inserter to commit or roll back), the paid check a NOT EXISTS
-// on sessions_merchant_order_idx. inserted is false when either applied
-// (or, astronomically rarely, the random id collided); the caller then
-// reads the order's sessions to find out which.
+// (merchant, mode, order_id) is taken: it has an open or processing
+// session, or one that received money. This replaces a read of the order's
+// sessions before every insert. The NOT EXISTS (on
+// sessions_merchant_order_idx) sees the order as of the statement's start,
+// so a session being paid concurrently still counts as open there and the
+// insert is skipped rather than racing the payment; concurrent inserts of
+// one order meet on sessions_open_order_key, where ON CONFLICT DO NOTHING
+// (on PostgreSQL after waiting for the other inserter) skips all but one.
+// inserted is false when the order is taken (or, astronomically rarely,
+// the random id collided); the caller then reads the order's sessions.
 func (r *Repo) InsertSessionForOrder(ctx context.Context, s *Session) (inserted bool, err error) {
 	var method any
 	if s.Method != "" {
@@ -333,7 +336,7 @@ ON CONFLICT DO NOTHING`,
 		s.ID, s.MerchantID, s.Mode, s.Status, s.Domain, s.OrderID, s.Amount, s.Currency,
 		method, s.ReturnURL, s.CancelURL, s.IPNURL, s.CustomerEmail, s.Metadata, s.AmountRefunded, s.Dispute, s.EventSeq,
 		s.ExpiresAt, s.PaidAt, s.CanceledAt, s.CreatedAt, s.UpdatedAt,
-		s.MerchantID, s.Mode, s.OrderID, bun.In(moneyStatuses),
+		s.MerchantID, s.Mode, s.OrderID, bun.In(orderTakenStatuses),
 	).Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("insert session: %w", err)

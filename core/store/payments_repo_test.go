@@ -1,9 +1,13 @@
 package store_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -229,6 +233,127 @@ func TestWebhookRequestsAndAttempts(t *testing.T) {
 		stale, err := s.StaleSessions(ctx, domain.StatusOpen, time.Now().Add(time.Minute), 10)
 		if err != nil || len(stale) != 1 || stale[0].ID != sess.ID {
 			t.Fatalf("StaleSessions = %v, %v", stale, err)
+		}
+	})
+}
+
+// InsertSessionForOrder inserts only when the order is free: no open or
+// processing session and none that received money; expired and canceled
+// sessions, and the other mode, do not hold it.
+func TestInsertSessionForOrder(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		m, err := s.CreateMerchant(ctx, store.NewMerchant{Name: "P", Plan: store.PlanPro, Domains: []string{"shop.test"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name     string
+			existing domain.SessionStatus // "" means no earlier session
+			mode     store.KeyMode
+			want     bool
+		}{
+			{"new order", "", store.ModeTest, true},
+			{"open", domain.StatusOpen, store.ModeTest, false},
+			{"processing", domain.StatusProcessing, store.ModeTest, false},
+			{"paid", domain.StatusPaid, store.ModeTest, false},
+			{"partially refunded", domain.StatusPartiallyRefunded, store.ModeTest, false},
+			{"refunded", domain.StatusRefunded, store.ModeTest, false},
+			{"disputed", domain.StatusDisputed, store.ModeTest, false},
+			{"expired", domain.StatusExpired, store.ModeTest, true},
+			{"canceled", domain.StatusCanceled, store.ModeTest, true},
+			{"paid in the other mode", domain.StatusPaid, store.ModeLive, true},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				order := "ORD-" + tc.name
+				if tc.existing != "" {
+					old := newTestSession(m.ID, order, tc.existing)
+					old.Mode = tc.mode
+					if err := s.InsertSession(ctx, old); err != nil {
+						t.Fatal(err)
+					}
+				}
+				sess := newTestSession(m.ID, order, domain.StatusOpen)
+				sess.Method = "card"
+				got, err := s.InsertSessionForOrder(ctx, sess)
+				if err != nil || got != tc.want {
+					t.Fatalf("inserted = %v, %v; want %v", got, err, tc.want)
+				}
+				if !got {
+					if _, err := s.GetSession(ctx, sess.ID); !errors.Is(err, domain.ErrNotFound) {
+						t.Fatalf("skipped insert left a row: %v", err)
+					}
+					return
+				}
+				back, err := s.GetSession(ctx, sess.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if back.Method != "card" || !back.ExpiresAt.Equal(sess.ExpiresAt) || !back.CreatedAt.Equal(sess.CreatedAt) ||
+					back.PaidAt != nil || back.Status != domain.StatusOpen || back.Metadata != "{}" {
+					t.Fatalf("read back %+v", back)
+				}
+			})
+		}
+	})
+}
+
+// DueSessions pages through open sessions past expires_at in (expires_at,
+// id) order and ignores other statuses and sessions not yet due.
+func TestDueSessions(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		m, err := s.CreateMerchant(ctx, store.NewMerchant{Name: "P", Plan: store.PlanPro, Domains: []string{"shop.test"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := time.Now().UTC().Truncate(time.Microsecond)
+		var want []store.DueSession
+		for i, c := range []struct {
+			status domain.SessionStatus
+			expiry time.Duration
+			due    bool
+		}{
+			{domain.StatusOpen, -3 * time.Minute, true},
+			{domain.StatusOpen, -time.Minute, true},
+			{domain.StatusOpen, -time.Minute, true}, // same expires_at: ordered by id
+			{domain.StatusOpen, 0, true},            // due exactly now
+			{domain.StatusOpen, time.Minute, false},
+			{domain.StatusProcessing, -time.Hour, false},
+			{domain.StatusCanceled, -time.Hour, false},
+		} {
+			sess := newTestSession(m.ID, fmt.Sprintf("DUE-%d", i), c.status)
+			sess.ExpiresAt = base.Add(c.expiry)
+			if err := s.InsertSession(ctx, sess); err != nil {
+				t.Fatal(err)
+			}
+			if c.due {
+				want = append(want, store.DueSession{ID: sess.ID, ExpiresAt: sess.ExpiresAt})
+			}
+		}
+		slices.SortFunc(want, func(a, b store.DueSession) int {
+			return cmp.Or(a.ExpiresAt.Compare(b.ExpiresAt), strings.Compare(a.ID, b.ID))
+		})
+		var wantIDs, got []string
+		for _, d := range want {
+			wantIDs = append(wantIDs, d.ID)
+		}
+		var after store.DueSession
+		for {
+			page, err := s.DueSessions(ctx, base, after, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range page {
+				got = append(got, d.ID)
+			}
+			if len(page) < 3 {
+				break
+			}
+			after = page[len(page)-1]
+		}
+		if strings.Join(got, ",") != strings.Join(wantIDs, ",") {
+			t.Fatalf("due = %v\nwant  %v", got, wantIDs)
 		}
 	})
 }
