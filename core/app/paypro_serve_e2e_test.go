@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,10 +183,17 @@ webhooks: {allow_private_targets: true}
 	// to retry; with one subscribed to license.requested, its verified answer
 	// goes back to PayPro as the license key.
 	simulateWant("→ 503", "--type", "LicenseRequested")
-	var keygenSecrets []string
+	// The secret is known only once the endpoint exists, and the request that
+	// reads it comes through another process: hand it over atomically.
+	var keygenSecret atomic.Pointer[string]
 	keygen := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := webhook.Verify("standard", keygenSecrets, r.Header, body, 5*time.Minute); err != nil {
+		secret := keygenSecret.Load()
+		if secret == nil {
+			http.Error(w, "no secret yet", http.StatusServiceUnavailable)
+			return
+		}
+		if err := webhook.Verify("standard", []string{*secret}, r.Header, body, 5*time.Minute); err != nil {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
@@ -196,7 +204,7 @@ webhooks: {allow_private_targets: true}
 	if err != nil {
 		t.Fatal(err)
 	}
-	keygenSecrets = []string{ep.Secret}
+	keygenSecret.Store(&ep.Secret)
 	simulateWant("→ 200 OK\nLIC-4242-E2E", "--type", "LicenseRequested")
 
 	// A forged IPN is refused by the plugin through the real intake.
