@@ -149,16 +149,15 @@ func call(t *testing.T, method, url, token string, in, out any) int {
 	return resp.StatusCode
 }
 
-// requireServeWiring skips, naming what is missing, while `switchyard
-// serve` does not yet mount the webhook admin API and the merchant API
-// (core/app wiring, see /work/notes/webhooks-wiring.md).
+// requireServeWiring fails fast, naming what is missing, if `switchyard
+// serve` stops mounting the webhook admin API or the merchant API.
 func requireServeWiring(t *testing.T, p *serveProc) {
 	t.Helper()
-	if code := call(t, "GET", p.admin+"/admin/v1/endpoints", crashAdminToken, nil, nil); code == http.StatusNotFound {
-		t.Skip("switchyard serve does not mount /admin/v1/endpoints yet (core/app wiring pending)")
+	if code := call(t, "GET", p.admin+"/admin/v1/endpoints", crashAdminToken, nil, nil); code != http.StatusOK {
+		t.Fatalf("switchyard serve: GET /admin/v1/endpoints = %d, want 200 (AdminWebhooks not mounted?)", code)
 	}
 	if code := call(t, "POST", p.public+"/v1/sessions", "", map[string]string{}, nil); code == http.StatusNotFound {
-		t.Skip("switchyard serve does not mount the merchant API yet (core/app wiring pending)")
+		t.Fatal("switchyard serve does not mount the merchant API (/v1/sessions is 404)")
 	}
 }
 
