@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/switchyard/switchyard/sdk/mailer"
 )
 
 // NoticeKind says what a merchant is told about.
@@ -43,6 +45,31 @@ type Notifier interface {
 // Mailer sends one plain-text mail; core/app adapts the mailer plugin to it.
 type Mailer interface {
 	SendMail(ctx context.Context, to, subject, text string) error
+}
+
+// PluginMailer adapts a mailer plugin instance (sdk/mailer, e.g. through
+// pluginhost.Host.Mailer) to Mailer. The handle is looked up per mail, so a
+// restarted plugin is picked up.
+type PluginMailer struct {
+	// Get returns the plugin instance's current handle.
+	Get func() (mailer.Mailer, error)
+	// From is the sender mailbox, e.g. "Switchyard <noreply@shop.example>".
+	From string
+}
+
+var _ Mailer = PluginMailer{}
+
+// SendMail implements Mailer.
+func (p PluginMailer) SendMail(ctx context.Context, to, subject, text string) error {
+	m, err := p.Get()
+	if err != nil {
+		return fmt.Errorf("mailer plugin: %w", err)
+	}
+	if _, err := m.Send(ctx, mailer.Message{From: p.From, To: []string{to}, Subject: subject, Text: text,
+		Headers: map[string]string{"X-Switchyard-Notice": "webhooks"}}); err != nil {
+		return fmt.Errorf("mailer plugin: %w", err)
+	}
+	return nil
 }
 
 // MailNotifier mails the merchant's contact through a Mailer.
