@@ -350,3 +350,48 @@ func TestTwoServeInstancesOnePostgres(t *testing.T) {
 		}
 	}
 }
+
+// A session created through the merchant API with an ipn_url gets its
+// events delivered there, signed by the site's IPN config (pgapp here); an
+// ipn_url pointing at the cloud metadata address is refused at create time.
+func TestIPNURLThroughMerchantAPI(t *testing.T) {
+	env := newServeEnv(t, "")
+	env.cli(t, "migrate")
+	mk := env.merchant(t)
+	p := env.serve(t)
+	requireServeWiring(t, p)
+
+	var cfg struct{ ID, Secret string }
+	if code := call(t, "POST", p.admin+"/admin/v1/endpoints", crashAdminToken,
+		map[string]any{"merchant_id": mk.id, "site": "shop.test", "ipn": true, "profile": "pgapp"}, &cfg); code != http.StatusCreated {
+		t.Fatalf("create ipn config: %d", code)
+	}
+	rc := newReceiver(t, status(200))
+	code := call(t, "POST", p.public+"/v1/sessions", mk.key, map[string]string{
+		"domain": "shop.test", "amount": "10.00", "currency": "USD", "order_id": "IPN-1", "ipn_url": rc.URL(),
+	}, nil)
+	if code != http.StatusCreated {
+		t.Fatalf("create session with ipn_url: %d", code)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(rc.all()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no delivery to the session's ipn_url")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	h := rc.all()[0]
+	if err := webhook.Verify(webhook.ProfilePGApp, []string{cfg.Secret}, h.header, h.body, time.Minute); err != nil {
+		t.Fatalf("ipn delivery signature: %v", err)
+	}
+	var ev webhook.Event
+	if err := json.Unmarshal(h.body, &ev); err != nil || ev.Event != "session.created" || ev.Sequence != 1 {
+		t.Fatalf("ipn delivery %s", h.body)
+	}
+	code = call(t, "POST", p.public+"/v1/sessions", mk.key, map[string]string{
+		"domain": "shop.test", "amount": "10.00", "currency": "USD", "order_id": "IPN-2", "ipn_url": "http://169.254.169.254/latest",
+	}, nil)
+	if code != http.StatusBadRequest {
+		t.Fatalf("metadata ipn_url accepted: %d", code)
+	}
+}
