@@ -46,8 +46,22 @@ func (r *Repo) ListWebhookEndpoints(ctx context.Context, merchantID int64) ([]*W
 	return out, nil
 }
 
-// EnabledWebhookEndpoints lists a merchant's live, enabled URL endpoints:
-// the candidates for a new event (filters are applied by the caller).
+// LiveWebhookEndpoints lists a merchant's URL endpoints that are not
+// deleted, enabled or not: the candidates for a new event (filters are
+// applied by the caller; a disabled one gets a delivery recorded as
+// disabled, so the event can be recovered once it is enabled again).
+func (r *Repo) LiveWebhookEndpoints(ctx context.Context, merchantID int64) ([]*WebhookEndpoint, error) {
+	out := []*WebhookEndpoint{}
+	err := r.db.NewSelect().Model(&out).
+		Where("merchant_id = ? AND kind = ? AND deleted_at IS NULL", merchantID, EndpointURL).
+		Order("id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook endpoints: %w", err)
+	}
+	return out, nil
+}
+
+// EnabledWebhookEndpoints lists a merchant's live, enabled URL endpoints.
 func (r *Repo) EnabledWebhookEndpoints(ctx context.Context, merchantID int64) ([]*WebhookEndpoint, error) {
 	out := []*WebhookEndpoint{}
 	err := r.db.NewSelect().Model(&out).

@@ -161,14 +161,34 @@ func TestGoneDisablesEndpoint(t *testing.T) {
 		if ns := h.notices.all(); len(ns) != 1 || ns[0].Kind != webhooks.NoticeEndpointDisabled || ns[0].EndpointID != ep.ID {
 			t.Fatalf("notices %+v", ns)
 		}
-		// A disabled endpoint gets no new deliveries.
+		// While disabled, new events are recorded for the endpoint but not sent.
 		ev2 := h.emit(t, sess, "session.refunded")
-		if ds := h.deliveries(t, store.DeliveryFilter{EventID: ev2.ID}); len(ds) != 0 {
-			t.Fatalf("delivery created for a disabled endpoint: %+v", ds[0])
+		d2 := h.onlyDelivery(t, ev2.ID)
+		if d2.Status != store.DeliveryDisabled || !strings.Contains(d2.LastError, "410") || d2.Attempts != 0 {
+			t.Fatalf("delivery for a disabled endpoint: %+v", d2)
 		}
-		// Resend is refused until the endpoint is enabled again.
+		// Resend and recover are refused until the endpoint is enabled again.
 		if _, err := h.svc.Resend(ctxT(t), d.ID); !errors.Is(err, domain.ErrConflict) {
 			t.Fatalf("resend to disabled endpoint: %v", err)
+		}
+		since := time.Now().Add(-time.Minute)
+		if res, err := h.svc.Recover(ctxT(t), webhooks.RecoverRequest{Since: since}); err != nil || res.Resent != 0 || res.Skipped != 2 {
+			t.Fatalf("recover while disabled: %+v %v", res, err)
+		}
+		// The receiver is back: enable, recover, both events arrive.
+		rc.mu.Lock()
+		rc.script = []func(http.ResponseWriter, *http.Request){status(200)}
+		rc.mu.Unlock()
+		if _, err := h.svc.SetEnabled(ctxT(t), ep.ID, true, ""); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := h.svc.Recover(ctxT(t), webhooks.RecoverRequest{Since: since}); err != nil || res.Resent != 2 {
+			t.Fatalf("recover after enabling: %+v %v", res, err)
+		}
+		h.waitStatus(t, d.ID, store.DeliverySucceeded)
+		h.waitStatus(t, d2.ID, store.DeliverySucceeded)
+		if len(rc.all()) != 3 {
+			t.Fatalf("receiver saw %d requests, want 3", len(rc.all()))
 		}
 	})
 }
@@ -280,27 +300,30 @@ func TestEndpointSelection(t *testing.T) {
 			t.Fatal(err)
 		}
 		sess := h.session(t, "shop.test", "test", "")
-		targets := func(ev *store.Event) map[string]bool {
-			out := map[string]bool{}
+		// targets maps endpoint id to delivery status ("" when none).
+		targets := func(ev *store.Event) map[string]string {
+			out := map[string]string{}
 			for _, d := range h.deliveries(t, store.DeliveryFilter{EventID: ev.ID}) {
-				out[*d.EndpointID] = true
+				out[*d.EndpointID] = d.Status
 			}
 			return out
 		}
+		// The disabled endpoint gets its deliveries recorded as disabled.
 		paid := targets(h.emit(t, sess, "session.paid"))
-		if len(paid) != 3 || !paid[all.ID] || !paid[paidOnly.ID] || !paid[sessions.ID] {
+		if len(paid) != 4 || paid[all.ID] != store.DeliveryPending || paid[paidOnly.ID] != store.DeliveryPending || paid[sessions.ID] != store.DeliveryPending || paid[off.ID] != store.DeliveryDisabled {
 			t.Fatalf("session.paid went to %v", paid)
 		}
 		ref := targets(h.emit(t, sess, "session.partially_refunded"))
-		if len(ref) != 3 || !ref[all.ID] || !ref[refunds.ID] || !ref[sessions.ID] {
+		if len(ref) != 4 || ref[all.ID] != store.DeliveryPending || ref[refunds.ID] != store.DeliveryPending || ref[sessions.ID] != store.DeliveryPending || ref[off.ID] != store.DeliveryDisabled {
 			t.Fatalf("session.partially_refunded went to %v", ref)
 		}
-		_ = otherSite
-		_ = liveOnly
 		live := h.session(t, "other.test", "live", "")
 		lv := targets(h.emit(t, live, "session.created"))
-		if len(lv) != 4 || !lv[otherSite.ID] || !lv[liveOnly.ID] || !lv[all.ID] || !lv[sessions.ID] {
+		if len(lv) != 5 || lv[otherSite.ID] != store.DeliveryPending || lv[liveOnly.ID] != store.DeliveryPending || lv[all.ID] != store.DeliveryPending || lv[sessions.ID] != store.DeliveryPending || lv[off.ID] != store.DeliveryDisabled {
 			t.Fatalf("live other.test session.created went to %v", lv)
+		}
+		if _, ok := lv[gone.ID]; ok {
+			t.Fatal("a deleted endpoint got a delivery")
 		}
 	})
 }

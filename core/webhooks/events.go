@@ -67,10 +67,12 @@ func (DeliverArgs) InsertOpts() river.InsertOpts {
 const deliverJobAttempts = 10
 
 // EventsInserted creates the deliveries of freshly inserted events in the
-// caller's transaction: one per enabled endpoint whose site, mode and event
-// filter match, plus one to the session's ipn_url when it has one. Each
-// pending delivery gets its first attempt and that attempt's job, so the
-// event, its deliveries and their jobs commit or vanish together.
+// caller's transaction: one per endpoint whose site, mode and event filter
+// match, plus one to the session's ipn_url when it has one. Each pending
+// delivery gets its first attempt and that attempt's job, so the event, its
+// deliveries and their jobs commit or vanish together. A disabled endpoint
+// gets a delivery recorded as disabled and nothing is sent; Recover sends
+// those once the endpoint is enabled again.
 // core/payments calls it through its EventSink hook.
 func (s *Service) EventsInserted(ctx context.Context, tx bun.Tx, events ...*store.Event) error {
 	r := store.NewRepo(tx)
@@ -82,7 +84,7 @@ func (s *Service) EventsInserted(ctx context.Context, tx bun.Tx, events ...*stor
 		}
 		eps, ok := endpoints[ev.MerchantID]
 		if !ok {
-			if eps, err = r.EnabledWebhookEndpoints(ctx, ev.MerchantID); err != nil {
+			if eps, err = r.LiveWebhookEndpoints(ctx, ev.MerchantID); err != nil {
 				return err
 			}
 			endpoints[ev.MerchantID] = eps

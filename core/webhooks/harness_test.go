@@ -252,8 +252,9 @@ func newReceiver(t testing.TB, script ...func(http.ResponseWriter, *http.Request
 		rc.mu.Lock()
 		i := len(rc.hits)
 		rc.hits = append(rc.hits, hit{header: r.Header.Clone(), body: body})
+		answer := rc.script[min(i, len(rc.script)-1)]
 		rc.mu.Unlock()
-		rc.script[min(i, len(rc.script)-1)](w, r)
+		answer(w, r)
 	}))
 	t.Cleanup(rc.srv.Close)
 	return rc

@@ -237,7 +237,7 @@ func (s *Service) resendTarget(ctx context.Context, r *store.Repo, d *store.Webh
 	return ep, nil
 }
 
-// RecoverRequest selects the failed deliveries to retry.
+// RecoverRequest selects the deliveries to retry.
 type RecoverRequest struct {
 	Since      time.Time
 	MerchantID int64
@@ -252,38 +252,44 @@ type RecoverResult struct {
 	Errors []string `json:"errors,omitempty"`
 }
 
-// Recover resends every failed delivery created since a time (optionally
-// one merchant's or one endpoint's), one attempt each.
+// Recover resends, one attempt each, every delivery created since a time
+// (optionally one merchant's or one endpoint's) that failed, or that was
+// recorded as disabled (its endpoint was off, e.g. after a 410) and whose
+// endpoint is enabled again. Those whose endpoint is still disabled are
+// skipped and listed.
 func (s *Service) Recover(ctx context.Context, req RecoverRequest) (*RecoverResult, error) {
 	if req.Since.IsZero() {
 		return nil, domain.Invalid("invalid_since", "since", "since is required (RFC 3339)")
 	}
 	res := &RecoverResult{}
-	f := store.DeliveryFilter{MerchantID: req.MerchantID, EndpointID: req.EndpointID, Status: store.DeliveryFailed,
-		Since: req.Since, Limit: MaxListLimit}
-	for {
-		ds, err := s.store.ListWebhookDeliveries(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range ds {
-			if _, err := s.resend(ctx, d.ID, store.CauseRecover); err != nil {
-				if !errors.Is(err, domain.ErrConflict) && !errors.Is(err, domain.ErrUnprocessable) {
-					return nil, err
-				}
-				res.Skipped++
-				if len(res.Errors) < 20 {
-					res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", d.ID, err))
-				}
-				continue
+	for _, status := range []string{store.DeliveryFailed, store.DeliveryDisabled} {
+		f := store.DeliveryFilter{MerchantID: req.MerchantID, EndpointID: req.EndpointID, Status: status,
+			Since: req.Since, Limit: MaxListLimit}
+		for {
+			ds, err := s.store.ListWebhookDeliveries(ctx, f)
+			if err != nil {
+				return nil, err
 			}
-			res.Resent++
+			for _, d := range ds {
+				if _, err := s.resend(ctx, d.ID, store.CauseRecover); err != nil {
+					if !errors.Is(err, domain.ErrConflict) && !errors.Is(err, domain.ErrUnprocessable) {
+						return nil, err
+					}
+					res.Skipped++
+					if len(res.Errors) < 20 {
+						res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", d.ID, err))
+					}
+					continue
+				}
+				res.Resent++
+			}
+			if len(ds) < f.Limit {
+				break
+			}
+			f.Before = ds[len(ds)-1].ID
 		}
-		if len(ds) < f.Limit {
-			return res, nil
-		}
-		f.Before = ds[len(ds)-1].ID
 	}
+	return res, nil
 }
 
 // TestResult is the outcome of a test delivery.
