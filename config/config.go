@@ -170,4 +170,10 @@ type RateLimitConfig struct {
 type WebhooksConfig struct {
 	AllowPrivateTargets bool          `koanf:"allow_private_targets"`
 	Timeout             time.Duration `koanf:"timeout"`
+	// NotifyMailer is a mailer plugin instance id; when set, a merchant's
+	// contact is emailed when a delivery finally fails or an endpoint is
+	// disabled. Empty: a log line and a metric only.
+	NotifyMailer string `koanf:"notify_mailer"`
+	// NotifyFrom is the sender mailbox of those emails.
+	NotifyFrom string `koanf:"notify_from"`
 }

@@ -1,6 +1,9 @@
 package config_test
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -276,6 +279,44 @@ func TestExampleConfigEnvironment(t *testing.T) {
 			}
 			if !slices.Equal(on, tt.wantOn) {
 				t.Errorf("enabled = %q, want %q", on, tt.wantOn)
+			}
+		})
+	}
+}
+
+func TestNotifyMailerValidation(t *testing.T) {
+	base := `
+secrets: {keys: [{id: k1, key: MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=}]}
+plugins:
+  dir: bin/plugins
+  instances:
+    - {id: sandbox, kind: provider, binary: sandbox, settings: {signing_secret: s}}
+    - {id: mail, kind: mailer, binary: smtp}
+`
+	cases := []struct {
+		name, extra, wantPath string
+	}{
+		{"ok", "webhooks: {notify_mailer: mail, notify_from: \"Switchyard <noreply@example.com>\"}\n", ""},
+		{"unknown instance", "webhooks: {notify_mailer: nope, notify_from: noreply@example.com}\n", "webhooks.notify_mailer"},
+		{"not a mailer", "webhooks: {notify_mailer: sandbox, notify_from: noreply@example.com}\n", "webhooks.notify_mailer"},
+		{"no sender", "webhooks: {notify_mailer: mail}\n", "webhooks.notify_from"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			if err := os.WriteFile(path, []byte(base+tc.extra), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := config.Load(config.LoadOptions{Path: path, Environ: func() []string { return nil }})
+			if tc.wantPath == "" {
+				if err != nil {
+					t.Fatalf("unexpected: %v", err)
+				}
+				return
+			}
+			var ve *config.ValidationError
+			if !errors.As(err, &ve) || !strings.Contains(err.Error(), tc.wantPath) {
+				t.Fatalf("err = %v, want a problem at %s", err, tc.wantPath)
 			}
 		})
 	}

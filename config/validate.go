@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/mail"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -126,6 +127,16 @@ func (c *Config) Validate() error {
 		v.add("api.rate_limit.burst", "must be at least 1")
 	}
 	v.positive("webhooks.timeout", c.Webhooks.Timeout)
+	if id := c.Webhooks.NotifyMailer; id != "" {
+		if kind, ok := kinds[id]; !ok {
+			v.add("webhooks.notify_mailer", "names no plugins.instances entry")
+		} else if kind != "mailer" {
+			v.add("webhooks.notify_mailer", "names an instance of kind %s, want mailer", kind)
+		}
+		if _, err := mail.ParseAddress(c.Webhooks.NotifyFrom); err != nil {
+			v.add("webhooks.notify_from", "must be a mailbox such as \"Switchyard <noreply@example.com>\" when notify_mailer is set")
+		}
+	}
 
 	problems := mergeProblems(c.loadProblems, v.problems)
 	for i, p := range problems {

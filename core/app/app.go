@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/accounts"
@@ -20,6 +21,7 @@ import (
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/telemetry"
 	"github.com/switchyard/switchyard/core/webhooks"
+	"github.com/switchyard/switchyard/sdk/mailer"
 )
 
 // Version is stamped at build time with -ldflags -X.
@@ -107,7 +109,7 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 	// Services enqueue jobs through the runner, and the runner is built from
 	// the workers the services register: the enqueuer is bound once both exist.
 	enq := &enqueuer{}
-	a.Webhooks, err = webhooks.New(webhooks.Deps{
+	wd := webhooks.Deps{
 		Store:               st,
 		Keyring:             a.Keyring,
 		Jobs:                enq,
@@ -115,7 +117,14 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 		Timeout:             cfg.Webhooks.Timeout,
 		Meter:               tel.Meter("switchyard/webhooks"),
 		Logger:              a.Logger,
-	})
+	}
+	if id := cfg.Webhooks.NotifyMailer; id != "" {
+		wd.Notifier = webhooks.MailNotifier{Mailer: webhooks.PluginMailer{
+			Get:  func() (mailer.Mailer, error) { return a.Plugins.Mailer(id) },
+			From: cfg.Webhooks.NotifyFrom,
+		}}
+	}
+	a.Webhooks, err = webhooks.New(wd)
 	if err != nil {
 		return err
 	}
@@ -159,6 +168,9 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 		PollInterval: cfg.Jobs.PollInterval,
 		Logger:       a.Logger,
 		PeriodicJobs: a.Payments.PeriodicJobs(),
+		// A job whose process died mid-run (a webhook POST cut by kill -9)
+		// is retried after this, not after River's default hour.
+		RescueStuckJobsAfter: cfg.Webhooks.Timeout + 2*time.Minute,
 	})
 	if err != nil {
 		return err

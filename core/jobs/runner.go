@@ -60,6 +60,11 @@ type Options struct {
 	// Logger receives River's logs. Default slog.Default().
 	Logger *slog.Logger
 
+	// RescueStuckJobsAfter is how long a job may stay running before it is
+	// presumed lost with its process (kill -9 mid-job) and made available
+	// again. Default: River's (1 hour). Must not be below JobTimeout.
+	RescueStuckJobsAfter time.Duration
+
 	// PeriodicJobs are enqueued on their schedules by the elected leader
 	// among all runners sharing the database, so each runs once per
 	// interval cluster-wide. Ignored by insert-only runners.
@@ -117,6 +122,7 @@ func New(s *store.Store, opts Options) (*Runner, error) {
 		}
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}}
 		cfg.PeriodicJobs = opts.PeriodicJobs
+		cfg.RescueStuckJobsAfter = opts.RescueStuckJobsAfter
 		for name, n := range opts.Queues {
 			if n <= 0 {
 				return nil, fmt.Errorf("jobs: queue %q: workers must be positive, got %d", name, n)
