@@ -109,7 +109,6 @@ type Service struct {
 	notifier  Notifier
 	log       *slog.Logger
 	clock     func() time.Time
-	rand      func() float64
 	metrics   metrics
 }
 
