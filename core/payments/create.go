@@ -399,7 +399,7 @@ func (e *dueSessionError) Error() string { return "session " + e.sessionID + " i
 func (s *Service) createTx(ctx context.Context, merchantID int64, mode domain.Mode, v *validated, idemKey, hash string, staleKey bool) (*Response, error) {
 	var resp *Response
 	attempt := 0
-	err := s.inTx(ctx, func(ctx context.Context, r *store.Repo, tx bun.Tx) error {
+	err := s.inCreateTx(ctx, func(ctx context.Context, r *store.Repo, tx bun.Tx) error {
 		resp = nil
 		attempt++
 		now := s.now()
@@ -449,6 +449,24 @@ func (s *Service) createTx(ctx context.Context, merchantID int64, mode domain.Mo
 		return nil, err
 	}
 	return resp, nil
+}
+
+// inCreateTx is inTx with the store's prepared create statements: they are
+// prepared (once) before the transaction and used through Repo.InTx.
+func (s *Service) inCreateTx(ctx context.Context, fn func(ctx context.Context, r *store.Repo, tx bun.Tx) error) error {
+	if err := s.store.PrepareCreate(ctx); err != nil {
+		return err
+	}
+	var err error
+	for range maxTxRetries {
+		err = s.store.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			return fn(ctx, s.store.InTx(tx), tx)
+		})
+		if err == nil || !store.IsUniqueViolation(err) {
+			return err
+		}
+	}
+	return fmt.Errorf("payments: transaction kept conflicting: %w", err)
 }
 
 // replay returns the stored response for an unexpired Idempotency-Key, a

@@ -264,36 +264,70 @@ func TestInsertSessionForOrder(t *testing.T) {
 			{"canceled", domain.StatusCanceled, store.ModeTest, true},
 			{"paid in the other mode", domain.StatusPaid, store.ModeLive, true},
 		} {
-			t.Run(tc.name, func(t *testing.T) {
-				order := "ORD-" + tc.name
-				if tc.existing != "" {
-					old := newTestSession(m.ID, order, tc.existing)
-					old.Mode = tc.mode
-					if err := s.InsertSession(ctx, old); err != nil {
+			for _, via := range []string{"pool", "tx", "prepared tx"} {
+				t.Run(tc.name+" via "+via, func(t *testing.T) {
+					order := "ORD-" + tc.name + "-" + via
+					if tc.existing != "" {
+						old := newTestSession(m.ID, order, tc.existing)
+						old.Mode = tc.mode
+						if err := s.InsertSession(ctx, old); err != nil {
+							t.Fatal(err)
+						}
+					}
+					sess := newTestSession(m.ID, order, domain.StatusOpen)
+					sess.Method = "card"
+					var got bool
+					var err error
+					switch via {
+					case "pool":
+						got, err = s.InsertSessionForOrder(ctx, sess)
+					case "tx":
+						err = s.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+							got, err = store.NewRepo(tx).InsertSessionForOrder(ctx, sess)
+							return err
+						})
+					case "prepared tx":
+						if err := s.PrepareCreate(ctx); err != nil {
+							t.Fatal(err)
+						}
+						err = s.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+							got, err = s.InTx(tx).InsertSessionForOrder(ctx, sess)
+							return err
+						})
+					}
+					if err != nil || got != tc.want {
+						t.Fatalf("inserted = %v, %v; want %v", got, err, tc.want)
+					}
+					if !got {
+						if _, err := s.GetSession(ctx, sess.ID); !errors.Is(err, domain.ErrNotFound) {
+							t.Fatalf("skipped insert left a row: %v", err)
+						}
+						return
+					}
+					back, err := s.GetSession(ctx, sess.ID)
+					if err != nil {
 						t.Fatal(err)
 					}
-				}
-				sess := newTestSession(m.ID, order, domain.StatusOpen)
-				sess.Method = "card"
-				got, err := s.InsertSessionForOrder(ctx, sess)
-				if err != nil || got != tc.want {
-					t.Fatalf("inserted = %v, %v; want %v", got, err, tc.want)
-				}
-				if !got {
-					if _, err := s.GetSession(ctx, sess.ID); !errors.Is(err, domain.ErrNotFound) {
-						t.Fatalf("skipped insert left a row: %v", err)
+					if back.Method != "card" || !back.ExpiresAt.Equal(sess.ExpiresAt) || !back.CreatedAt.Equal(sess.CreatedAt) ||
+						back.PaidAt != nil || back.Status != domain.StatusOpen || back.Metadata != "{}" {
+						t.Fatalf("read back %+v", back)
 					}
-					return
-				}
-				back, err := s.GetSession(ctx, sess.ID)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if back.Method != "card" || !back.ExpiresAt.Equal(sess.ExpiresAt) || !back.CreatedAt.Equal(sess.CreatedAt) ||
-					back.PaidAt != nil || back.Status != domain.StatusOpen || back.Metadata != "{}" {
-					t.Fatalf("read back %+v", back)
-				}
-			})
+					// Times are stored as bun stores them, whichever path wrote
+					// them: on SQLite they are compared and sorted as text.
+					twin := newTestSession(m.ID, order+"-twin", domain.StatusExpired)
+					twin.ExpiresAt = sess.ExpiresAt
+					if err := s.InsertSession(ctx, twin); err != nil {
+						t.Fatal(err)
+					}
+					var texts []string
+					if err := s.DB().NewRaw("SELECT CAST(expires_at AS TEXT) FROM sessions WHERE id IN (?, ?)", sess.ID, twin.ID).Scan(ctx, &texts); err != nil {
+						t.Fatal(err)
+					}
+					if len(texts) != 2 || texts[0] != texts[1] {
+						t.Fatalf("stored expires_at texts differ: %q", texts)
+					}
+				})
+			}
 		}
 	})
 }
