@@ -419,7 +419,7 @@ func (s *Service) createTx(ctx context.Context, merchantID int64, mode domain.Mo
 			return err
 		}
 		if resp == nil {
-			existing, err := s.existingOrder(ctx, r, merchantID, mode, v)
+			existing, err := s.existingOrder(ctx, r, merchantID, mode, v, now)
 			if err != nil {
 				return err
 			}
@@ -496,8 +496,11 @@ func (s *Service) replay(ctx context.Context, r *store.Repo, merchantID int64, m
 const orderHistoryLimit = 50
 
 // existingOrder applies the order rules for a create: it returns the open
-// session to reuse, nil to create a new one, or a conflict.
-func (s *Service) existingOrder(ctx context.Context, r *store.Repo, merchantID int64, mode domain.Mode, v *validated) (*store.Session, error) {
+// session to reuse, nil to create a new one, or a conflict. An open session
+// already past expires_at is returned whatever its amount: the caller
+// expires it rather than refusing the order for a session the checkout
+// would no longer take.
+func (s *Service) existingOrder(ctx context.Context, r *store.Repo, merchantID int64, mode domain.Mode, v *validated, now time.Time) (*store.Session, error) {
 	sessions, err := r.OrderSessions(ctx, merchantID, mode, v.orderID, orderHistoryLimit)
 	if err != nil {
 		return nil, err
@@ -510,6 +513,9 @@ func (s *Service) existingOrder(ctx context.Context, r *store.Repo, merchantID i
 	for _, sess := range sessions {
 		if sess.Status != domain.StatusOpen && sess.Status != domain.StatusProcessing {
 			continue
+		}
+		if sess.Status == domain.StatusOpen && !now.Before(sess.ExpiresAt) {
+			return sess, nil
 		}
 		if sess.Amount != v.amount || sess.Currency != string(v.currency) {
 			return nil, domain.Conflict("order_in_progress",

@@ -758,6 +758,20 @@ func TestCreateExpiresDueOpenSessionOfOrder(t *testing.T) {
 		if err != nil || again.Status != http.StatusOK || again.SessionID != resp.SessionID {
 			t.Fatalf("create before TTL = %+v, %v", again, err)
 		}
+		// A due session does not hold its order against another amount
+		// either (before it is due, that is order_in_progress).
+		other := createReq("LAG-1")
+		other.Amount = amount("12.00")
+		_, err = env.Service.CreateSession(ctx, p, other, "")
+		wantCode(t, err, domain.ErrConflict, "order_in_progress")
+		env.Clock.Advance(time.Hour)
+		third, err := env.Service.CreateSession(ctx, p, other, "")
+		if err != nil || third.Status != http.StatusCreated || third.SessionID == resp.SessionID {
+			t.Fatalf("create with another amount after TTL = %+v, %v", third, err)
+		}
+		if got := eventTypes(t, env, resp.SessionID); got != "session.created,session.expired" {
+			t.Fatalf("second session: events %s", got)
+		}
 	})
 }
 
