@@ -485,8 +485,13 @@ func TestOpenSQLitePragmas(t *testing.T) {
 			if err := db.QueryRow("PRAGMA busy_timeout").Scan(&timeout); err != nil {
 				t.Fatal(err)
 			}
-			if fk != 1 || journal != "wal" || timeout != tc.wantTimeout {
-				t.Fatalf("pragmas foreign_keys=%d journal_mode=%s busy_timeout=%d", fk, journal, timeout)
+			var synchronous int
+			if err := db.QueryRow("PRAGMA synchronous").Scan(&synchronous); err != nil {
+				t.Fatal(err)
+			}
+			// 2 is FULL: commits reach the disk before they return.
+			if fk != 1 || journal != "wal" || timeout != tc.wantTimeout || synchronous != 2 {
+				t.Fatalf("pragmas foreign_keys=%d journal_mode=%s busy_timeout=%d synchronous=%d", fk, journal, timeout, synchronous)
 			}
 		})
 	}
