@@ -148,6 +148,7 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 		Sessions:      cfg.Sessions,
 		Events:        a.Webhooks,
 		CheckIPNURL:   a.Webhooks.Guard().CheckURL,
+		Accounts:      a.Accounts,
 		PublicBaseURL: a.PublicBaseURL(),
 		Logger:        a.Logger,
 	})

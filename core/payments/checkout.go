@@ -276,7 +276,12 @@ func (s *Service) createPayment(ctx context.Context, sess *store.Session, att *s
 	if sess.Metadata != "" {
 		_ = json.Unmarshal([]byte(sess.Metadata), &metadata) // rendered by us; cannot fail
 	}
+	account, err := s.merchantAccount(ctx, sess.MerchantID, att.ProviderID)
+	if err != nil {
+		return provider.CreatePaymentResponse{}, err
+	}
 	return p.CreatePayment(ctx, provider.CreatePaymentRequest{
+		MerchantAccount: account,
 		SessionID:       sess.ID,
 		AttemptID:       att.ID,
 		IdempotencyKey:  attemptIdempotencyKey(sess.ID, att.ID),
@@ -291,6 +296,22 @@ func (s *Service) createPayment(ctx context.Context, sess *store.Session, att *s
 		ProviderBaseURL: s.baseURL + "/p/" + url.PathEscape(att.ProviderID),
 		Metadata:        metadata,
 	})
+}
+
+// merchantAccount is the account the merchant connected on the provider
+// instance, "" when none. A lookup failure fails this candidate rather
+// than paying into the platform's own account by mistake.
+func (s *Service) merchantAccount(ctx context.Context, merchantID int64, providerID string) (string, error) {
+	if s.accounts == nil {
+		return "", nil
+	}
+	account, err := s.accounts.Account(ctx, merchantID, providerID)
+	if err != nil {
+		s.log.ErrorContext(ctx, "connected account lookup failed", "merchant_id", merchantID, "provider_id", providerID, "err", err)
+		return "", fmt.Errorf("%w: %w", &domain.Error{Kind: domain.ErrUnavailable, Code: "provider_unavailable",
+			Message: "the payment provider is unavailable"}, err)
+	}
+	return account, nil
 }
 
 // providerFailure maps a provider error to what the shopper and the

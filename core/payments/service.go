@@ -47,6 +47,19 @@ type EventSink interface {
 	EventsInserted(ctx context.Context, tx bun.Tx, events ...*store.Event) error
 }
 
+// Accounts are the upstream accounts merchants connected on provider
+// instances (Stripe Connect); *accounts.Service implements it.
+type Accounts interface {
+	// Account returns the account merchantID connected on providerID, or
+	// "" when none is connected.
+	Account(ctx context.Context, merchantID int64, providerID string) (string, error)
+	// ApplyEventTx applies an account.connected / account.disconnected
+	// event that arrived by webhook, inside the event's transaction. It
+	// refuses malformed events and unknown merchants with domain.ErrInvalid
+	// / domain.ErrNotFound.
+	ApplyEventTx(ctx context.Context, tx bun.IDB, providerID string, ev provider.Event) error
+}
+
 // URLChecker vets a merchant-supplied callback URL at save time (the
 // webhooks service's SSRF guard: no private, loopback or link-local
 // targets). It returns a *domain.Error.
@@ -73,6 +86,9 @@ type Deps struct {
 	Events EventSink
 	// CheckIPNURL, optional, vets a session's ipn_url beyond syntax.
 	CheckIPNURL URLChecker
+	// Accounts, optional, supplies CreatePaymentRequest.MerchantAccount and
+	// applies account events from webhooks.
+	Accounts Accounts
 	// PublicBaseURL is how shoppers and providers reach the public listener
 	// (scheme://host[:port], no trailing slash); checkout and webhook URLs
 	// are built from it.
@@ -101,6 +117,7 @@ type Service struct {
 	providers      Providers
 	events         EventSink
 	checkIPNURL    URLChecker
+	accounts       Accounts
 	baseURL        string
 	ttl            time.Duration
 	idemTTL        time.Duration
@@ -143,6 +160,7 @@ func New(d Deps) (*Service, error) {
 		providers:      d.Providers,
 		events:         d.Events,
 		checkIPNURL:    d.CheckIPNURL,
+		accounts:       d.Accounts,
 		baseURL:        strings.TrimRight(d.PublicBaseURL, "/"),
 		ttl:            d.Sessions.TTL,
 		idemTTL:        d.Sessions.IdempotencyTTL,

@@ -106,6 +106,25 @@ func (s *Service) handleWebhook(ctx context.Context, providerID string, requestI
 	return out.Response, nil
 }
 
+// applyAccountEvent hands a webhook's account event (Stripe's
+// account.application.deauthorized) to the accounts service in the event's
+// transaction. An event it refuses is recorded as ignored rather than
+// failed: the provider would otherwise redeliver it forever.
+func (s *Service) applyAccountEvent(ctx context.Context, tx bun.Tx, providerID string, ev provider.Event) (store.ProviderEventOutcome, string, string, error) {
+	if s.accounts == nil {
+		return store.OutcomeIgnored, fmt.Sprintf("%s: connected accounts are not configured", ev.Type), "", nil
+	}
+	err := s.accounts.ApplyEventTx(ctx, tx, providerID, ev)
+	var de *domain.Error
+	switch {
+	case err == nil:
+		return store.OutcomeApplied, string(ev.Type) + " applied to the merchant's connected account", "", nil
+	case errors.As(err, &de) && (errors.Is(err, domain.ErrInvalid) || errors.Is(err, domain.ErrNotFound)):
+		return store.OutcomeIgnored, fmt.Sprintf("%s refused: %s", ev.Type, de.Message), "", nil
+	}
+	return "", "", "", err
+}
+
 // redactHeaders is the copy of the headers that is stored: credentials a
 // provider may send (basic auth, cookies) are replaced, because stored
 // requests are shown to operators. The plugin always gets the originals.
@@ -229,6 +248,9 @@ func (s *Service) applyProviderEvent(ctx context.Context, providerID string, req
 func (s *Service) applyToSession(ctx context.Context, r *store.Repo, tx bun.Tx, providerID string, ev provider.Event, now time.Time) (store.ProviderEventOutcome, string, string, error) {
 	kind, ok := paymentKind(ev.Type)
 	if !ok {
+		if ev.Type == provider.AccountConnected || ev.Type == provider.AccountDisconnected {
+			return s.applyAccountEvent(ctx, tx, providerID, ev)
+		}
 		if ev.Type.MovesMoney() {
 			return store.OutcomeRecorded, fmt.Sprintf("%s moves money but has no session state; kept for the operator", ev.Type), ev.SessionID, nil
 		}
