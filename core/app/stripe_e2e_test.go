@@ -433,7 +433,7 @@ func stripeConnectThroughHost(t *testing.T, e *stripeE2E) {
 		t.Fatalf("state cookies %v", cookies)
 	}
 	cb := url.Values{"code": {"ac_e2e_good"}, "state": {loc.Query().Get("state")}}
-	status, body, hdr = e.do(t, http.MethodGet, "/p/stripe/connect/callback?"+cb.Encode(), nil,
+	status, body, _ = e.do(t, http.MethodGet, "/p/stripe/connect/callback?"+cb.Encode(), nil,
 		http.Header{"Cookie": {cookies[0].Name + "=" + cookies[0].Value}})
 	if status != http.StatusOK || !bytes.Contains(body, []byte(stripeE2EConnectedAcc)) {
 		t.Fatalf("callback: %d %s", status, body)
