@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/config"
-	"github.com/switchyard/switchyard/core/app"
 	"github.com/switchyard/switchyard/core/merchants"
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/webhooks"
@@ -66,31 +65,8 @@ webhooks: {allow_private_targets: true}
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, app.Options{LogOutput: io.Discard})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	listening := make(chan app.Listening, 1)
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, func(l app.Listening) { listening <- l }) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	var l app.Listening
-	select {
-	case l = <-listening:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	ctx := context.Background()
+	a, l, _ := startApp(t, cfg)
 	base := "http://" + l.Public
 
 	m, err := a.Merchants.CreateMerchant(ctx, merchants.NewMerchant{Name: "PayPro Shop", Plan: "free", ContactEmail: "ops@shop.example", Domains: []string{"shop.example"}})

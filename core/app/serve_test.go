@@ -3,12 +3,14 @@ package app_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -58,24 +60,51 @@ func get(t *testing.T, url, token string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func TestServeHealthMetricsAndShutdown(t *testing.T) {
-	cfg := testConfig(t)
+// startApp builds the app from cfg and serves it until the test ends. It
+// returns once both listeners accept connections; stop shuts it down
+// gracefully and returns Serve's error (also run, and checked, at cleanup).
+func startApp(t *testing.T, cfg *config.Config) (*app.App, app.Listening, func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, app.Options{LogOutput: io.Discard})
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
 	listening := make(chan app.Listening, 1)
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, func(l app.Listening) { listening <- l }) }()
-	var l app.Listening
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(30 * time.Second):
+				stopErr = errors.New("serve did not stop within 30s")
+			}
+		})
+		return stopErr
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
 	select {
-	case l = <-listening:
+	case l := <-listening:
+		return a, l, stop
 	case err := <-done:
 		t.Fatalf("serve: %v", err)
-	case <-time.After(30 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatal("serve did not start")
 	}
+	return nil, app.Listening{}, nil
+}
+
+func TestServeHealthMetricsAndShutdown(t *testing.T) {
+	_, l, stop := startApp(t, testConfig(t))
 
 	cases := []struct {
 		name, url, token string
@@ -99,14 +128,8 @@ func TestServeHealthMetricsAndShutdown(t *testing.T) {
 		})
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("graceful shutdown returned %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("shutdown hung")
+	if err := stop(); err != nil {
+		t.Fatalf("graceful shutdown: %v", err)
 	}
 }
 

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/config"
-	"github.com/switchyard/switchyard/core/app"
 	"github.com/switchyard/switchyard/core/checkout"
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/httpapi"
@@ -497,29 +496,8 @@ routing:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, app.Options{LogOutput: io.Discard})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	listening := make(chan app.Listening, 1)
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, func(l app.Listening) { listening <- l }) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	var l app.Listening
-	select {
-	case l = <-listening:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	ctx := context.Background()
+	a, l, _ := startApp(t, cfg)
 	m, err := a.Merchants.CreateMerchant(ctx, merchants.NewMerchant{
 		Name: "Stripe Hosting", Plan: "free", ContactEmail: "ops@shop.example", Domains: []string{"shop.example"},
 	})
