@@ -124,12 +124,30 @@ func attemptIdempotencyKey(sessionID, attemptID string) string {
 	return "switchyard:" + sessionID + ":" + attemptID
 }
 
+// reuseAttemptFor bounds how long a pending attempt's provider page is
+// offered again instead of creating a new upstream payment. The SDK does
+// not tell how long a provider keeps its page valid (CreatePaymentResponse
+// has no expiry), so this is a fixed bound chosen to lie within the known
+// ones: a Stripe Checkout Session lives at least 30 minutes (its minimum
+// expires_at; the plugin leaves Stripe's 24 h default), the sandbox page an
+// hour by default. It comfortably covers a shopper going Back from the
+// provider page or reloading the checkout; after it a fresh attempt is
+// safer than a link that may have died. See docs/decisions.md.
+const reuseAttemptFor = 30 * time.Minute
+
 // StartPayment routes the session's payment and creates it at a provider,
 // trying the next candidate when one is unavailable or asks for a retry.
 // It returns where to send the shopper: the provider's page, or the
 // checkout return page when the provider needs no redirect. method may be
 // empty when the merchant fixed it at create time; country (ISO 3166
 // alpha-2) may be empty.
+//
+// A shopper who comes back before finishing on the provider's page (Back,
+// a reload of the checkout) is sent to that same page again: when the
+// session's latest attempt is for the same method, still pending, has a
+// redirect and is younger than reuseAttemptFor, its URL is returned and no
+// new attempt (nor upstream payment) is made. A failed attempt, or another
+// method, makes a new one.
 //
 // Errors: session_paid / session_expired / session_canceled /
 // payment_in_progress (409); method_mismatch, missing_field (400);
@@ -153,6 +171,9 @@ func (s *Service) StartPayment(ctx context.Context, sessionID, method, country s
 		method = sess.Method
 	case method == "":
 		return "", missing("method")
+	}
+	if next, ok, err := s.pendingRedirect(ctx, sess.ID, method); err != nil || ok {
+		return next, err
 	}
 	m, err := s.store.GetMerchant(ctx, sess.MerchantID)
 	if err != nil {
@@ -179,6 +200,27 @@ func (s *Service) StartPayment(ctx context.Context, sessionID, method, country s
 	s.log.WarnContext(ctx, "every provider candidate failed", "session_id", sess.ID, "method", method, "err", lastErr)
 	return "", &domain.Error{Kind: domain.ErrUnavailable, Code: "no_provider_available",
 		Message: "no payment provider could take this payment right now; please try again shortly"}
+}
+
+// pendingRedirect is the provider page of the session's latest attempt
+// when StartPayment should send the shopper back there (see StartPayment);
+// ok is false when a new attempt is needed. It reads without a lock: two
+// concurrent first visits may still both create an attempt, as before.
+func (s *Service) pendingRedirect(ctx context.Context, sessionID, method string) (string, bool, error) {
+	a, err := s.store.LatestAttempt(ctx, sessionID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("start payment: latest attempt: %w", err)
+	}
+	if a.Method != method || a.Status != store.AttemptPending || a.RedirectURL == "" ||
+		!s.now().Before(a.CreatedAt.Add(reuseAttemptFor)) {
+		return "", false, nil
+	}
+	s.log.InfoContext(ctx, "pending payment attempt reused", "session_id", sessionID, "attempt_id", a.ID,
+		"provider_id", a.ProviderID, "method", method)
+	return a.RedirectURL, true, nil
 }
 
 // retryableProviderError reports whether the next candidate should be tried.
@@ -249,16 +291,26 @@ func (s *Service) tryCandidate(ctx context.Context, sess *store.Session, method 
 		// marks money received, so the attempt stays pending until then.
 		att.Status = store.AttemptPending
 	}
-	if err := s.store.UpdateAttempt(ctx, att); err != nil {
-		return "", err
-	}
+	redirect, usable := "", true
 	if resp.NextAction.Type == provider.NextActionRedirect {
 		u, err := url.Parse(resp.NextAction.URL)
-		if err != nil || !u.IsAbs() || (u.Scheme != "https" && u.Scheme != "http") {
-			return fail(&domain.Error{Kind: domain.ErrUnavailable, Code: "provider_error",
-				Message: "the payment provider returned an unusable redirect"})
+		usable = err == nil && u.IsAbs() && (u.Scheme == "https" || u.Scheme == "http")
+		if usable {
+			// Stored so a shopper who comes back is sent to the same page
+			// (see StartPayment).
+			redirect = resp.NextAction.URL
 		}
-		return resp.NextAction.URL, nil
+	}
+	att.RedirectURL = redirect
+	if err := s.store.RecordAttemptOutcome(ctx, att); err != nil {
+		return "", err
+	}
+	if !usable {
+		return fail(&domain.Error{Kind: domain.ErrUnavailable, Code: "provider_error",
+			Message: "the payment provider returned an unusable redirect"})
+	}
+	if redirect != "" {
+		return redirect, nil
 	}
 	return s.baseURL + "/checkout/" + sess.ID + "/return", nil
 }

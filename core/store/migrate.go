@@ -30,6 +30,7 @@ func migrationList() []migration {
 		migration0003Webhooks(),
 		migration0004ProviderAccounts(),
 		migration0005SessionExpiryIndex(),
+		migration0006AttemptRedirect(),
 	}
 }
 

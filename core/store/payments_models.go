@@ -55,7 +55,10 @@ const (
 
 // PaymentAttempt is one try at collecting a session's payment through one
 // provider instance. Reason records why routing chose that provider; Seq
-// numbers a session's attempts from 1.
+// numbers a session's attempts from 1. RedirectURL is the provider page the
+// shopper was sent to, empty when the provider needed no redirect (or the
+// attempt predates migration 0006); UpdateAttempt leaves it alone, use
+// RecordAttemptOutcome to write it.
 type PaymentAttempt struct {
 	bun.BaseModel `bun:"table:payment_attempts,alias:pa"`
 
@@ -68,6 +71,7 @@ type PaymentAttempt struct {
 	ProviderRef string        `bun:"provider_ref,nullzero"`
 	Reason      string        `bun:"reason,notnull"`
 	Error       string        `bun:"error,notnull"`
+	RedirectURL string        `bun:"redirect_url,nullzero"` // added by migration 0006
 	CreatedAt   time.Time     `bun:"created_at,notnull"`
 	UpdatedAt   time.Time     `bun:"updated_at,notnull"`
 }
