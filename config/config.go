@@ -18,6 +18,7 @@ type Config struct {
 	Sessions  SessionsConfig  `koanf:"sessions"`
 	API       APIConfig       `koanf:"api"`
 	Webhooks  WebhooksConfig  `koanf:"webhooks"`
+	Licenses  LicensesConfig  `koanf:"licenses"`
 
 	// loadProblems are what Load found before the typed checks (unknown
 	// keys, ill-typed values, unresolvable secrets); Validate reports them.
@@ -177,3 +178,18 @@ type WebhooksConfig struct {
 	// NotifyFrom is the sender mailbox of those emails.
 	NotifyFrom string `koanf:"notify_from"`
 }
+
+// LicensesConfig sets how license-key requests (PayPro's LicenseRequested)
+// are forwarded to merchants' key generators. The calls use
+// webhooks.allow_private_targets like outbound webhooks.
+type LicensesConfig struct {
+	// Timeout bounds one call to a merchant's key generator, which the
+	// provider waits on synchronously; at most LicensesMaxTimeout.
+	Timeout time.Duration `koanf:"timeout"`
+}
+
+// LicensesMaxTimeout is the largest licenses.timeout: the key is answered
+// inside the provider's own request, and 30 s is the common provider
+// timeout. It equals core/licenses.MaxTimeout (config cannot import that
+// package, which depends on config; a test there keeps the two equal).
+const LicensesMaxTimeout = 25 * time.Second

@@ -37,5 +37,6 @@ func Defaults() Config {
 		},
 		API:      APIConfig{RateLimit: RateLimitConfig{RequestsPerSecond: 20, Burst: 40}},
 		Webhooks: WebhooksConfig{Timeout: 10 * time.Second},
+		Licenses: LicensesConfig{Timeout: 10 * time.Second},
 	}
 }

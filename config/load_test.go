@@ -170,6 +170,8 @@ func TestLoadEnvironment(t *testing.T) {
 		{"three levels", "SWITCHYARD_API__RATE_LIMIT__REQUESTS_PER_SECOND=2.5", func(c *config.Config) any { return c.API.RateLimit.RequestsPerSecond }, 2.5},
 		{"duration", "SWITCHYARD_SESSIONS__TTL=90m", func(c *config.Config) any { return c.Sessions.TTL }, 90 * time.Minute},
 		{"bool", "SWITCHYARD_WEBHOOKS__ALLOW_PRIVATE_TARGETS=true", func(c *config.Config) any { return c.Webhooks.AllowPrivateTargets }, true},
+		{"licenses timeout", "SWITCHYARD_LICENSES__TIMEOUT=4s", func(c *config.Config) any { return c.Licenses.Timeout }, 4 * time.Second},
+		{"licenses timeout default", "", func(c *config.Config) any { return c.Licenses.Timeout }, 10 * time.Second},
 		{"unrelated variable ignored", "SWITCHYARD_TEST_POSTGRES_DSN=postgres://x", func(c *config.Config) any { return c.Store.DSN }, "sqlite:var/switchyard.db"},
 		{"other prefix ignored", "STORE_DSN=postgres://x", func(c *config.Config) any { return c.Store.DSN }, "sqlite:var/switchyard.db"},
 	}
@@ -189,10 +191,12 @@ func TestLoadEnvironmentProblems(t *testing.T) {
 		"SWITCHYARD_PUBLIC__READ_TIMEOUT=10",
 		"SWITCHYARD_PUBLIC_ADDR=",
 		"SWITCHYARD_ROUTING__RULES__0__METHOD=card",
+		"SWITCHYARD_LICENSES__TIMEOUT=-2s",
 	}, flagSet(t, "--log-level=loud", "--admin-tokens=0123456789abcdef,short"))
 	got := problems(t, err)
 	want := []config.Problem{
 		{Path: "admin.tokens[1]", Message: "must be at least 16 characters (from --admin-tokens)"},
+		{Path: "licenses.timeout", Message: "must be a positive duration (from SWITCHYARD_LICENSES__TIMEOUT)"},
 		{Path: "log.level", Message: `must be one of debug, info, warn, error, got "loud" (from --log-level)`},
 		{Path: "public.addr", Message: `must be host:port, got "" (from SWITCHYARD_PUBLIC_ADDR)`},
 		{Path: "public.read_timeout", Message: "must be a duration such as 500ms, 10s or 1h30m, got a string (from SWITCHYARD_PUBLIC__READ_TIMEOUT)"},

@@ -138,6 +138,11 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	v.positive("licenses.timeout", c.Licenses.Timeout)
+	if c.Licenses.Timeout > LicensesMaxTimeout {
+		v.add("licenses.timeout", "must be at most %s (the provider waits for the key inside its own request)", LicensesMaxTimeout)
+	}
+
 	problems := mergeProblems(c.loadProblems, v.problems)
 	for i, p := range problems {
 		if from := originOf(c.origins, p.Path); from != "" {

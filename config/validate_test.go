@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchyard/switchyard/config"
 )
@@ -92,6 +93,9 @@ func TestValidate(t *testing.T) {
 		{"alias without slash", func(c *config.Config) { c.Public.WebhookAliases = map[string]string{"api/webhook.php": "sandbox"} }, `public.webhook_aliases["api/webhook.php"]`, "start with /"},
 		{"alias to unknown", func(c *config.Config) { c.Public.WebhookAliases = map[string]string{"/hook": "nope"} }, `public.webhook_aliases["/hook"]`, "not a configured plugin instance"},
 		{"webhook timeout", func(c *config.Config) { c.Webhooks.Timeout = -1 }, "webhooks.timeout", "positive"},
+		{"licenses timeout zero", func(c *config.Config) { c.Licenses.Timeout = 0 }, "licenses.timeout", "positive"},
+		{"licenses timeout negative", func(c *config.Config) { c.Licenses.Timeout = -time.Second }, "licenses.timeout", "positive"},
+		{"licenses timeout too long", func(c *config.Config) { c.Licenses.Timeout = 26 * time.Second }, "licenses.timeout", "at most 25s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

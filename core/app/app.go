@@ -48,8 +48,11 @@ type App struct {
 	Router    *routing.Router
 	Payments  *payments.Service
 	Webhooks  *webhooks.Service
-	Accounts  *accounts.Service
-	Jobs      *jobs.Runner
+	// Licenses answers providers' license-key requests (PayPro) with the
+	// merchant's key generator.
+	Licenses *licenses.Keygen
+	Accounts *accounts.Service
+	Jobs     *jobs.Runner
 
 	closers []func(context.Context) error
 }
@@ -130,7 +133,8 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 	}
 	// License requests (PayPro's LicenseRequested) are answered
 	// synchronously with the key from the merchant's key generator.
-	keygen, err := licenses.New(licenses.TargetsFunc(a.licenseTarget), licenses.Options{
+	a.Licenses, err = licenses.New(licenses.TargetsFunc(a.licenseTarget), licenses.Options{
+		Timeout:             cfg.Licenses.Timeout,
 		AllowPrivateTargets: cfg.Webhooks.AllowPrivateTargets,
 		Log:                 a.Logger,
 	})
@@ -144,7 +148,7 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 		Store:         st,
 		Jobs:          enq,
 		Router:        a.Router,
-		Providers:     &licenses.Providers{Providers: hostProviders{a.Plugins}, Keygen: keygen},
+		Providers:     &licenses.Providers{Providers: hostProviders{a.Plugins}, Keygen: a.Licenses},
 		Sessions:      cfg.Sessions,
 		Events:        a.Webhooks,
 		CheckIPNURL:   a.Webhooks.Guard().CheckURL,

@@ -28,6 +28,8 @@ const (
 	// round trip through Switchyard.
 	DefaultTimeout = 10 * time.Second
 	// MaxTimeout keeps the keygen call below a 30 s provider timeout.
+	// licenses.timeout is validated against config.LicensesMaxTimeout,
+	// which must stay equal (TestMaxTimeoutMatchesConfig).
 	MaxTimeout = 25 * time.Second
 	// DefaultMaxKey bounds the merchant's answer; a license key is short.
 	DefaultMaxKey = 64 << 10
@@ -113,6 +115,10 @@ func New(targets Targets, opts Options) (*Keygen, error) {
 	}
 	return &Keygen{targets: targets, client: opts.Client, timeout: opts.Timeout, maxKey: opts.MaxKey, now: opts.Now, log: opts.Log}, nil
 }
+
+// Timeout is how long a call to a key generator may take (Options.Timeout
+// or its default).
+func (k *Keygen) Timeout() time.Duration { return k.timeout }
 
 // request is the JSON body the merchant's key generator receives.
 type request struct {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/sdk/provider"
 	"github.com/switchyard/switchyard/webhook"
@@ -183,6 +184,24 @@ func TestNewOptions(t *testing.T) {
 	}
 	if _, err := New(nil, Options{}); err == nil {
 		t.Error("nil targets accepted")
+	}
+	for _, c := range []struct{ in, want time.Duration }{{0, DefaultTimeout}, {3 * time.Second, 3 * time.Second}, {MaxTimeout, MaxTimeout}} {
+		k, err := New(TargetsFunc(nil), Options{Timeout: c.in})
+		if err != nil || k.Timeout() != c.want {
+			t.Errorf("Timeout %s: got %v, %v; want %s", c.in, k, err, c.want)
+		}
+	}
+}
+
+// The config validates licenses.timeout against its own copy of the bound
+// (it cannot import this package); a value it accepts must be one New
+// accepts, and the default must agree.
+func TestMaxTimeoutMatchesConfig(t *testing.T) {
+	if config.LicensesMaxTimeout != MaxTimeout {
+		t.Errorf("config.LicensesMaxTimeout = %s, licenses.MaxTimeout = %s", config.LicensesMaxTimeout, MaxTimeout)
+	}
+	if d := config.Defaults().Licenses.Timeout; d != DefaultTimeout {
+		t.Errorf("config default licenses.timeout = %s, licenses.DefaultTimeout = %s", d, DefaultTimeout)
 	}
 }
 
