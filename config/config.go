@@ -113,6 +113,13 @@ type PluginInstance struct {
 	SHA256   string            `koanf:"sha256"`
 	Enabled  *bool             `koanf:"enabled" switch:"env"`
 	Settings map[string]Secret `koanf:"settings"`
+	// PageOrigins, for a provider, are the origins (scheme://host[:port])
+	// of the pages it sends shoppers to, e.g. its hosted payment page. The
+	// hosted checkout's form-action policy lists them, so the method form
+	// can 303 the browser there directly; a page on an unlisted origin is
+	// reached through a hand-off page instead. Plugins do not report them,
+	// so the operator states them.
+	PageOrigins []string `koanf:"page_origins"`
 }
 
 // IsEnabled reports whether the instance is to be started.

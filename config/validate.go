@@ -417,8 +417,28 @@ func (v *validator) plugins(p PluginsConfig) map[string]string {
 		if in.SHA256 != "" && !sha256Re.MatchString(in.SHA256) {
 			v.add(path+".sha256", "must be 64 hexadecimal characters")
 		}
+		if len(in.PageOrigins) > 0 && in.Kind != "provider" && slices.Contains(PluginKinds, in.Kind) {
+			v.add(path+".page_origins", "only provider instances send shoppers to pages (this is a %s)", in.Kind)
+		}
+		for j, o := range in.PageOrigins {
+			v.origin(fmt.Sprintf("%s.page_origins[%d]", path, j), o)
+		}
 	}
 	return kinds
+}
+
+// origin checks a browser origin: scheme://host[:port], http or https, and
+// nothing else (a trailing slash is tolerated).
+func (v *validator) origin(path, raw string) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https":
+		v.add(path, "must be an origin such as https://pay.example.com, got %q", raw)
+	case u.User != nil:
+		v.add(path, "must not contain credentials")
+	case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
+		v.add(path, "must be an origin only (scheme://host[:port]), without path, query or fragment, got %q", raw)
+	}
 }
 
 // providerRef checks that id names a provider instance. An instance whose

@@ -74,6 +74,13 @@ func TestValidate(t *testing.T) {
 		{"plugin binary empty", func(c *config.Config) { c.Plugins.Instances[1].Binary = "" }, "plugins.instances[1].binary", "empty"},
 		{"plugin binary escapes dir", func(c *config.Config) { c.Plugins.Instances[1].Binary = "../smtp" }, "plugins.instances[1].binary", "inside plugins.dir"},
 		{"plugin sha256", func(c *config.Config) { c.Plugins.Instances[1].SHA256 = "abc" }, "plugins.instances[1].sha256", "64"},
+		{"page origin with path", func(c *config.Config) {
+			c.Plugins.Instances[0].PageOrigins = []string{"https://pay.example.com", "https://pay.example.com/checkout"}
+		}, "plugins.instances[0].page_origins[1]", "origin only"},
+		{"page origin not a url", func(c *config.Config) { c.Plugins.Instances[0].PageOrigins = []string{"pay.example.com"} }, "plugins.instances[0].page_origins[0]", "must be an origin"},
+		{"page origin javascript", func(c *config.Config) { c.Plugins.Instances[0].PageOrigins = []string{"javascript:alert(1)"} }, "plugins.instances[0].page_origins[0]", "must be an origin"},
+		{"page origin credentials", func(c *config.Config) { c.Plugins.Instances[0].PageOrigins = []string{"https://u:p@pay.example.com"} }, "plugins.instances[0].page_origins[0]", "credentials"},
+		{"page origins on a mailer", func(c *config.Config) { c.Plugins.Instances[1].PageOrigins = []string{"https://mail.example.com"} }, "plugins.instances[1].page_origins", "only provider instances"},
 		{"rule method", func(c *config.Config) { c.Routing.Rules[0].Method = "" }, "routing.rules[0].method", "empty"},
 		{"rule plan", func(c *config.Config) { c.Routing.Rules[0].Plans = []string{"pro", "gold"} }, "routing.rules[0].plans[1]", "free, starter, pro, unlimited"},
 		{"rule without providers", func(c *config.Config) { c.Routing.Rules[0].Providers = nil }, "routing.rules[0].providers", "at least one"},
@@ -114,6 +121,14 @@ func TestValidate(t *testing.T) {
 				t.Errorf("got %s, want path %s with %q", p, tt.path, tt.contains)
 			}
 		})
+	}
+}
+
+func TestValidatePageOrigins(t *testing.T) {
+	cfg := validConfig()
+	cfg.Plugins.Instances[0].PageOrigins = []string{"https://checkout.provider.example", "http://127.0.0.1:8443/", "HTTPS://Pay.Example.com:443"}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("valid origins refused: %v", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -13,6 +14,7 @@ import (
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/checkout"
 	"github.com/switchyard/switchyard/core/httpapi"
+	"github.com/switchyard/switchyard/sdk/meta"
 )
 
 // Listening reports the bound addresses, so callers that asked for port 0
@@ -115,9 +117,30 @@ func (a *App) publicMounts() ([]httpapi.Mount, error) {
 	return []httpapi.Mount{
 		httpapi.MerchantAPI(a.Payments, a.Merchants, httpapi.MerchantAPIOptions{RequestsPerSecond: rl.RequestsPerSecond, Burst: rl.Burst}),
 		httpapi.ProviderHooks(a.Payments, a.Config.Public.WebhookAliases),
-		httpapi.Checkout(a.Payments, pages, httpapi.CheckoutOptions{Logger: a.Logger, PublicBaseURL: a.PublicBaseURL()}),
+		httpapi.Checkout(a.Payments, pages, httpapi.CheckoutOptions{Logger: a.Logger, PublicBaseURL: a.PublicBaseURL(),
+			FormActionOrigins: a.providerPageOrigins()}),
 		httpapi.ProviderHTTP(a.Plugins, pages, httpapi.ProviderHTTPOptions{Events: a.Accounts, Logger: a.Logger, PublicBaseURL: a.PublicBaseURL()}),
 	}, nil
+}
+
+// providerPageOrigins are the page origins of the enabled provider
+// instances (plugins.instances[].page_origins), in configuration order
+// without repeats. Plugins do not describe where their pages live, so the
+// configuration is the only source; a disabled instance takes no payments,
+// so its pages need no place in the checkout's policy.
+func (a *App) providerPageOrigins() []string {
+	var out []string
+	for _, in := range a.Config.Plugins.Instances {
+		if in.Kind != string(meta.KindProvider) || !in.IsEnabled() {
+			continue
+		}
+		for _, o := range in.PageOrigins {
+			if !slices.Contains(out, o) {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
 }
 
 // adminMounts are the operator route groups.
