@@ -41,7 +41,8 @@ type HTTPConfig struct {
 type PublicConfig struct {
 	HTTPConfig `koanf:",squash"`
 	// BaseURL is how shoppers and providers reach the public listener
-	// (scheme://host[:port], no trailing slash). Empty means http:// + Addr.
+	// (scheme://host[:port], no trailing slash). Empty means http:// + Addr,
+	// with the bound port when Addr asks for port 0.
 	BaseURL string `koanf:"base_url"`
 	// WebhookAliases maps a legacy path (e.g. /api/webhook.php) to a provider
 	// instance id, so seed integrations keep their registered URLs.

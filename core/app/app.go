@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
@@ -53,6 +54,12 @@ type App struct {
 	Licenses *licenses.Keygen
 	Accounts *accounts.Service
 	Jobs     *jobs.Runner
+
+	// enq is how the services enqueue jobs; it is bound to Jobs.
+	enq *enqueuer
+	// listenBaseURL is http:// + the public listener's bound address, set
+	// by Serve when public.base_url is empty (see PublicBaseURL).
+	listenBaseURL string
 
 	closers []func(context.Context) error
 }
@@ -111,11 +118,11 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 
 	// Services enqueue jobs through the runner, and the runner is built from
 	// the workers the services register: the enqueuer is bound once both exist.
-	enq := &enqueuer{}
+	a.enq = &enqueuer{}
 	wd := webhooks.Deps{
 		Store:               st,
 		Keyring:             a.Keyring,
-		Jobs:                enq,
+		Jobs:                a.enq,
 		AllowPrivateTargets: cfg.Webhooks.AllowPrivateTargets,
 		Timeout:             cfg.Webhooks.Timeout,
 		Meter:               tel.Meter("switchyard/webhooks"),
@@ -141,19 +148,35 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
-	if a.Accounts, err = accounts.New(accounts.Deps{Store: st, Keyring: a.Keyring, Providers: a.Plugins, PublicBaseURL: a.PublicBaseURL(), Logger: a.Logger}); err != nil {
+	if err := a.buildServices(); err != nil {
 		return err
 	}
-	a.Payments, err = payments.New(payments.Deps{
+	// Through the field: Serve may replace the runner (buildServices).
+	a.onClose(func(ctx context.Context) error { return a.Jobs.Stop(ctx) })
+	return nil
+}
+
+// buildServices builds what depends on the public base URL: the accounts
+// and payments services (checkout, return and webhook URLs are built from
+// it) and the job runner made from their workers, which it binds to the
+// enqueuer. Serve builds them again when the base URL is only known once
+// the public listener is bound; the runner they replace never started.
+func (a *App) buildServices() error {
+	cfg, st, base := a.Config, a.Store, a.PublicBaseURL()
+	acc, err := accounts.New(accounts.Deps{Store: st, Keyring: a.Keyring, Providers: a.Plugins, PublicBaseURL: base, Logger: a.Logger})
+	if err != nil {
+		return err
+	}
+	pay, err := payments.New(payments.Deps{
 		Store:         st,
-		Jobs:          enq,
+		Jobs:          a.enq,
 		Router:        a.Router,
 		Providers:     &licenses.Providers{Providers: hostProviders{a.Plugins}, Keygen: a.Licenses},
 		Sessions:      cfg.Sessions,
 		Events:        a.Webhooks,
 		CheckIPNURL:   a.Webhooks.Guard().CheckURL,
-		Accounts:      a.Accounts,
-		PublicBaseURL: a.PublicBaseURL(),
+		Accounts:      acc,
+		PublicBaseURL: base,
 		Logger:        a.Logger,
 	})
 	if err != nil {
@@ -161,18 +184,18 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 	}
 
 	reg := jobs.NewRegistry()
-	if err := a.Payments.RegisterJobs(reg); err != nil {
+	if err := pay.RegisterJobs(reg); err != nil {
 		return err
 	}
 	if err := a.Webhooks.Register(reg); err != nil {
 		return err
 	}
-	a.Jobs, err = jobs.New(st, jobs.Options{
+	runner, err := jobs.New(st, jobs.Options{
 		Registry:     reg,
 		Workers:      cfg.Jobs.Workers,
 		PollInterval: cfg.Jobs.PollInterval,
 		Logger:       a.Logger,
-		PeriodicJobs: a.Payments.PeriodicJobs(),
+		PeriodicJobs: pay.PeriodicJobs(),
 		// A job whose process died mid-run (a webhook POST cut by kill -9)
 		// is retried after this, not after River's default hour.
 		RescueStuckJobsAfter: cfg.Webhooks.Timeout + 2*time.Minute,
@@ -180,8 +203,8 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 	if err != nil {
 		return err
 	}
-	enq.runner = a.Jobs
-	a.onClose(a.Jobs.Stop)
+	a.Accounts, a.Payments, a.Jobs = acc, pay, runner
+	a.enq.runner = runner
 	return nil
 }
 
@@ -224,12 +247,42 @@ func (a *App) Ready(ctx context.Context) error {
 }
 
 // PublicBaseURL is how shoppers and providers reach the public listener:
-// public.base_url, or http:// + public.addr when unset.
+// public.base_url, or, when unset, http:// + public.addr with the port the
+// listener actually got once Serve has bound it (public.addr may ask for
+// port 0).
 func (a *App) PublicBaseURL() string {
-	if a.Config.Public.BaseURL != "" {
+	switch {
+	case a.Config.Public.BaseURL != "":
 		return a.Config.Public.BaseURL
+	case a.listenBaseURL != "":
+		return a.listenBaseURL
 	}
 	return "http://" + a.Config.Public.Addr
+}
+
+// useListenAddr makes the public base URL follow the bound listener when
+// public.base_url is unset: the configured host (what the operator wrote,
+// as before) with the port the listener got, or the bound host too when
+// public.addr names none (":0"). When that changes the base URL (port 0),
+// the services that build URLs from it are built again.
+func (a *App) useListenAddr(bound net.Addr) error {
+	if a.Config.Public.BaseURL != "" {
+		return nil
+	}
+	boundHost, port, err := net.SplitHostPort(bound.String())
+	if err != nil {
+		return fmt.Errorf("public listener address %s: %w", bound, err)
+	}
+	host, _, err := net.SplitHostPort(a.Config.Public.Addr)
+	if err != nil || host == "" {
+		host = boundHost
+	}
+	base := "http://" + net.JoinHostPort(host, port)
+	if base == a.PublicBaseURL() {
+		return nil
+	}
+	a.listenBaseURL = base
+	return a.buildServices()
 }
 
 // EncryptedColumns lists every column holding keyring-encrypted values, for

@@ -43,7 +43,13 @@ func (a *App) Serve(ctx context.Context, onListen func(Listening)) error {
 		return fmt.Errorf("admin listener %s: %w", a.Config.Admin.Addr, err)
 	}
 
-	pubMounts, err := a.publicMounts()
+	// Checkout and webhook URLs carry the port actually bound (public.addr
+	// on port 0 without public.base_url), before anything serves or runs.
+	err = a.useListenAddr(pubLn.Addr())
+	var pubMounts []httpapi.Mount
+	if err == nil {
+		pubMounts, err = a.publicMounts()
+	}
 	if err == nil {
 		err = a.Jobs.Start(ctx)
 	}
@@ -64,7 +70,7 @@ func (a *App) Serve(ctx context.Context, onListen func(Listening)) error {
 	go func() { errc <- serveOn(public, pubLn) }()
 	go func() { errc <- serveOn(admin, admLn) }()
 	a.Logger.Info("switchyard serving", "version", Version,
-		"public", pubLn.Addr().String(), "admin", admLn.Addr().String(), "store", a.Store.String())
+		"public", pubLn.Addr().String(), "admin", admLn.Addr().String(), "public_base_url", a.PublicBaseURL(), "store", a.Store.String())
 	if onListen != nil {
 		onListen(Listening{Public: pubLn.Addr().String(), Admin: admLn.Addr().String()})
 	}
