@@ -93,7 +93,7 @@ func TestAdminWebhooks(t *testing.T) {
 			if err := r.InsertEvent(ctx, ev); err != nil {
 				return err
 			}
-			return svc.EventsInserted(ctx, tx, ev)
+			return svc.EventsInserted(ctx, tx, sess, ev)
 		})
 		if err != nil {
 			t.Fatal(err)

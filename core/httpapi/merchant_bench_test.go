@@ -3,6 +3,7 @@ package httpapi
 import (
 	"crypto/rand"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -36,8 +37,12 @@ const benchConcurrency = 32
 // strict decoding, validation, and the create transaction (session and
 // its event, on the real database). The +webhooks variants add the
 // outbound webhooks service as the event sink, as core/app wires it (the
-// merchant has no endpoints, so that is its lookups' cost alone). Compare
-// with BenchmarkBareEchoJSON from the same run; see docs/benchmarks.md.
+// merchant has no endpoints, so that is its lookups' cost alone). Each
+// runs twice: in process (ServeHTTP, no network) and over HTTP (a real
+// net/http server on loopback and a keep-alive client with one connection
+// per concurrent caller, as a merchant's servers would call it). Compare
+// with BenchmarkBareEchoJSON's same transport from the same run; see
+// docs/benchmarks.md.
 func BenchmarkSessionCreate(b *testing.B) {
 	dbs := []struct {
 		name string
@@ -49,9 +54,15 @@ func BenchmarkSessionCreate(b *testing.B) {
 			open func(testing.TB) *store.Store
 		}{"postgres", storetest.Postgres})
 	}
-	for _, db := range dbs {
-		b.Run(db.name, func(b *testing.B) { benchCreate(b, newAPIEnv(b, db.open(b), MerchantAPIOptions{})) })
-		b.Run(db.name+"+webhooks", func(b *testing.B) { benchCreate(b, newWebhooksAPIEnv(b, db.open(b))) })
+	for _, tr := range transports {
+		for _, db := range dbs {
+			b.Run(tr.name+"/"+db.name, func(b *testing.B) {
+				benchCreate(b, tr, newAPIEnv(b, db.open(b), MerchantAPIOptions{}))
+			})
+			b.Run(tr.name+"/"+db.name+"+webhooks", func(b *testing.B) {
+				benchCreate(b, tr, newWebhooksAPIEnv(b, db.open(b)))
+			})
+		}
 	}
 }
 
@@ -83,11 +94,11 @@ func newWebhooksAPIEnv(b *testing.B, st *store.Store) *apiEnv {
 	return &apiEnv{Env: env, e: e}
 }
 
-func benchCreate(b *testing.B, a *apiEnv) {
+func benchCreate(b *testing.B, tr transport, a *apiEnv) {
 	m := a.Merchant(b, domain.PlanFree, "shop.test")
 	key, _ := a.Key(b, m.ID, domain.ModeTest)
 	var seq atomic.Int64
-	runConcurrent(b, a.e, func() *http.Request {
+	runConcurrent(b, tr, a.e, func() *http.Request {
 		body := fmt.Sprintf(`{"domain":"shop.test","amount":"49.95","currency":"USD","order_id":"BENCH-%d","customer_email":"buyer@example.com"}`, seq.Add(1))
 		r := httptest.NewRequest(http.MethodPost, "/v1/sessions", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
@@ -97,29 +108,77 @@ func benchCreate(b *testing.B, a *apiEnv) {
 }
 
 // BenchmarkBareEchoJSON is the baseline: an echo handler that decodes the
-// same JSON body and answers with a JSON object, nothing else.
+// same JSON body and answers with a JSON object, nothing else, on each
+// transport.
 func BenchmarkBareEchoJSON(b *testing.B) {
-	e := echo.New()
-	e.POST("/v1/sessions", func(c echo.Context) error {
-		var req map[string]string
-		if err := c.Bind(&req); err != nil {
-			return err
-		}
-		return c.JSON(http.StatusCreated, map[string]string{"session_id": "cs_x", "order_id": req["order_id"]})
-	})
-	var seq atomic.Int64
-	runConcurrent(b, e, func() *http.Request {
-		body := fmt.Sprintf(`{"domain":"shop.test","amount":"49.95","currency":"USD","order_id":"BENCH-%d","customer_email":"buyer@example.com"}`, seq.Add(1))
-		r := httptest.NewRequest(http.MethodPost, "/v1/sessions", strings.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-		return r
-	}, http.StatusCreated)
+	for _, tr := range transports {
+		b.Run(tr.name, func(b *testing.B) {
+			e := echo.New()
+			e.POST("/v1/sessions", func(c echo.Context) error {
+				var req map[string]string
+				if err := c.Bind(&req); err != nil {
+					return err
+				}
+				return c.JSON(http.StatusCreated, map[string]string{"session_id": "cs_x", "order_id": req["order_id"]})
+			})
+			var seq atomic.Int64
+			runConcurrent(b, tr, e, func() *http.Request {
+				body := fmt.Sprintf(`{"domain":"shop.test","amount":"49.95","currency":"USD","order_id":"BENCH-%d","customer_email":"buyer@example.com"}`, seq.Add(1))
+				r := httptest.NewRequest(http.MethodPost, "/v1/sessions", strings.NewReader(body))
+				r.Header.Set("Content-Type", "application/json")
+				return r
+			}, http.StatusCreated)
+		})
+	}
 }
 
-// runConcurrent serves b.N requests from benchConcurrency goroutines and
-// reports throughput and latency percentiles next to ns/op.
-func runConcurrent(b *testing.B, h http.Handler, newReq func() *http.Request, want int) {
+// transport is how a benchmark's requests reach the handler: serve builds
+// the function that sends one request and returns its status and body.
+type transport struct {
+	name  string
+	serve func(b *testing.B, h http.Handler) func(r *http.Request) (int, string)
+}
+
+var transports = []transport{
+	{"inprocess", func(_ *testing.B, h http.Handler) func(r *http.Request) (int, string) {
+		return func(r *http.Request) (int, string) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			return rec.Code, rec.Body.String()
+		}
+	}},
+	{"http", func(b *testing.B, h http.Handler) func(r *http.Request) (int, string) {
+		srv := httptest.NewServer(h)
+		b.Cleanup(srv.Close)
+		client := &http.Client{Transport: &http.Transport{
+			MaxIdleConns: benchConcurrency, MaxIdleConnsPerHost: benchConcurrency, MaxConnsPerHost: benchConcurrency,
+		}}
+		b.Cleanup(client.CloseIdleConnections)
+		return func(r *http.Request) (int, string) {
+			req, err := http.NewRequest(r.Method, srv.URL+r.URL.RequestURI(), r.Body)
+			if err != nil {
+				return 0, err.Error()
+			}
+			req.Header = r.Header
+			resp, err := client.Do(req)
+			if err != nil {
+				return 0, err.Error()
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				return 0, err.Error()
+			}
+			return resp.StatusCode, string(body)
+		}
+	}},
+}
+
+// runConcurrent sends b.N requests from benchConcurrency goroutines over
+// tr and reports throughput and latency percentiles next to ns/op.
+func runConcurrent(b *testing.B, tr transport, h http.Handler, newReq func() *http.Request, want int) {
 	b.Helper()
+	send := tr.serve(b, h)
 	b.SetParallelism((benchConcurrency + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	var (
 		mu        sync.Mutex
@@ -133,12 +192,11 @@ func runConcurrent(b *testing.B, h http.Handler, newReq func() *http.Request, wa
 		local := make([]time.Duration, 0, 1024)
 		for pb.Next() {
 			r := newReq()
-			rec := httptest.NewRecorder()
 			t0 := time.Now()
-			h.ServeHTTP(rec, r)
+			code, body := send(r)
 			local = append(local, time.Since(t0))
-			if rec.Code != want {
-				failed.Store(fmt.Sprintf("status %d: %s", rec.Code, rec.Body))
+			if code != want {
+				failed.Store(fmt.Sprintf("status %d: %s", code, body))
 			}
 		}
 		mu.Lock()

@@ -20,12 +20,28 @@ const touchEvery = time.Minute
 // Service is the merchant-management service.
 type Service struct {
 	store *store.Store
+	auth  *authCache
 	now   func() time.Time
 }
 
+// Options tune New. The zero value is the production default.
+type Options struct {
+	// AuthCacheTTL is how long a successful authentication is reused
+	// (api.auth_cache_ttl): zero means DefaultAuthCacheTTL, negative
+	// turns the cache off.
+	AuthCacheTTL time.Duration
+}
+
 // New builds the service on a store.
-func New(s *store.Store) *Service {
-	return &Service{store: s, now: func() time.Time { return time.Now().UTC() }}
+func New(s *store.Store, opts ...Options) *Service {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if o.AuthCacheTTL == 0 {
+		o.AuthCacheTTL = DefaultAuthCacheTTL
+	}
+	return &Service{store: s, auth: newAuthCache(o.AuthCacheTTL), now: func() time.Time { return time.Now().UTC() }}
 }
 
 // NewMerchant is the input of CreateMerchant.
@@ -83,7 +99,9 @@ func (s *Service) AddSite(ctx context.Context, merchantID int64, domainName stri
 	if err := ValidateDomain(domainName); err != nil {
 		return nil, err
 	}
-	return s.store.AddSite(ctx, merchantID, domainName)
+	site, err := s.store.AddSite(ctx, merchantID, domainName)
+	s.auth.invalidate()
+	return site, err
 }
 
 // ListSites lists a merchant's approved domains.
@@ -154,10 +172,14 @@ func (s *Service) ListKeys(ctx context.Context, merchantID int64) ([]*store.APIK
 
 // RevokeKey revokes a key; a revoked key authenticates nothing.
 func (s *Service) RevokeKey(ctx context.Context, id int64) (*store.APIKey, error) {
-	return s.store.RevokeAPIKey(ctx, id)
+	k, err := s.store.RevokeAPIKey(ctx, id)
+	s.auth.invalidate()
+	return k, err
 }
 
-// Principal is an authenticated merchant API caller.
+// Principal is an authenticated merchant API caller. Concurrent requests
+// with the same key may share one (the authentication cache), so it is
+// read-only.
 type Principal struct {
 	Merchant *store.Merchant
 	Key      *store.APIKey
@@ -173,9 +195,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	if mode, _ := splitKey(token); mode == "" {
 		return nil, &domain.Error{Kind: domain.ErrUnauthorized, Code: "malformed_api_key", Message: "the API key is malformed; expected sk_test_… or sk_live_…"}
 	}
+	hash := store.HashAPIKey(token)
+	now := s.now()
+	if p, ok := s.auth.get(hash, now); ok {
+		return p, nil
+	}
 	// One round trip: key, merchant and sites (session create validates
 	// the domain against the sites) come from a single indexed join.
-	k, m, err := s.store.GetAPIKeyWithMerchant(ctx, store.HashAPIKey(token))
+	k, m, err := s.store.GetAPIKeyWithMerchant(ctx, hash)
 	if errors.Is(err, domain.ErrNotFound) {
 		return nil, &domain.Error{Kind: domain.ErrUnauthorized, Code: "invalid_api_key", Message: "the API key is not valid"}
 	}
@@ -188,13 +215,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	if m.Status != store.MerchantActive {
 		return nil, &domain.Error{Kind: domain.ErrForbidden, Code: "merchant_suspended", Message: "this merchant account is suspended"}
 	}
-	now := s.now()
 	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > touchEvery {
 		if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
 			return nil, fmt.Errorf("authenticate: record key use: %w", err)
 		}
 	}
-	return &Principal{Merchant: m, Key: k}, nil
+	p := &Principal{Merchant: m, Key: k}
+	s.auth.put(hash, p, now)
+	return p, nil
 }
 
 // ValidateDomain checks an approved-site domain: a lower-case host name

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"testing"
+	"time"
 
-	"github.com/uptrace/bun"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/merchants"
@@ -133,23 +134,15 @@ func TestKeysAndAuthentication(t *testing.T) {
 	})
 }
 
-// queryCounter counts the statements a store runs (bun query hook).
-type queryCounter struct{ n atomic.Int64 }
-
-func (c *queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	c.n.Add(1)
-	return ctx
-}
-
-func (c *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
-
 // Authenticate returns the same merchant (sites in order) and key that the
 // separate reads do, in one statement once last_used_at is fresh (on both
 // the bun and the prepared-statement path), and keeps
 // its refusals for revoked keys and suspended merchants.
 func TestAuthenticateOneQuery(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, s *store.Store) {
-		svc := merchants.New(s)
+		// Without the cache, so every change made behind the service's back
+		// (as another process would) shows at once.
+		svc := merchants.New(s, merchants.Options{AuthCacheTTL: -1})
 		ctx := context.Background()
 		m, err := svc.CreateMerchant(ctx, merchants.NewMerchant{Name: "Acme", Plan: "pro", ContactEmail: "ops@acme.test", Domains: []string{"b.acme.test", "a.acme.test"}})
 		if err != nil {
@@ -174,24 +167,23 @@ func TestAuthenticateOneQuery(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		counter := &queryCounter{}
-		//lint:ignore SA1019 the service holds this *bun.DB; WithQueryHook's copy would not be observed
-		s.DB().AddQueryHook(counter)
-		p, err := svc.Authenticate(ctx, key.Secret)
+		// Every statement becomes a span with tracing on: bun's through its
+		// query hook, the hot ones (authentication) through the store's own.
+		rec := tracetest.NewSpanRecorder()
+		traced := storetest.ReopenWith(t, s, store.Options{Tracing: true,
+			TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))})
+		opened := len(rec.Ended()) // Open's ping
+		p, err := merchants.New(traced, merchants.Options{AuthCacheTTL: -1}).Authenticate(ctx, key.Secret)
 		if err != nil {
 			t.Fatal(err)
 		}
-		// bun's hooks see the one statement on PostgreSQL; on SQLite it runs
-		// as a prepared statement, outside bun (store's stmtCache).
-		want := int64(1)
-		if s.Dialect() == store.DialectSQLite {
-			want = 0
+		if spans := rec.Ended()[opened:]; len(spans) != 1 || spans[0].Name() != "select_api_key_merchant" {
+			names := []string{}
+			for _, sp := range spans {
+				names = append(names, sp.Name())
+			}
+			t.Fatalf("Authenticate ran statements %q, want one (select_api_key_merchant)", names)
 		}
-		if n := counter.n.Load(); n != want {
-			t.Fatalf("Authenticate ran %d statements through bun, want %d", n, want)
-		}
-		//lint:ignore SA1019 undoes the AddQueryHook above on the same *bun.DB
-		s.DB().ResetQueryHooks()
 
 		wantM, err := s.GetMerchant(ctx, m.ID)
 		if err != nil {
@@ -234,6 +226,80 @@ func TestAuthenticateOneQuery(t *testing.T) {
 		_, err = svc.Authenticate(ctx, key.Secret)
 		if de, ok := domain.AsError(err); !ok || de.Code != "revoked_api_key" {
 			t.Fatalf("revoked key of a suspended merchant: %v", err)
+		}
+	})
+}
+
+// TestAuthenticateCache checks the authentication cache: a repeated key
+// costs no query; changes through the service apply at once; changes
+// behind its back (another process) apply once the TTL has passed.
+func TestAuthenticateCache(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		const ttl = 300 * time.Millisecond
+		rec := tracetest.NewSpanRecorder()
+		traced := storetest.ReopenWith(t, s, store.Options{Tracing: true,
+			TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))})
+		svc := merchants.New(traced, merchants.Options{AuthCacheTTL: ttl})
+		m, err := svc.CreateMerchant(ctx, merchants.NewMerchant{Name: "Acme", Plan: "pro", ContactEmail: "ops@acme.test", Domains: []string{"acme.test"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := svc.CreateKey(ctx, merchants.NewKey{MerchantID: m.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		auth := func() (*merchants.Principal, int, error) {
+			t.Helper()
+			before := len(rec.Ended())
+			p, err := svc.Authenticate(ctx, key.Secret)
+			return p, len(rec.Ended()) - before, err
+		}
+
+		first, n, err := auth()
+		if err != nil || n == 0 {
+			t.Fatalf("first authentication: %v after %d statements", err, n)
+		}
+		again, n, err := auth()
+		if err != nil || n != 0 || again != first {
+			t.Fatalf("cached authentication: %v after %d statements (same principal: %v)", err, n, again == first)
+		}
+
+		// A site added through the service is seen at once.
+		if _, err := svc.AddSite(ctx, m.ID, "b.acme.test"); err != nil {
+			t.Fatal(err)
+		}
+		cachedAt := time.Now()
+		p, _, err := auth()
+		if err != nil || len(p.Merchant.Domains()) != 2 {
+			t.Fatalf("after AddSite: %v, %v", p, err)
+		}
+
+		// Suspended behind the service's back: refused once the TTL passed.
+		if _, err := s.SetMerchantStatus(ctx, m.ID, store.MerchantSuspended); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := auth(); err != nil && time.Since(cachedAt) < ttl {
+			t.Fatalf("within the TTL the cached authentication stands: %v", err)
+		}
+		time.Sleep(ttl)
+		if _, _, err := auth(); !errors.Is(err, domain.ErrForbidden) {
+			t.Fatalf("after the TTL: %v, want merchant_suspended", err)
+		}
+
+		// Revoked through the service: refused at once.
+		if _, err := s.SetMerchantStatus(ctx, m.ID, store.MerchantActive); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(ttl)
+		if _, _, err := auth(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.RevokeKey(ctx, key.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := auth(); !errors.Is(err, domain.ErrUnauthorized) {
+			t.Fatalf("right after RevokeKey: %v, want revoked_api_key", err)
 		}
 	})
 }

@@ -451,15 +451,16 @@ func (s *Service) createTx(ctx context.Context, merchantID int64, mode domain.Mo
 	return resp, nil
 }
 
-// inCreateTx is inTx with the store's prepared create statements: they are
-// prepared (once) before the transaction and used through Repo.InTx.
+// inCreateTx runs fn in the create transaction: a group commit shared
+// with concurrent creates on SQLite (store.RunInGroupTx), with the hot
+// statements prepared beforehand and used through Repo.InTx.
 func (s *Service) inCreateTx(ctx context.Context, fn func(ctx context.Context, r *store.Repo, tx bun.Tx) error) error {
-	if err := s.store.PrepareCreate(ctx); err != nil {
+	if err := s.store.PrepareHot(ctx); err != nil {
 		return err
 	}
 	var err error
 	for range maxTxRetries {
-		err = s.store.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		err = s.store.RunInGroupTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 			return fn(ctx, s.store.InTx(tx), tx)
 		})
 		if err == nil || !store.IsUniqueViolation(err) {

@@ -42,9 +42,10 @@ type Enqueuer interface {
 
 // EventSink is told about domain events inside the transaction that
 // inserted them; the outbound webhooks service creates their deliveries
-// there (*webhooks.Service implements it).
+// there (*webhooks.Service implements it). sess is the events' session as
+// the transaction leaves it, so the sink need not read it again.
 type EventSink interface {
-	EventsInserted(ctx context.Context, tx bun.Tx, events ...*store.Event) error
+	EventsInserted(ctx context.Context, tx bun.Tx, sess *store.Session, events ...*store.Event) error
 }
 
 // Accounts are the upstream accounts merchants connected on provider
@@ -238,7 +239,7 @@ func (s *Service) insertEvent(ctx context.Context, r *store.Repo, tx bun.Tx, ses
 	if s.events == nil {
 		return nil
 	}
-	if err := s.events.EventsInserted(ctx, tx, ev); err != nil {
+	if err := s.events.EventsInserted(ctx, tx, sess, ev); err != nil {
 		return fmt.Errorf("event %s: %w", typ, err)
 	}
 	return nil

@@ -783,7 +783,7 @@ type recordingSink struct {
 	fail  error
 }
 
-func (r *recordingSink) EventsInserted(ctx context.Context, tx bun.Tx, events ...*store.Event) error {
+func (r *recordingSink) EventsInserted(ctx context.Context, tx bun.Tx, sess *store.Session, events ...*store.Event) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.fail != nil {

@@ -19,6 +19,8 @@ type target struct {
 	display string // redacted form for messages
 	schema  string
 	open    func() (*sql.DB, error)
+	// openReader, SQLite only, opens the read-only pool for hot reads.
+	openReader func() (*sql.DB, error)
 }
 
 func parseDSN(dsn string, opts Options) (target, error) {
@@ -63,8 +65,20 @@ func parseSQLite(path string, opts Options) (target, error) {
 	// is about twice as fast here but may lose the last commits on an OS
 	// crash, which a payment router must not (docs/decisions.md).
 	q.Add("_pragma", "synchronous(FULL)")
+	// Group commit (RunInGroupTx) runs each member in a savepoint, whose
+	// undo copies of pages would otherwise go to a temporary file with a
+	// write syscall per page; they only matter until the commit.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
 	driverDSN := path + "?" + q.Encode()
+	// The read pool: in WAL mode readers neither wait for the writer nor
+	// block it, so authentication does not queue behind the one writer
+	// connection. query_only makes a stray write fail instead of racing
+	// the writer for the lock.
+	r := url.Values{}
+	r.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
+	r.Add("_pragma", "query_only(1)")
+	readerDSN := path + "?" + r.Encode()
 
 	return target{
 		dialect: DialectSQLite,
@@ -81,6 +95,16 @@ func parseSQLite(path string, opts Options) (target, error) {
 			}
 			db.SetMaxOpenConns(opts.SQLiteMaxOpenConns)
 			db.SetMaxIdleConns(opts.SQLiteMaxOpenConns)
+			db.SetConnMaxLifetime(0)
+			return db, nil
+		},
+		openReader: func() (*sql.DB, error) {
+			db, err := sql.Open("sqlite", readerDSN)
+			if err != nil {
+				return nil, fmt.Errorf("store: open %s for reading: %w", display, err)
+			}
+			db.SetMaxOpenConns(opts.SQLiteReadConns)
+			db.SetMaxIdleConns(opts.SQLiteReadConns)
 			db.SetConnMaxLifetime(0)
 			return db, nil
 		},

@@ -101,20 +101,12 @@ func (r *Repo) StaleSessions(ctx context.Context, status domain.SessionStatus, c
 	return out, nil
 }
 
-const insertEventSQL = `INSERT INTO events (id, merchant_id, mode, session_id, type, seq, data, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+var insertEventSQL = newHotSQL("insert_event", `INSERT INTO events (id, merchant_id, mode, session_id, type, seq, data, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 
 // InsertEvent stores an outbound domain event.
 func (r *Repo) InsertEvent(ctx context.Context, e *Event) error {
-	st, err := r.prepared(ctx, insertEventSQL)
-	if err != nil {
-		return err
-	}
-	if st != nil {
-		_, err = st.ExecContext(ctx, e.ID, e.MerchantID, string(e.Mode), e.SessionID, e.Type, e.Seq, e.Data, sqliteTime(e.CreatedAt))
-	} else {
-		_, err = r.db.NewInsert().Model(e).Exec(ctx)
-	}
+	_, err := r.hotExec(ctx, insertEventSQL, e.ID, e.MerchantID, string(e.Mode), e.SessionID, e.Type, e.Seq, e.Data, r.hotTime(e.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("insert event: %w", err)
 	}
@@ -318,13 +310,14 @@ func (r *Repo) DeleteIdempotencyKey(ctx context.Context, merchantID int64, mode 
 // statuses that hold an order: open or processing (at most one, by
 // sessions_open_order_key), or with money received
 // (domain.SessionStatus.MoneyReceived).
-const insertSessionForOrderSQL = `INSERT INTO sessions (id, merchant_id, mode, status, domain, order_id, amount, currency,
+var insertSessionForOrderSQL = newHotSQL("insert_session_for_order", `INSERT INTO sessions (id, merchant_id, mode, status, domain, order_id, amount, currency,
 	method, return_url, cancel_url, ipn_url, customer_email, metadata, amount_refunded, dispute, event_seq,
 	expires_at, paid_at, canceled_at, created_at, updated_at)
-SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+SELECT ?::text, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::text,
+	?::text, ?::text, ?::bigint, ?::text, ?::bigint, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::timestamptz
 WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE merchant_id = ? AND mode = ? AND order_id = ?
 	AND status IN ('open', 'processing', 'paid', 'partially_refunded', 'refunded', 'disputed'))
-ON CONFLICT DO NOTHING`
+ON CONFLICT DO NOTHING`)
 
 // InsertSessionForOrder inserts s in one statement unless its order
 // (merchant, mode, order_id) is taken: it has an open or processing
@@ -342,24 +335,11 @@ func (r *Repo) InsertSessionForOrder(ctx context.Context, s *Session) (inserted 
 	if s.Method != "" {
 		method = s.Method // nullzero, as the model insert writes it
 	}
-	st, err := r.prepared(ctx, insertSessionForOrderSQL)
-	if err != nil {
-		return false, err
-	}
-	var res sql.Result
-	if st != nil {
-		res, err = st.ExecContext(ctx, s.ID, s.MerchantID, string(s.Mode), string(s.Status), s.Domain, s.OrderID, s.Amount, s.Currency,
-			method, s.ReturnURL, s.CancelURL, s.IPNURL, s.CustomerEmail, s.Metadata, s.AmountRefunded, string(s.Dispute), s.EventSeq,
-			sqliteTime(s.ExpiresAt), sqliteTimePtr(s.PaidAt), sqliteTimePtr(s.CanceledAt), sqliteTime(s.CreatedAt), sqliteTime(s.UpdatedAt),
-			s.MerchantID, string(s.Mode), s.OrderID)
-	} else {
-		res, err = r.db.NewRaw(insertSessionForOrderSQL,
-			s.ID, s.MerchantID, s.Mode, s.Status, s.Domain, s.OrderID, s.Amount, s.Currency,
-			method, s.ReturnURL, s.CancelURL, s.IPNURL, s.CustomerEmail, s.Metadata, s.AmountRefunded, s.Dispute, s.EventSeq,
-			s.ExpiresAt, s.PaidAt, s.CanceledAt, s.CreatedAt, s.UpdatedAt,
-			s.MerchantID, s.Mode, s.OrderID,
-		).Exec(ctx)
-	}
+	res, err := r.hotExec(ctx, insertSessionForOrderSQL,
+		s.ID, s.MerchantID, string(s.Mode), string(s.Status), s.Domain, s.OrderID, s.Amount, s.Currency,
+		method, s.ReturnURL, s.CancelURL, s.IPNURL, s.CustomerEmail, s.Metadata, s.AmountRefunded, string(s.Dispute), s.EventSeq,
+		r.hotTime(s.ExpiresAt), r.hotTimePtr(s.PaidAt), r.hotTimePtr(s.CanceledAt), r.hotTime(s.CreatedAt), r.hotTime(s.UpdatedAt),
+		s.MerchantID, string(s.Mode), s.OrderID)
 	if err != nil {
 		return false, fmt.Errorf("insert session: %w", err)
 	}

@@ -264,7 +264,7 @@ func TestInsertSessionForOrder(t *testing.T) {
 			{"canceled", domain.StatusCanceled, store.ModeTest, true},
 			{"paid in the other mode", domain.StatusPaid, store.ModeLive, true},
 		} {
-			for _, via := range []string{"pool", "tx", "prepared tx"} {
+			for _, via := range []string{"pool", "tx", "prepared tx", "group tx"} {
 				t.Run(tc.name+" via "+via, func(t *testing.T) {
 					order := "ORD-" + tc.name + "-" + via
 					if tc.existing != "" {
@@ -286,8 +286,16 @@ func TestInsertSessionForOrder(t *testing.T) {
 							got, err = store.NewRepo(tx).InsertSessionForOrder(ctx, sess)
 							return err
 						})
+					case "group tx":
+						if err := s.PrepareHot(ctx); err != nil {
+							t.Fatal(err)
+						}
+						err = s.RunInGroupTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+							got, err = s.InTx(tx).InsertSessionForOrder(ctx, sess)
+							return err
+						})
 					case "prepared tx":
-						if err := s.PrepareCreate(ctx); err != nil {
+						if err := s.PrepareHot(ctx); err != nil {
 							t.Fatal(err)
 						}
 						err = s.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {

@@ -2,14 +2,11 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect"
 
 	"github.com/switchyard/switchyard/core/domain"
 )
@@ -18,106 +15,26 @@ import (
 // built with: the Store's pool, or a transaction from RunInTx.
 type Repo struct {
 	db bun.IDB
-	// stmts, when set, holds the hot statements prepared (SQLite pools and
-	// the transaction Repos made from them by InTx).
-	stmts *stmtCache
+	// hot runs the hot-path statements (hot.go). A pool Repo and the
+	// transaction Repos made from it by InTx share it; a Repo from
+	// NewRepo(tx) has none and sends their text through the transaction.
+	hot *hotStatements
 }
 
 // NewRepo binds the repository operations to db (a *bun.DB or a bun.Tx).
-// On a SQLite pool it also keeps the hot statements of authentication and
-// session create prepared once (see stmtCache), so build one Repo per pool,
-// as the Store does, rather than one per call.
+// On a pool it also keeps the hot statements prepared (see hotSQL), so
+// build one Repo per pool, as the Store does, rather than one per call.
 func NewRepo(db bun.IDB) *Repo {
 	r := &Repo{db: db}
-	if pool, ok := db.(*bun.DB); ok && pool.Dialect().Name() == dialect.SQLite {
-		r.stmts = &stmtCache{db: pool.DB, stmts: map[string]*sql.Stmt{}}
+	if pool, ok := db.(*bun.DB); ok {
+		r.hot = newHotStatements(pool, nil, nil)
 	}
 	return r
 }
 
 // InTx is a Repo on tx (from this Repo's pool) that shares this Repo's
 // prepared statements. NewRepo(tx) works too, without them.
-func (r *Repo) InTx(tx bun.Tx) *Repo { return &Repo{db: tx, stmts: r.stmts} }
-
-// PrepareCreate prepares the session-create statements on the pool, once,
-// so that a transaction from InTx runs them without SQLite parsing them
-// again. It must run outside the transaction: preparing inside one would
-// wait for the pool's only SQLite connection, which the transaction holds.
-// Without a statement cache it does nothing.
-func (r *Repo) PrepareCreate(ctx context.Context) error {
-	if r.stmts == nil {
-		return nil
-	}
-	for _, q := range []string{insertSessionForOrderSQL, insertEventSQL} {
-		if _, err := r.stmts.get(ctx, q); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// stmtCache keeps statements prepared on a SQLite pool. bun renders every
-// value into the SQL text, so SQLite parses each statement anew; on the
-// create path that parsing was a quarter of the CPU and, with one
-// connection, of the time every other request waits. The cached statements
-// take placeholders instead. They bypass bun's query hooks (no bunotel span
-// for these few statements). Statements live as long as the pool.
-type stmtCache struct {
-	db    *sql.DB
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
-}
-
-// get returns q prepared on the pool, preparing it on first use.
-func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.stmts[q]; ok {
-		return st, nil
-	}
-	st, err := c.db.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("prepare statement: %w", err)
-	}
-	c.stmts[q] = st
-	return st, nil
-}
-
-func (c *stmtCache) lookup(q string) *sql.Stmt {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.stmts[q]
-}
-
-// prepared returns q as a prepared statement for r's pool or transaction,
-// or nil when r has no cache, or r is a transaction and q was not prepared
-// beforehand (see PrepareCreate); the caller then uses bun.
-func (r *Repo) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
-	if r.stmts == nil {
-		return nil, nil
-	}
-	switch db := r.db.(type) {
-	case *bun.DB:
-		return r.stmts.get(ctx, q)
-	case bun.Tx:
-		if st := r.stmts.lookup(q); st != nil {
-			return db.Tx.StmtContext(ctx, st), nil
-		}
-	}
-	return nil, nil
-}
-
-// sqliteTime renders t exactly as bun's SQLite dialect does, so rows
-// written through prepared statements compare and sort (as text) with the
-// rest.
-func sqliteTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.999999-07:00") }
-
-func sqliteTimePtr(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return sqliteTime(*t)
-}
+func (r *Repo) InTx(tx bun.Tx) *Repo { return &Repo{db: tx, hot: r.hot} }
 
 // Page selects a slice of an id-ordered listing. The zero value lists all.
 type Page struct {
@@ -411,17 +328,8 @@ type keyMerchantRow struct {
 // on every API request, so it is one round trip instead of three. Revoked
 // keys and suspended merchants are returned; the caller decides.
 func (r *Repo) GetAPIKeyWithMerchant(ctx context.Context, secretHash string) (*APIKey, *Merchant, error) {
-	st, err := r.prepared(ctx, apiKeyWithMerchantSQL)
-	if err != nil {
-		return nil, nil, err
-	}
 	var rows []keyMerchantRow
-	if st != nil {
-		rows, err = scanKeyMerchantRows(ctx, st, secretHash)
-	} else {
-		err = r.db.NewRaw(apiKeyWithMerchantSQL, secretHash).Scan(ctx, &rows)
-	}
-	if err != nil {
+	if err := r.hotQuery(ctx, apiKeyWithMerchantSQL, &rows, secretHash); err != nil {
 		return nil, nil, fmt.Errorf("read api key: %w", err)
 	}
 	if len(rows) == 0 {
@@ -449,7 +357,7 @@ func (r *Repo) GetAPIKeyWithMerchant(ctx context.Context, secretHash string) (*A
 	return &k, m, nil
 }
 
-const apiKeyWithMerchantSQL = `SELECT k.id, k.merchant_id, k.prefix, k.secret_hash, k.scopes, k.mode, k.name,
+var apiKeyWithMerchantSQL = newHotSQL("select_api_key_merchant", `SELECT k.id, k.merchant_id, k.prefix, k.secret_hash, k.scopes, k.mode, k.name,
 	k.created_at, k.revoked_at, k.last_used_at,
 	m.name AS m_name, m.plan AS m_plan, m.status AS m_status, m.contact_email AS m_contact_email,
 	m.created_at AS m_created_at, m.updated_at AS m_updated_at,
@@ -458,28 +366,4 @@ FROM api_keys AS k
 JOIN merchants AS m ON m.id = k.merchant_id
 LEFT JOIN sites AS s ON s.merchant_id = m.id
 WHERE k.secret_hash = ?
-ORDER BY s.id`
-
-// scanKeyMerchantRows runs the prepared apiKeyWithMerchantSQL; the column
-// order is the SELECT's.
-func scanKeyMerchantRows(ctx context.Context, st *sql.Stmt, secretHash string) ([]keyMerchantRow, error) {
-	rows, err := st.QueryContext(ctx, secretHash)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []keyMerchantRow
-	for rows.Next() {
-		var row keyMerchantRow
-		var mode, plan, status string
-		if err := rows.Scan(&row.ID, &row.MerchantID, &row.Prefix, &row.SecretHash, &row.Scopes, &mode, &row.Name,
-			&row.CreatedAt, &row.RevokedAt, &row.LastUsedAt,
-			&row.MName, &plan, &status, &row.MContactEmail, &row.MCreatedAt, &row.MUpdatedAt,
-			&row.SID, &row.SDomain, &row.SCreatedAt); err != nil {
-			return nil, err
-		}
-		row.Mode, row.MPlan, row.MStatus = KeyMode(mode), Plan(plan), MerchantStatus(status)
-		out = append(out, row)
-	}
-	return out, rows.Err()
-}
+ORDER BY s.id`)

@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"github.com/uptrace/bun/extra/bunotel"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
@@ -34,9 +35,10 @@ const (
 
 // Defaults applied by Open when an Options field is zero.
 const (
-	DefaultBusyTimeout    = 5 * time.Second
-	DefaultConnectTimeout = 5 * time.Second
-	DefaultPGMaxOpenConns = 20
+	DefaultBusyTimeout     = 5 * time.Second
+	DefaultConnectTimeout  = 5 * time.Second
+	DefaultPGMaxOpenConns  = 20
+	DefaultSQLiteReadConns = 4
 )
 
 // Options tune Open. The zero value is a sensible production configuration.
@@ -56,6 +58,10 @@ type Options struct {
 	// connection, code inside RunInTx must use the tx it was given, never
 	// the Store's pool, or it waits for itself until its ctx expires.
 	SQLiteMaxOpenConns int
+
+	// SQLiteReadConns sizes SQLite's read-only pool, which serves the
+	// hot reads (API key authentication) beside the writer. Default 4.
+	SQLiteReadConns int
 
 	// PGMaxOpenConns caps the PostgreSQL pool. Default 20.
 	PGMaxOpenConns int
@@ -82,6 +88,9 @@ func (o Options) withDefaults() Options {
 	if o.SQLiteMaxOpenConns <= 0 {
 		o.SQLiteMaxOpenConns = 1
 	}
+	if o.SQLiteReadConns <= 0 {
+		o.SQLiteReadConns = DefaultSQLiteReadConns
+	}
 	if o.PGMaxOpenConns <= 0 {
 		o.PGMaxOpenConns = DefaultPGMaxOpenConns
 	}
@@ -95,6 +104,8 @@ type Store struct {
 	*Repo
 
 	db      *bun.DB
+	reader  *sql.DB // SQLite's read-only pool; nil on PostgreSQL
+	group   *groupCommitter
 	dialect Dialect
 	schema  string
 	display string // redacted DSN, safe for errors and logs
@@ -121,7 +132,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	case DialectPostgres:
 		db = bun.NewDB(sqldb, pgdialect.New())
 	}
+	var tracer trace.Tracer
 	if opts.Tracing {
+		tp := opts.TracerProvider
+		if tp == nil {
+			tp = otel.GetTracerProvider()
+		}
+		tracer = tp.Tracer("github.com/switchyard/switchyard/core/store")
 		hookOpts := []bunotel.Option{bunotel.WithDBName(string(target.dialect))}
 		if opts.TracerProvider != nil {
 			hookOpts = append(hookOpts, bunotel.WithTracerProvider(opts.TracerProvider))
@@ -132,9 +149,18 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		db = db.WithQueryHook(bunotel.NewQueryHook(hookOpts...))
 	}
 
+	var reader *sql.DB
+	if target.openReader != nil {
+		if reader, err = target.openReader(); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+	}
 	s := &Store{
-		Repo:    NewRepo(db),
+		Repo:    &Repo{db: db, hot: newHotStatements(db, reader, tracer)},
 		db:      db,
+		reader:  reader,
+		group:   newGroupCommitter(db, target.dialect),
 		dialect: target.dialect,
 		schema:  target.schema,
 		display: target.display,
@@ -143,7 +169,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	pingCtx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 	defer cancel()
 	if err := s.Ping(pingCtx); err != nil {
-		_ = db.Close()
+		_ = s.Close()
 		return nil, &unreachableError{
 			msg:   fmt.Sprintf("store: cannot reach %s database %s: %s", target.dialect, target.display, oneLine(err.Error())),
 			cause: err,
@@ -177,9 +203,15 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// Close releases the pool. River clients built on this store must be
+// Close releases the pools. River clients built on this store must be
 // stopped first.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.hot.close()
+	if s.reader != nil {
+		_ = s.reader.Close()
+	}
+	return s.db.Close()
+}
 
 // RunInTx runs fn in a transaction: committed if fn returns nil, rolled back
 // otherwise (and on panic). Callers pass tx to NewRepo and to the job

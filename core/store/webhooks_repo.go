@@ -52,14 +52,23 @@ func (r *Repo) ListWebhookEndpoints(ctx context.Context, merchantID int64) ([]*W
 // disabled, so the event can be recovered once it is enabled again).
 func (r *Repo) LiveWebhookEndpoints(ctx context.Context, merchantID int64) ([]*WebhookEndpoint, error) {
 	out := []*WebhookEndpoint{}
-	err := r.db.NewSelect().Model(&out).
-		Where("merchant_id = ? AND kind = ? AND deleted_at IS NULL", merchantID, EndpointURL).
-		Order("id").Scan(ctx)
-	if err != nil {
+	if err := r.hotQuery(ctx, liveWebhookEndpointsSQL, &out, merchantID); err != nil {
 		return nil, fmt.Errorf("list webhook endpoints: %w", err)
 	}
 	return out, nil
 }
+
+// liveWebhookEndpointsSQL runs for every event, inside the transaction
+// that inserts it (session create included). The kind is a literal, not a
+// parameter: SQLite decides per bound value whether the partial index
+// webhook_endpoints_ipn_key applies, so a parameter there would make it
+// re-prepare the statement on every run.
+var liveWebhookEndpointsSQL = newHotSQL("select_live_webhook_endpoints", `SELECT id, merchant_id, site, kind, url,
+	description, event_types, mode, profile, schedule, secret, previous_secret, previous_expires_at, enabled,
+	disabled_reason, deleted_at, created_at, updated_at
+FROM webhook_endpoints
+WHERE merchant_id = ? AND kind = '`+EndpointURL+`' AND deleted_at IS NULL
+ORDER BY id`)
 
 // EnabledWebhookEndpoints lists a merchant's live, enabled URL endpoints.
 func (r *Repo) EnabledWebhookEndpoints(ctx context.Context, merchantID int64) ([]*WebhookEndpoint, error) {

@@ -65,7 +65,7 @@ func (h *harness) emitBatch(t testing.TB, sess *store.Session, n, batch int) {
 					return err
 				}
 			}
-			return h.svc.EventsInserted(ctx, tx, evs...)
+			return h.svc.EventsInserted(ctx, tx, sess, evs...)
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -403,7 +403,7 @@ func TestEventsRollBackWithTheirTransaction(t *testing.T) {
 			if err := store.NewRepo(tx).InsertEvent(ctx, ev); err != nil {
 				return err
 			}
-			if err := h.svc.EventsInserted(ctx, tx, ev); err != nil {
+			if err := h.svc.EventsInserted(ctx, tx, sess, ev); err != nil {
 				return err
 			}
 			return boom

@@ -73,21 +73,23 @@ const deliverJobAttempts = 10
 // deliveries and their jobs commit or vanish together. A disabled endpoint
 // gets a delivery recorded as disabled and nothing is sent; Recover sends
 // those once the endpoint is enabled again.
-// core/payments calls it through its EventSink hook.
-func (s *Service) EventsInserted(ctx context.Context, tx bun.Tx, events ...*store.Event) error {
-	r := store.NewRepo(tx)
-	endpoints := map[int64][]*store.WebhookEndpoint{}
+// sess is the events' session (all of events belong to it) as the
+// transaction leaves it: its domain picks site-bound endpoints and its
+// ipn_url gets a delivery. core/payments calls it through its EventSink
+// hook.
+func (s *Service) EventsInserted(ctx context.Context, tx bun.Tx, sess *store.Session, events ...*store.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	r := s.store.InTx(tx)
+	site, ipnURL := sess.Domain, sess.IPNURL
+	eps, err := r.LiveWebhookEndpoints(ctx, sess.MerchantID)
+	if err != nil {
+		return err
+	}
 	for _, ev := range events {
-		site, ipnURL, err := r.SessionWebhookTarget(ctx, ev.SessionID)
-		if err != nil {
-			return fmt.Errorf("webhooks: event %s: %w", ev.ID, err)
-		}
-		eps, ok := endpoints[ev.MerchantID]
-		if !ok {
-			if eps, err = r.LiveWebhookEndpoints(ctx, ev.MerchantID); err != nil {
-				return err
-			}
-			endpoints[ev.MerchantID] = eps
+		if ev.SessionID != sess.ID {
+			return fmt.Errorf("webhooks: event %s is for session %s, not %s", ev.ID, ev.SessionID, sess.ID)
 		}
 		for _, ep := range eps {
 			if (ep.Site != "" && ep.Site != site) || (ep.Mode != "" && ep.Mode != string(ev.Mode)) || !matchesType(ep.EventTypes, ev.Type) {

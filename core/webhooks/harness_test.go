@@ -158,6 +158,7 @@ func (h *harness) session(t testing.TB, site, mode, ipnURL string) *store.Sessio
 		if err := h.st.SetSessionIPNURL(ctxT(t), s.ID, ipnURL); err != nil {
 			t.Fatal(err)
 		}
+		s.IPNURL = ipnURL
 	}
 	return s
 }
@@ -176,7 +177,7 @@ func (h *harness) emit(t testing.TB, sess *store.Session, typ string) *store.Eve
 		if err := store.NewRepo(tx).InsertEvent(ctx, ev); err != nil {
 			return err
 		}
-		return h.svc.EventsInserted(ctx, tx, ev)
+		return h.svc.EventsInserted(ctx, tx, sess, ev)
 	})
 	if err != nil {
 		t.Fatalf("emit %s: %v", typ, err)

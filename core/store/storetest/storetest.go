@@ -112,11 +112,18 @@ func postgres(t testing.TB, migrate bool) *store.Store {
 // again and is closed when the test ends.
 func Reopen(t testing.TB, s *store.Store) *store.Store {
 	t.Helper()
+	return ReopenWith(t, s, store.Options{})
+}
+
+// ReopenWith is Reopen with opts (tracing, pool sizes); the schema is s's.
+func ReopenWith(t testing.TB, s *store.Store, opts store.Options) *store.Store {
+	t.Helper()
 	switch s.Dialect() {
 	case store.DialectSQLite:
-		return open(t, s.String(), store.Options{}, false)
+		return open(t, s.String(), opts, false)
 	default:
-		return open(t, os.Getenv(EnvPostgresDSN), store.Options{Schema: s.Schema()}, false)
+		opts.Schema = s.Schema()
+		return open(t, os.Getenv(EnvPostgresDSN), opts, false)
 	}
 }
 
