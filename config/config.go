@@ -167,7 +167,14 @@ type SessionsConfig struct {
 // APIConfig sets merchant API policy.
 type APIConfig struct {
 	RateLimit RateLimitConfig `koanf:"rate_limit"`
+	// AuthCacheTTL is how long a successful API key authentication is
+	// reused; 0 turns the cache off.
+	AuthCacheTTL time.Duration `koanf:"auth_cache_ttl"`
 }
+
+// APIMaxAuthCacheTTL bounds api.auth_cache_ttl: it is how long a key
+// revoked elsewhere (CLI, another instance) may still be accepted here.
+const APIMaxAuthCacheTTL = time.Minute
 
 // RateLimitConfig is a per-key token bucket.
 type RateLimitConfig struct {

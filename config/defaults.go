@@ -35,7 +35,7 @@ func Defaults() Config {
 			MaxAmount:      "999999.99",
 			IdempotencyTTL: 24 * time.Hour,
 		},
-		API:      APIConfig{RateLimit: RateLimitConfig{RequestsPerSecond: 20, Burst: 40}},
+		API:      APIConfig{RateLimit: RateLimitConfig{RequestsPerSecond: 20, Burst: 40}, AuthCacheTTL: 2 * time.Second},
 		Webhooks: WebhooksConfig{Timeout: 10 * time.Second},
 		Licenses: LicensesConfig{Timeout: 10 * time.Second},
 	}

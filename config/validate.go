@@ -126,6 +126,9 @@ func (c *Config) Validate() error {
 	if c.API.RateLimit.Burst < 1 {
 		v.add("api.rate_limit.burst", "must be at least 1")
 	}
+	if c.API.AuthCacheTTL < 0 || c.API.AuthCacheTTL > APIMaxAuthCacheTTL {
+		v.add("api.auth_cache_ttl", "must be between 0s (off) and %s: it is how long a key revoked elsewhere may still be accepted", APIMaxAuthCacheTTL)
+	}
 	v.positive("webhooks.timeout", c.Webhooks.Timeout)
 	if id := c.Webhooks.NotifyMailer; id != "" {
 		if kind, ok := kinds[id]; !ok {

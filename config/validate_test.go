@@ -97,6 +97,8 @@ func TestValidate(t *testing.T) {
 		{"session max", func(c *config.Config) { c.Sessions.MaxAmount = "0" }, "sessions.max_amount", "greater than 0"},
 		{"rate", func(c *config.Config) { c.API.RateLimit.RequestsPerSecond = 0 }, "api.rate_limit.requests_per_second", "greater than 0"},
 		{"burst", func(c *config.Config) { c.API.RateLimit.Burst = 0 }, "api.rate_limit.burst", "at least 1"},
+		{"auth cache negative", func(c *config.Config) { c.API.AuthCacheTTL = -time.Second }, "api.auth_cache_ttl", "between 0s (off) and 1m0s"},
+		{"auth cache too long", func(c *config.Config) { c.API.AuthCacheTTL = 2 * time.Minute }, "api.auth_cache_ttl", "between 0s (off) and 1m0s"},
 		{"alias without slash", func(c *config.Config) { c.Public.WebhookAliases = map[string]string{"api/webhook.php": "sandbox"} }, `public.webhook_aliases["api/webhook.php"]`, "start with /"},
 		{"alias to unknown", func(c *config.Config) { c.Public.WebhookAliases = map[string]string{"/hook": "nope"} }, `public.webhook_aliases["/hook"]`, "not a configured plugin instance"},
 		{"webhook timeout", func(c *config.Config) { c.Webhooks.Timeout = -1 }, "webhooks.timeout", "positive"},

@@ -106,7 +106,7 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 	if a.Keyring, err = secrets.FromConfig(cfg.Secrets); err != nil {
 		return err
 	}
-	a.Merchants = merchants.New(st)
+	a.Merchants = merchants.New(st, merchants.Options{AuthCacheTTL: authCacheTTL(cfg.API.AuthCacheTTL)})
 
 	if a.Plugins, err = pluginhost.New(cfg.Plugins, pluginhost.Options{Logger: a.Logger, TracerProvider: tel.TracerProvider}); err != nil {
 		return err
@@ -294,4 +294,13 @@ func (a *App) EncryptedColumns() []secrets.Column {
 // RewrapSecrets re-encrypts every stored credential under the primary key.
 func (a *App) RewrapSecrets(ctx context.Context) (secrets.Report, error) {
 	return secrets.RewrapColumns(ctx, a.Store.DB(), a.Keyring, a.EncryptedColumns())
+}
+
+// authCacheTTL maps api.auth_cache_ttl, where 0 means off, to
+// merchants.Options, where 0 means the default and negative means off.
+func authCacheTTL(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
