@@ -542,15 +542,16 @@ func (s *Service) insertSession(ctx context.Context, r *store.Repo, tx bun.Tx, m
 	// the event's data is the create response itself. Its expiry needs no
 	// job of its own: the periodic sweep finds it by expires_at.
 	sess.EventSeq = 1
-	inserted, err := r.InsertSessionForOrder(ctx, sess)
-	if err != nil || !inserted {
-		return nil, err
-	}
 	body, err := s.renderSession(sess)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.insertEvent(ctx, r, tx, sess, domain.EventSessionCreated, body, now); err != nil {
+	ev := newEvent(sess, domain.EventSessionCreated, body, now)
+	inserted, err := r.InsertSessionForOrder(ctx, sess, ev)
+	if err != nil || !inserted {
+		return nil, err
+	}
+	if err := s.eventsInserted(ctx, tx, sess, ev); err != nil {
 		return nil, err
 	}
 	return &Response{Status: http.StatusCreated, Body: body, SessionID: sess.ID}, nil

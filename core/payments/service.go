@@ -229,18 +229,28 @@ func (s *Service) appendEvent(ctx context.Context, r *store.Repo, tx bun.Tx, ses
 // hands it to the EventSink in the same transaction, so the outbound
 // deliveries exist exactly when the event does.
 func (s *Service) insertEvent(ctx context.Context, r *store.Repo, tx bun.Tx, sess *store.Session, typ domain.DomainEvent, data []byte, at time.Time) error {
-	ev := &store.Event{
-		ID: domain.NewEventID(), MerchantID: sess.MerchantID, Mode: sess.Mode, SessionID: sess.ID,
-		Type: string(typ), Seq: sess.EventSeq, Data: string(data), CreatedAt: at,
-	}
+	ev := newEvent(sess, typ, data, at)
 	if err := r.InsertEvent(ctx, ev); err != nil {
 		return err
 	}
+	return s.eventsInserted(ctx, tx, sess, ev)
+}
+
+// newEvent is sess's next event (its current sequence number).
+func newEvent(sess *store.Session, typ domain.DomainEvent, data []byte, at time.Time) *store.Event {
+	return &store.Event{
+		ID: domain.NewEventID(), MerchantID: sess.MerchantID, Mode: sess.Mode, SessionID: sess.ID,
+		Type: string(typ), Seq: sess.EventSeq, Data: string(data), CreatedAt: at,
+	}
+}
+
+// eventsInserted hands ev, just inserted in tx, to the EventSink.
+func (s *Service) eventsInserted(ctx context.Context, tx bun.Tx, sess *store.Session, ev *store.Event) error {
 	if s.events == nil {
 		return nil
 	}
 	if err := s.events.EventsInserted(ctx, tx, sess, ev); err != nil {
-		return fmt.Errorf("event %s: %w", typ, err)
+		return fmt.Errorf("event %s: %w", ev.Type, err)
 	}
 	return nil
 }

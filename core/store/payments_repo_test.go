@@ -276,14 +276,17 @@ func TestInsertSessionForOrder(t *testing.T) {
 					}
 					sess := newTestSession(m.ID, order, domain.StatusOpen)
 					sess.Method = "card"
+					sess.EventSeq = 1
+					first := &store.Event{ID: domain.NewEventID(), MerchantID: m.ID, Mode: sess.Mode, SessionID: sess.ID,
+						Type: "session.created", Seq: 1, Data: `{"a": 1}`, CreatedAt: sess.CreatedAt}
 					var got bool
 					var err error
 					switch via {
 					case "pool":
-						got, err = s.InsertSessionForOrder(ctx, sess)
+						got, err = s.InsertSessionForOrder(ctx, sess, first)
 					case "tx":
 						err = s.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-							got, err = store.NewRepo(tx).InsertSessionForOrder(ctx, sess)
+							got, err = store.NewRepo(tx).InsertSessionForOrder(ctx, sess, first)
 							return err
 						})
 					case "group tx":
@@ -291,7 +294,7 @@ func TestInsertSessionForOrder(t *testing.T) {
 							t.Fatal(err)
 						}
 						err = s.RunInGroupTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-							got, err = s.InTx(tx).InsertSessionForOrder(ctx, sess)
+							got, err = s.InTx(tx).InsertSessionForOrder(ctx, sess, first)
 							return err
 						})
 					case "prepared tx":
@@ -299,18 +302,28 @@ func TestInsertSessionForOrder(t *testing.T) {
 							t.Fatal(err)
 						}
 						err = s.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-							got, err = s.InTx(tx).InsertSessionForOrder(ctx, sess)
+							got, err = s.InTx(tx).InsertSessionForOrder(ctx, sess, first)
 							return err
 						})
 					}
 					if err != nil || got != tc.want {
 						t.Fatalf("inserted = %v, %v; want %v", got, err, tc.want)
 					}
+					events, err := s.SessionEvents(ctx, sess.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
 					if !got {
 						if _, err := s.GetSession(ctx, sess.ID); !errors.Is(err, domain.ErrNotFound) {
 							t.Fatalf("skipped insert left a row: %v", err)
 						}
+						if len(events) != 0 {
+							t.Fatalf("skipped insert left its event: %+v", events)
+						}
 						return
+					}
+					if len(events) != 1 || events[0].ID != first.ID || events[0].Data != first.Data || !events[0].CreatedAt.Equal(first.CreatedAt) {
+						t.Fatalf("first event read back %+v", events)
 					}
 					back, err := s.GetSession(ctx, sess.ID)
 					if err != nil {
