@@ -152,7 +152,9 @@ func main() {
 
 // TestOutOfTreeProvider proves a third party can ship a gateway: it builds
 // acmeMain in a fresh module that depends only on this repository's sdk
-// (through a replace directive, offline, from the local module cache),
+// (through a replace directive; modules come from the local cache, and
+// from GOPROXY for the few go.mod files only a fresh module's graph
+// needs),
 // launches the binary the way a host does — go-plugin client, fixed
 // handshake, AutoMTLS, no host environment, sha256 pinned — and runs the
 // provider conformance suite against the live process.
@@ -181,7 +183,7 @@ replace github.com/switchyard/switchyard => %s
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Dir = dir
 	build.Env = append(os.Environ(),
-		"GOFLAGS=-mod=mod -buildvcs=false", "GOPROXY=off", "GOSUMDB=off", "GOWORK=off", "CGO_ENABLED=0")
+		"GOFLAGS=-mod=mod -buildvcs=false", "GOSUMDB=off", "GOWORK=off", "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build out-of-tree plugin: %v\n%s", err, out)
 	}
