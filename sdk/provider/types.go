@@ -183,12 +183,25 @@ type Payment struct {
 
 // RefundRequest returns money for a payment.
 type RefundRequest struct {
+	// ProviderRef is the payment's upstream id as CreatePayment returned it.
 	ProviderRef string
+	// SessionID is Switchyard's session id (cs_…) the payment belongs to.
+	SessionID string
 	// Amount in minor units; 0 refunds whatever is left.
-	Amount         int64
-	Currency       string
+	Amount   int64
+	Currency string
+	// IdempotencyKey is derived from Switchyard's refund id: the host sends
+	// the same key on every retry of one refund (after a timeout, a crash,
+	// or from another instance), so a provider must never return money twice
+	// for one key.
 	IdempotencyKey string
-	Reason         string
+	// Reason is requested_by_customer, duplicate, fraudulent or other.
+	Reason string
+	// PaymentData is the Data of the payment.succeeded event the host
+	// applied for this payment, for providers whose refund API names the
+	// payment by something other than ProviderRef (PayPro Global's order and
+	// order item ids). Empty when the host recorded no such event.
+	PaymentData map[string]string
 }
 
 // RefundStatus is the state of a refund.
@@ -201,11 +214,18 @@ const (
 	RefundFailed    RefundStatus = "failed"
 )
 
-// RefundResult is the outcome of Refund.
+// RefundResult is the outcome of Refund. A refund the provider refused
+// outright is an error (sdk.Declined with the provider's message); Status
+// RefundFailed is for a refund the provider accepted and then reported as
+// failed.
 type RefundResult struct {
+	// RefundRef is the upstream refund id; the host matches refund webhooks
+	// to the refund by it (payment.refunded Data["refund_id"]).
 	RefundRef string
 	Status    RefundStatus
 	Amount    int64
+	// FailureMessage says why, when Status is RefundFailed.
+	FailureMessage string
 }
 
 // WebhookRequest is the inbound webhook exactly as Switchyard received it, so

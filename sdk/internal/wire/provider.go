@@ -121,7 +121,7 @@ func PaymentFromProto(p *providerv1.Payment) provider.Payment {
 func RefundRequestToProto(r provider.RefundRequest) *providerv1.RefundRequest {
 	return &providerv1.RefundRequest{
 		ProviderRef: r.ProviderRef, Amount: r.Amount, Currency: r.Currency,
-		IdempotencyKey: r.IdempotencyKey, Reason: r.Reason,
+		IdempotencyKey: r.IdempotencyKey, Reason: r.Reason, SessionId: r.SessionID, PaymentData: r.PaymentData,
 	}
 }
 
@@ -129,19 +129,23 @@ func RefundRequestToProto(r provider.RefundRequest) *providerv1.RefundRequest {
 func RefundRequestFromProto(p *providerv1.RefundRequest) provider.RefundRequest {
 	return provider.RefundRequest{
 		ProviderRef: p.GetProviderRef(), Amount: p.GetAmount(), Currency: p.GetCurrency(),
-		IdempotencyKey: p.GetIdempotencyKey(), Reason: p.GetReason(),
+		IdempotencyKey: p.GetIdempotencyKey(), Reason: p.GetReason(), SessionID: p.GetSessionId(),
+		PaymentData: p.GetPaymentData(),
 	}
 }
 
 // RefundResultToProto converts a refund result.
 func RefundResultToProto(r provider.RefundResult) *providerv1.RefundResult {
-	return &providerv1.RefundResult{RefundRef: r.RefundRef, Status: string(r.Status), Amount: r.Amount}
+	return &providerv1.RefundResult{
+		RefundRef: r.RefundRef, Status: string(r.Status), Amount: r.Amount, FailureMessage: r.FailureMessage,
+	}
 }
 
 // RefundResultFromProto converts a refund result.
 func RefundResultFromProto(p *providerv1.RefundResult) provider.RefundResult {
 	return provider.RefundResult{
 		RefundRef: p.GetRefundRef(), Status: provider.RefundStatus(p.GetStatus()), Amount: p.GetAmount(),
+		FailureMessage: p.GetFailureMessage(),
 	}
 }
 

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/switchyard/switchyard/sdk/provider"
 	"github.com/switchyard/switchyard/sdk/registrar"
 	"github.com/switchyard/switchyard/sdk/sdkerr"
 )
@@ -82,5 +84,20 @@ func TestRegistrarContactsAndTimes(t *testing.T) {
 	op := OperationFromProto(OperationToProto(registrar.Operation{ID: "1", SubmittedAt: time.Unix(5, 7).UTC()}))
 	if !op.SubmittedAt.Equal(time.Unix(5, 7)) || !op.UpdatedAt.IsZero() {
 		t.Errorf("times changed in transit: %+v", op)
+	}
+}
+
+func TestRefundRoundTrip(t *testing.T) {
+	in := provider.RefundRequest{
+		ProviderRef: "attempt_1", SessionID: "cs_1", Amount: 1250, Currency: "USD", IdempotencyKey: "switchyard_refund_re_1",
+		Reason: "duplicate", PaymentData: map[string]string{"order_id": "18304429", "order_item_id": "55"},
+	}
+	out := RefundRequestFromProto(RefundRequestToProto(in))
+	if !reflect.DeepEqual(out, in) {
+		t.Errorf("refund request changed in transit:\n got %+v\nwant %+v", out, in)
+	}
+	res := provider.RefundResult{RefundRef: "re_1", Status: provider.RefundFailed, Amount: 1250, FailureMessage: "card expired"}
+	if got := RefundResultFromProto(RefundResultToProto(res)); got != res {
+		t.Errorf("refund result changed in transit: %+v", got)
 	}
 }

@@ -612,8 +612,13 @@ type RefundRequest struct {
 	Currency       string                 `protobuf:"bytes,3,opt,name=currency,proto3" json:"currency,omitempty"`
 	IdempotencyKey string                 `protobuf:"bytes,4,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
 	Reason         string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Switchyard's session id (cs_…) the payment belongs to.
+	SessionId string `protobuf:"bytes,6,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// Data of the payment.succeeded event the host applied for this payment
+	// (upstream order and item ids a refund API may need).
+	PaymentData   map[string]string `protobuf:"bytes,7,rep,name=payment_data,json=paymentData,proto3" json:"payment_data,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RefundRequest) Reset() {
@@ -681,14 +686,30 @@ func (x *RefundRequest) GetReason() string {
 	return ""
 }
 
+func (x *RefundRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *RefundRequest) GetPaymentData() map[string]string {
+	if x != nil {
+		return x.PaymentData
+	}
+	return nil
+}
+
 type RefundResult struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	RefundRef string                 `protobuf:"bytes,1,opt,name=refund_ref,json=refundRef,proto3" json:"refund_ref,omitempty"`
 	// "pending", "succeeded" or "failed".
-	Status        string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
-	Amount        int64  `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Status string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	Amount int64  `protobuf:"varint,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	// Why the provider failed the refund, when status is "failed".
+	FailureMessage string `protobuf:"bytes,4,opt,name=failure_message,json=failureMessage,proto3" json:"failure_message,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RefundResult) Reset() {
@@ -740,6 +761,13 @@ func (x *RefundResult) GetAmount() int64 {
 		return x.Amount
 	}
 	return 0
+}
+
+func (x *RefundResult) GetFailureMessage() string {
+	if x != nil {
+		return x.FailureMessage
+	}
+	return ""
 }
 
 // Header values in received order; the map key is the canonical name.
@@ -1259,18 +1287,25 @@ const file_provider_v1_provider_proto_rawDesc = "" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x16\n" +
 	"\x06amount\x18\x03 \x01(\x03R\x06amount\x12\x1a\n" +
 	"\bcurrency\x18\x04 \x01(\tR\bcurrency\x12'\n" +
-	"\x0famount_refunded\x18\x05 \x01(\x03R\x0eamountRefunded\"\xa7\x01\n" +
+	"\x0famount_refunded\x18\x05 \x01(\x03R\x0eamountRefunded\"\xe1\x02\n" +
 	"\rRefundRequest\x12!\n" +
 	"\fprovider_ref\x18\x01 \x01(\tR\vproviderRef\x12\x16\n" +
 	"\x06amount\x18\x02 \x01(\x03R\x06amount\x12\x1a\n" +
 	"\bcurrency\x18\x03 \x01(\tR\bcurrency\x12'\n" +
 	"\x0fidempotency_key\x18\x04 \x01(\tR\x0eidempotencyKey\x12\x16\n" +
-	"\x06reason\x18\x05 \x01(\tR\x06reason\"]\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x06 \x01(\tR\tsessionId\x12Y\n" +
+	"\fpayment_data\x18\a \x03(\v26.switchyard.provider.v1.RefundRequest.PaymentDataEntryR\vpaymentData\x1a>\n" +
+	"\x10PaymentDataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x86\x01\n" +
 	"\fRefundResult\x12\x1d\n" +
 	"\n" +
 	"refund_ref\x18\x01 \x01(\tR\trefundRef\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12\x16\n" +
-	"\x06amount\x18\x03 \x01(\x03R\x06amount\"&\n" +
+	"\x06amount\x18\x03 \x01(\x03R\x06amount\x12'\n" +
+	"\x0ffailure_message\x18\x04 \x01(\tR\x0efailureMessage\"&\n" +
 	"\fHeaderValues\x12\x16\n" +
 	"\x06values\x18\x01 \x03(\tR\x06values\"\xb8\x02\n" +
 	"\x0eWebhookRequest\x12\x16\n" +
@@ -1346,7 +1381,7 @@ func file_provider_v1_provider_proto_rawDescGZIP() []byte {
 	return file_provider_v1_provider_proto_rawDescData
 }
 
-var file_provider_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_provider_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_provider_v1_provider_proto_goTypes = []any{
 	(*DescribeResponse)(nil),       // 0: switchyard.provider.v1.DescribeResponse
 	(*Method)(nil),                 // 1: switchyard.provider.v1.Method
@@ -1365,56 +1400,58 @@ var file_provider_v1_provider_proto_goTypes = []any{
 	(*HTTPRequest)(nil),            // 14: switchyard.provider.v1.HTTPRequest
 	(*HTTPResponse)(nil),           // 15: switchyard.provider.v1.HTTPResponse
 	nil,                            // 16: switchyard.provider.v1.CreatePaymentRequest.MetadataEntry
-	nil,                            // 17: switchyard.provider.v1.WebhookRequest.HeadersEntry
-	nil,                            // 18: switchyard.provider.v1.Event.DataEntry
-	nil,                            // 19: switchyard.provider.v1.HTTPRequest.HeadersEntry
-	nil,                            // 20: switchyard.provider.v1.HTTPResponse.HeadersEntry
-	(*v1.PluginInfo)(nil),          // 21: switchyard.common.v1.PluginInfo
-	(*timestamppb.Timestamp)(nil),  // 22: google.protobuf.Timestamp
-	(*v1.DescribeRequest)(nil),     // 23: switchyard.common.v1.DescribeRequest
-	(*v1.ConfigureRequest)(nil),    // 24: switchyard.common.v1.ConfigureRequest
-	(*v1.CheckHealthRequest)(nil),  // 25: switchyard.common.v1.CheckHealthRequest
-	(*v1.ConfigureResponse)(nil),   // 26: switchyard.common.v1.ConfigureResponse
-	(*v1.CheckHealthResponse)(nil), // 27: switchyard.common.v1.CheckHealthResponse
+	nil,                            // 17: switchyard.provider.v1.RefundRequest.PaymentDataEntry
+	nil,                            // 18: switchyard.provider.v1.WebhookRequest.HeadersEntry
+	nil,                            // 19: switchyard.provider.v1.Event.DataEntry
+	nil,                            // 20: switchyard.provider.v1.HTTPRequest.HeadersEntry
+	nil,                            // 21: switchyard.provider.v1.HTTPResponse.HeadersEntry
+	(*v1.PluginInfo)(nil),          // 22: switchyard.common.v1.PluginInfo
+	(*timestamppb.Timestamp)(nil),  // 23: google.protobuf.Timestamp
+	(*v1.DescribeRequest)(nil),     // 24: switchyard.common.v1.DescribeRequest
+	(*v1.ConfigureRequest)(nil),    // 25: switchyard.common.v1.ConfigureRequest
+	(*v1.CheckHealthRequest)(nil),  // 26: switchyard.common.v1.CheckHealthRequest
+	(*v1.ConfigureResponse)(nil),   // 27: switchyard.common.v1.ConfigureResponse
+	(*v1.CheckHealthResponse)(nil), // 28: switchyard.common.v1.CheckHealthResponse
 }
 var file_provider_v1_provider_proto_depIdxs = []int32{
-	21, // 0: switchyard.provider.v1.DescribeResponse.info:type_name -> switchyard.common.v1.PluginInfo
+	22, // 0: switchyard.provider.v1.DescribeResponse.info:type_name -> switchyard.common.v1.PluginInfo
 	1,  // 1: switchyard.provider.v1.DescribeResponse.methods:type_name -> switchyard.provider.v1.Method
 	2,  // 2: switchyard.provider.v1.Method.limits:type_name -> switchyard.provider.v1.AmountLimit
 	16, // 3: switchyard.provider.v1.CreatePaymentRequest.metadata:type_name -> switchyard.provider.v1.CreatePaymentRequest.MetadataEntry
 	4,  // 4: switchyard.provider.v1.CreatePaymentResponse.next_action:type_name -> switchyard.provider.v1.NextAction
-	17, // 5: switchyard.provider.v1.WebhookRequest.headers:type_name -> switchyard.provider.v1.WebhookRequest.HeadersEntry
-	22, // 6: switchyard.provider.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
-	18, // 7: switchyard.provider.v1.Event.data:type_name -> switchyard.provider.v1.Event.DataEntry
-	12, // 8: switchyard.provider.v1.WebhookResponse.events:type_name -> switchyard.provider.v1.Event
-	15, // 9: switchyard.provider.v1.WebhookResponse.response:type_name -> switchyard.provider.v1.HTTPResponse
-	19, // 10: switchyard.provider.v1.HTTPRequest.headers:type_name -> switchyard.provider.v1.HTTPRequest.HeadersEntry
-	20, // 11: switchyard.provider.v1.HTTPResponse.headers:type_name -> switchyard.provider.v1.HTTPResponse.HeadersEntry
-	12, // 12: switchyard.provider.v1.HTTPResponse.events:type_name -> switchyard.provider.v1.Event
-	10, // 13: switchyard.provider.v1.WebhookRequest.HeadersEntry.value:type_name -> switchyard.provider.v1.HeaderValues
-	10, // 14: switchyard.provider.v1.HTTPRequest.HeadersEntry.value:type_name -> switchyard.provider.v1.HeaderValues
-	10, // 15: switchyard.provider.v1.HTTPResponse.HeadersEntry.value:type_name -> switchyard.provider.v1.HeaderValues
-	23, // 16: switchyard.provider.v1.Provider.Describe:input_type -> switchyard.common.v1.DescribeRequest
-	24, // 17: switchyard.provider.v1.Provider.Configure:input_type -> switchyard.common.v1.ConfigureRequest
-	25, // 18: switchyard.provider.v1.Provider.CheckHealth:input_type -> switchyard.common.v1.CheckHealthRequest
-	3,  // 19: switchyard.provider.v1.Provider.CreatePayment:input_type -> switchyard.provider.v1.CreatePaymentRequest
-	6,  // 20: switchyard.provider.v1.Provider.GetPayment:input_type -> switchyard.provider.v1.GetPaymentRequest
-	8,  // 21: switchyard.provider.v1.Provider.Refund:input_type -> switchyard.provider.v1.RefundRequest
-	11, // 22: switchyard.provider.v1.Provider.HandleWebhook:input_type -> switchyard.provider.v1.WebhookRequest
-	14, // 23: switchyard.provider.v1.Provider.HandleHTTP:input_type -> switchyard.provider.v1.HTTPRequest
-	0,  // 24: switchyard.provider.v1.Provider.Describe:output_type -> switchyard.provider.v1.DescribeResponse
-	26, // 25: switchyard.provider.v1.Provider.Configure:output_type -> switchyard.common.v1.ConfigureResponse
-	27, // 26: switchyard.provider.v1.Provider.CheckHealth:output_type -> switchyard.common.v1.CheckHealthResponse
-	5,  // 27: switchyard.provider.v1.Provider.CreatePayment:output_type -> switchyard.provider.v1.CreatePaymentResponse
-	7,  // 28: switchyard.provider.v1.Provider.GetPayment:output_type -> switchyard.provider.v1.Payment
-	9,  // 29: switchyard.provider.v1.Provider.Refund:output_type -> switchyard.provider.v1.RefundResult
-	13, // 30: switchyard.provider.v1.Provider.HandleWebhook:output_type -> switchyard.provider.v1.WebhookResponse
-	15, // 31: switchyard.provider.v1.Provider.HandleHTTP:output_type -> switchyard.provider.v1.HTTPResponse
-	24, // [24:32] is the sub-list for method output_type
-	16, // [16:24] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	17, // 5: switchyard.provider.v1.RefundRequest.payment_data:type_name -> switchyard.provider.v1.RefundRequest.PaymentDataEntry
+	18, // 6: switchyard.provider.v1.WebhookRequest.headers:type_name -> switchyard.provider.v1.WebhookRequest.HeadersEntry
+	23, // 7: switchyard.provider.v1.Event.occurred_at:type_name -> google.protobuf.Timestamp
+	19, // 8: switchyard.provider.v1.Event.data:type_name -> switchyard.provider.v1.Event.DataEntry
+	12, // 9: switchyard.provider.v1.WebhookResponse.events:type_name -> switchyard.provider.v1.Event
+	15, // 10: switchyard.provider.v1.WebhookResponse.response:type_name -> switchyard.provider.v1.HTTPResponse
+	20, // 11: switchyard.provider.v1.HTTPRequest.headers:type_name -> switchyard.provider.v1.HTTPRequest.HeadersEntry
+	21, // 12: switchyard.provider.v1.HTTPResponse.headers:type_name -> switchyard.provider.v1.HTTPResponse.HeadersEntry
+	12, // 13: switchyard.provider.v1.HTTPResponse.events:type_name -> switchyard.provider.v1.Event
+	10, // 14: switchyard.provider.v1.WebhookRequest.HeadersEntry.value:type_name -> switchyard.provider.v1.HeaderValues
+	10, // 15: switchyard.provider.v1.HTTPRequest.HeadersEntry.value:type_name -> switchyard.provider.v1.HeaderValues
+	10, // 16: switchyard.provider.v1.HTTPResponse.HeadersEntry.value:type_name -> switchyard.provider.v1.HeaderValues
+	24, // 17: switchyard.provider.v1.Provider.Describe:input_type -> switchyard.common.v1.DescribeRequest
+	25, // 18: switchyard.provider.v1.Provider.Configure:input_type -> switchyard.common.v1.ConfigureRequest
+	26, // 19: switchyard.provider.v1.Provider.CheckHealth:input_type -> switchyard.common.v1.CheckHealthRequest
+	3,  // 20: switchyard.provider.v1.Provider.CreatePayment:input_type -> switchyard.provider.v1.CreatePaymentRequest
+	6,  // 21: switchyard.provider.v1.Provider.GetPayment:input_type -> switchyard.provider.v1.GetPaymentRequest
+	8,  // 22: switchyard.provider.v1.Provider.Refund:input_type -> switchyard.provider.v1.RefundRequest
+	11, // 23: switchyard.provider.v1.Provider.HandleWebhook:input_type -> switchyard.provider.v1.WebhookRequest
+	14, // 24: switchyard.provider.v1.Provider.HandleHTTP:input_type -> switchyard.provider.v1.HTTPRequest
+	0,  // 25: switchyard.provider.v1.Provider.Describe:output_type -> switchyard.provider.v1.DescribeResponse
+	27, // 26: switchyard.provider.v1.Provider.Configure:output_type -> switchyard.common.v1.ConfigureResponse
+	28, // 27: switchyard.provider.v1.Provider.CheckHealth:output_type -> switchyard.common.v1.CheckHealthResponse
+	5,  // 28: switchyard.provider.v1.Provider.CreatePayment:output_type -> switchyard.provider.v1.CreatePaymentResponse
+	7,  // 29: switchyard.provider.v1.Provider.GetPayment:output_type -> switchyard.provider.v1.Payment
+	9,  // 30: switchyard.provider.v1.Provider.Refund:output_type -> switchyard.provider.v1.RefundResult
+	13, // 31: switchyard.provider.v1.Provider.HandleWebhook:output_type -> switchyard.provider.v1.WebhookResponse
+	15, // 32: switchyard.provider.v1.Provider.HandleHTTP:output_type -> switchyard.provider.v1.HTTPResponse
+	25, // [25:33] is the sub-list for method output_type
+	17, // [17:25] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_provider_v1_provider_proto_init() }
@@ -1428,7 +1465,7 @@ func file_provider_v1_provider_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_provider_v1_provider_proto_rawDesc), len(file_provider_v1_provider_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
