@@ -153,9 +153,12 @@ type SetNameserversRequest struct {
 // Record is a DNS record set.
 type Record struct {
 	// Name is relative to the zone ("www", "@" for the apex).
-	Name   string
-	Type   string // A, AAAA, CNAME, MX, TXT …
-	TTL    int
+	Name string
+	Type string // A, AAAA, CNAME, MX, TXT …
+	TTL  int
+	// Values in presentation format ("10 mx.example.com." for MX), except
+	// TXT: one entry per string of text, unquoted and of any length; the
+	// plugin quotes and splits it as its upstream needs.
 	Values []string
 }
 
@@ -184,4 +187,129 @@ type SetLockRequest struct {
 // GetOperationRequest names an operation.
 type GetOperationRequest struct {
 	OperationID string
+}
+
+// Operation types reported in Operation.Type. A plugin may report other
+// lower-case snake_case types for upstream operations Switchyard did not
+// start (an operator's change in the registrar's console, say).
+const (
+	OperationTypeRegister       = "register"
+	OperationTypeTransfer       = "transfer"
+	OperationTypeRenew          = "renew"
+	OperationTypeSetNameservers = "set_nameservers"
+	OperationTypeChangeRecords  = "change_records"
+	OperationTypeSetLock        = "set_lock"
+)
+
+// Reasons reported in Availability.Reason for a domain that is not available.
+const (
+	ReasonTaken          = "taken"           // registered by someone
+	ReasonReserved       = "reserved"        // held back by the registry
+	ReasonPremium        = "premium"         // premium name the registrar cannot sell
+	ReasonRestricted     = "restricted"      // forbidden by the registry's rules
+	ReasonUnsupportedTLD = "unsupported_tld" // the registrar does not sell this TLD
+	ReasonInvalidName    = "invalid_name"    // not a valid name under this TLD
+	// ReasonUnknown: the registry gave no definitive answer; ask again later.
+	ReasonUnknown = "unknown"
+)
+
+// Error codes (sdk.Error Code) a registrar attaches to its categorized
+// errors, so the host can tell failures with the same category apart.
+const (
+	// CodeDomainUnavailable (declined): the domain cannot be registered and
+	// no operation of this account is under way for it. Nothing was bought.
+	CodeDomainUnavailable = "domain_unavailable"
+	// CodeUnsupportedTLD (invalid_input): the registrar does not sell the TLD.
+	CodeUnsupportedTLD = "unsupported_tld"
+	// CodeTLDRules (invalid_input): the TLD's registry does not allow this
+	// operation or these values (some TLDs have no transfer lock, say).
+	CodeTLDRules = "tld_rules"
+	// CodeAlreadyInAccount (invalid_input): registering or transferring a
+	// domain the account already holds. A retried registration whose first
+	// call went through ends here: hold it for an operator, never refund.
+	CodeAlreadyInAccount = "already_in_account"
+	// CodeOperationInProgress (retryable): the registrar is still working
+	// on an earlier operation for the domain (possibly the same request,
+	// sent twice).
+	CodeOperationInProgress = "operation_in_progress"
+	// CodeExpiryMismatch (invalid_input): RenewRequest.CurrentExpiry is not
+	// the domain's expiry year; it was probably renewed already.
+	CodeExpiryMismatch = "expiry_mismatch"
+	// CodeDomainLimit (declined): the account may not hold more domains.
+	CodeDomainLimit = "domain_limit_exceeded"
+	// CodeThrottled (retryable): the upstream's rate limit, after the
+	// plugin's own retries.
+	CodeThrottled = "throttled"
+	// CodeNoHostedZone (not_found): the domain has no DNS zone at this
+	// registrar to change records in.
+	CodeNoHostedZone = "no_hosted_zone"
+)
+
+// Capabilities a registrar reports in meta.Info.Capabilities.
+const (
+	// CapabilityRecordChanges: the plugin implements RecordChanger.
+	CapabilityRecordChanges = "record_changes"
+	// CapabilityListRecords: the plugin implements RecordLister.
+	CapabilityListRecords = "list_records"
+)
+
+// RecordAction says what ChangeRecords does with one record set.
+type RecordAction string
+
+// Record actions.
+const (
+	// RecordUpsert creates the record set, or replaces its TTL and all its
+	// values (as UpsertRecords does).
+	RecordUpsert RecordAction = "upsert"
+	// RecordMerge adds Values to the record set and keeps the values already
+	// there, creating the set if it is absent; a zero TTL keeps the existing
+	// TTL. For TXT, an SPF value ("v=spf1 …") is merged into an existing SPF
+	// value instead of being added beside it: a name with two SPF records
+	// fails every SPF check (RFC 7208 §4.5), so mail would bounce.
+	RecordMerge RecordAction = "merge"
+	// RecordDelete removes Values from the record set, or the whole set when
+	// Values is empty. Deleting what is not there is not an error.
+	RecordDelete RecordAction = "delete"
+)
+
+// Valid reports whether a is one of the defined actions.
+func (a RecordAction) Valid() bool {
+	return a == RecordUpsert || a == RecordMerge || a == RecordDelete
+}
+
+// RecordChange is one change in a ChangeRecords batch.
+type RecordChange struct {
+	Action RecordAction
+	Record Record
+}
+
+// ChangeRecordsRequest changes record sets in the domain's zone. The batch
+// is applied atomically: all changes or none. At most one change per name
+// and type.
+type ChangeRecordsRequest struct {
+	Domain  string
+	Changes []RecordChange
+}
+
+// ListRecordsRequest lists the record sets of a domain's zone, optionally
+// only those with the given Name (relative, "@" for the apex) and Type.
+type ListRecordsRequest struct {
+	Domain string
+	Name   string
+	Type   string
+}
+
+// RecordChanger is implemented by registrars that can merge and delete
+// record sets, not only upsert them. Report CapabilityRecordChanges. The
+// host's client always has the method; a plugin without it answers
+// sdk.CategoryUnimplemented.
+type RecordChanger interface {
+	ChangeRecords(ctx context.Context, req ChangeRecordsRequest) (Operation, error)
+}
+
+// RecordLister is implemented by registrars that can read a zone's record
+// sets. Report CapabilityListRecords. Values come back as ChangeRecords
+// takes them (TXT unquoted and joined).
+type RecordLister interface {
+	ListRecords(ctx context.Context, req ListRecordsRequest) ([]Record, error)
 }

@@ -19,6 +19,21 @@ type ConformanceConfig struct {
 	// RequiredSettings are keys without which Configure must fail with
 	// sdk.CategoryInvalidInput.
 	RequiredSettings []string
+	// Registrar holds upstream fixtures for RunRegistrarConformance; the
+	// checks that need one are skipped while it is empty.
+	Registrar RegistrarFixtures
+}
+
+// RegistrarFixtures name domains whose state the registrar's upstream (a
+// test double, usually) is known to have.
+type RegistrarFixtures struct {
+	// AvailableDomain must be answered available.
+	AvailableDomain string
+	// TakenDomain must be answered unavailable, with a reason.
+	TakenDomain string
+	// OwnedDomain is registered in the configured account: GetDomain must
+	// return it with an expiry, and GetAuthCode a code.
+	OwnedDomain string
 }
 
 // common is what every kind's implementation shares.
@@ -69,19 +84,144 @@ func RunProvisionerConformance(t *testing.T, p provisioner.Provisioner, cfg Conf
 }
 
 // RunRegistrarConformance checks the registrar contract: metadata,
-// configuration, health, TestConnection, and error categories for bad
-// domains and unknown operations.
+// configuration, health, TestConnection, input validation on every mutating
+// call (before anything reaches the upstream), error categories for unknown
+// operations, that the optional record capabilities match what the plugin
+// implements and, with cfg.Registrar fixtures, availability and domain
+// lookups.
 func RunRegistrarConformance(t *testing.T, r registrar.Registrar, cfg ConformanceConfig) {
 	t.Helper()
 	runCommon(t, r.Describe, meta.KindRegistrar, r, cfg)
+	contact := registrar.Contact{
+		FirstName: "Conformance", LastName: "Test", Email: "conformance@example.com", Phone: "+1.5555550100",
+		Address1: "1 Test Street", City: "Testville", State: "CA", PostalCode: "94000", CountryCode: "US",
+	}
 	t.Run("availability_invalid_domain", func(t *testing.T) {
 		_, err := r.CheckAvailability(callCtx(t), registrar.AvailabilityRequest{Domains: []string{"not a domain!"}})
 		wantCategory(t, "CheckAvailability(invalid domain)", err, sdkerr.CategoryInvalidInput)
+	})
+	t.Run("availability_no_domains", func(t *testing.T) {
+		_, err := r.CheckAvailability(callCtx(t), registrar.AvailabilityRequest{})
+		wantCategory(t, "CheckAvailability(no domains)", err, sdkerr.CategoryInvalidInput)
+	})
+	t.Run("register_invalid_input", func(t *testing.T) {
+		for name, req := range map[string]registrar.RegisterRequest{
+			"without domain":     {IdempotencyKey: "cnf-1", Years: 1, Registrant: contact},
+			"with zero years":    {IdempotencyKey: "cnf-2", Domain: "conformance-example.com", Registrant: contact},
+			"without registrant": {IdempotencyKey: "cnf-3", Domain: "conformance-example.com", Years: 1},
+			"with a bad domain":  {IdempotencyKey: "cnf-4", Domain: "bad domain!.com", Years: 1, Registrant: contact},
+		} {
+			_, err := r.Register(callCtx(t), req)
+			wantCategory(t, "Register "+name, err, sdkerr.CategoryInvalidInput)
+		}
+	})
+	t.Run("transfer_without_auth_code", func(t *testing.T) {
+		_, err := r.Transfer(callCtx(t), registrar.TransferRequest{IdempotencyKey: "cnf-5", Domain: "conformance-example.com", Years: 1, Registrant: contact})
+		wantCategory(t, "Transfer without AuthCode", err, sdkerr.CategoryInvalidInput)
+	})
+	t.Run("renew_invalid_input", func(t *testing.T) {
+		_, err := r.Renew(callCtx(t), registrar.RenewRequest{IdempotencyKey: "cnf-6", Domain: "conformance-example.com"})
+		wantCategory(t, "Renew with zero years", err, sdkerr.CategoryInvalidInput)
+	})
+	t.Run("set_nameservers_invalid_input", func(t *testing.T) {
+		_, err := r.SetNameservers(callCtx(t), registrar.SetNameserversRequest{Domain: "conformance-example.com"})
+		wantCategory(t, "SetNameservers without nameservers", err, sdkerr.CategoryInvalidInput)
+	})
+	t.Run("upsert_records_invalid_input", func(t *testing.T) {
+		_, err := r.UpsertRecords(callCtx(t), registrar.UpsertRecordsRequest{
+			Domain: "conformance-example.com", Records: []registrar.Record{{Name: "@", Type: "BOGUS", TTL: 300, Values: []string{"x"}}},
+		})
+		wantCategory(t, "UpsertRecords with record type BOGUS", err, sdkerr.CategoryInvalidInput)
 	})
 	t.Run("get_operation_unknown", func(t *testing.T) {
 		_, err := r.GetOperation(callCtx(t), registrar.GetOperationRequest{OperationID: "conformance-no-such-operation"})
 		wantCategory(t, "GetOperation(unknown id)", err, sdkerr.CategoryNotFound)
 	})
+	t.Run("optional_record_capabilities", func(t *testing.T) { checkRecordCapabilities(t, r) })
+	if d := cfg.Registrar.AvailableDomain; d != "" {
+		t.Run("availability_available", func(t *testing.T) {
+			a := availabilityOf(t, r, d)
+			if !a.Available || a.Reason != "" {
+				t.Errorf("CheckAvailability(%s) = %+v, want available without a reason", d, a)
+			}
+		})
+	}
+	if d := cfg.Registrar.TakenDomain; d != "" {
+		t.Run("availability_taken", func(t *testing.T) {
+			a := availabilityOf(t, r, d)
+			if a.Available || a.Reason == "" {
+				t.Errorf("CheckAvailability(%s) = %+v, want unavailable with a reason", d, a)
+			}
+		})
+	}
+	if d := cfg.Registrar.OwnedDomain; d != "" {
+		t.Run("get_domain", func(t *testing.T) {
+			got, err := r.GetDomain(callCtx(t), registrar.GetDomainRequest{Domain: d})
+			if err != nil {
+				t.Fatalf("GetDomain(%s): %v", d, err)
+			}
+			if got.Name != d || got.ExpiresAt.IsZero() {
+				t.Errorf("GetDomain(%s) = %+v, want the name and an expiry", d, got)
+			}
+		})
+		t.Run("get_auth_code", func(t *testing.T) {
+			code, err := r.GetAuthCode(callCtx(t), registrar.GetAuthCodeRequest{Domain: d})
+			if err != nil || code.Code == "" {
+				t.Errorf("GetAuthCode(%s) = %v, want a code", d, err)
+			}
+		})
+	}
+}
+
+func availabilityOf(t *testing.T, r registrar.Registrar, domain string) registrar.Availability {
+	t.Helper()
+	as, err := r.CheckAvailability(callCtx(t), registrar.AvailabilityRequest{Domains: []string{domain}})
+	if err != nil {
+		t.Fatalf("CheckAvailability(%s): %v", domain, err)
+	}
+	if len(as) != 1 || as[0].Domain != domain {
+		t.Fatalf("CheckAvailability(%s) = %+v, want one answer for that domain", domain, as)
+	}
+	return as[0]
+}
+
+// checkRecordCapabilities: a registrar that reports a record capability
+// must implement it (bad input is invalid_input, not unimplemented), and
+// one that does not report it must answer unimplemented, so the host can
+// trust Describe.
+func checkRecordCapabilities(t *testing.T, r registrar.Registrar) {
+	t.Helper()
+	info, err := r.Describe(callCtx(t))
+	if err != nil {
+		t.Fatalf("Describe: %v", err)
+	}
+	has := func(c string) bool {
+		for _, got := range info.Capabilities {
+			if got == c {
+				return true
+			}
+		}
+		return false
+	}
+	expect := func(what string, capability string, err error) {
+		t.Helper()
+		if has(capability) {
+			wantCategory(t, what+" (capability "+capability+")", err, sdkerr.CategoryInvalidInput)
+		} else {
+			wantCategory(t, what+" (without capability "+capability+")", err, sdkerr.CategoryUnimplemented)
+		}
+	}
+	if rc, ok := r.(registrar.RecordChanger); ok {
+		_, err := rc.ChangeRecords(callCtx(t), registrar.ChangeRecordsRequest{
+			Domain:  "conformance-example.com",
+			Changes: []registrar.RecordChange{{Action: "bogus", Record: registrar.Record{Name: "@", Type: "TXT", Values: []string{"x"}}}},
+		})
+		expect("ChangeRecords with action bogus", registrar.CapabilityRecordChanges, err)
+	}
+	if rl, ok := r.(registrar.RecordLister); ok {
+		_, err := rl.ListRecords(callCtx(t), registrar.ListRecordsRequest{Domain: "not a domain!"})
+		expect("ListRecords(invalid domain)", registrar.CapabilityListRecords, err)
+	}
 }
 
 // RunMailerConformance checks the mailer contract: metadata, configuration,

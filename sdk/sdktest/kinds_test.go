@@ -103,19 +103,45 @@ type fakeRegistrar struct {
 	configurable
 }
 
+// fakeRegistrar implements RecordLister (and says so) but not
+// RecordChanger, so the conformance suite sees both sides of the optional
+// capabilities.
+var _ registrar.RecordLister = (*fakeRegistrar)(nil)
+
 func (f *fakeRegistrar) Describe(context.Context) (meta.Info, error) {
-	return meta.Info{Name: "fakeregistrar", Version: "0.1.0"}, nil
+	return meta.Info{Name: "fakeregistrar", Version: "0.1.0", Capabilities: []string{registrar.CapabilityListRecords}}, nil
+}
+
+func checkDomain(d string) error {
+	if strings.ContainsAny(d, " !") || !strings.Contains(d, ".") {
+		return sdk.Invalid("%q is not a domain name", d).WithField("domain")
+	}
+	return nil
 }
 
 func (f *fakeRegistrar) CheckAvailability(_ context.Context, r registrar.AvailabilityRequest) ([]registrar.Availability, error) {
+	if len(r.Domains) == 0 {
+		return nil, sdk.Invalid("no domains").WithField("domains")
+	}
 	var out []registrar.Availability
 	for _, d := range r.Domains {
-		if strings.ContainsAny(d, " !") || !strings.Contains(d, ".") {
-			return nil, sdk.Invalid("%q is not a domain name", d).WithField("domains")
+		if err := checkDomain(d); err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(d, "taken.") {
+			out = append(out, registrar.Availability{Domain: d, Reason: registrar.ReasonTaken})
+			continue
 		}
 		out = append(out, registrar.Availability{Domain: d, Available: true})
 	}
 	return out, nil
+}
+
+func (f *fakeRegistrar) ListRecords(_ context.Context, r registrar.ListRecordsRequest) ([]registrar.Record, error) {
+	if err := checkDomain(r.Domain); err != nil {
+		return nil, err
+	}
+	return []registrar.Record{{Name: "@", Type: "TXT", TTL: 300, Values: []string{"v=spf1 -all"}}}, nil
 }
 
 func (f *fakeRegistrar) op(kind, domain string) (registrar.Operation, error) {
@@ -124,26 +150,46 @@ func (f *fakeRegistrar) op(kind, domain string) (registrar.Operation, error) {
 }
 
 func (f *fakeRegistrar) Register(_ context.Context, r registrar.RegisterRequest) (registrar.Operation, error) {
+	if err := checkDomain(r.Domain); err != nil {
+		return registrar.Operation{}, err
+	}
+	if r.Years < 1 || r.Registrant.Email == "" {
+		return registrar.Operation{}, sdk.Invalid("years and a registrant are required")
+	}
 	return f.op("register", r.Domain)
 }
 
 func (f *fakeRegistrar) Transfer(_ context.Context, r registrar.TransferRequest) (registrar.Operation, error) {
+	if r.AuthCode == "" {
+		return registrar.Operation{}, sdk.Invalid("auth code required").WithField("auth_code")
+	}
 	return f.op("transfer", r.Domain)
 }
 
 func (f *fakeRegistrar) Renew(_ context.Context, r registrar.RenewRequest) (registrar.Operation, error) {
+	if r.Years < 1 {
+		return registrar.Operation{}, sdk.Invalid("years must be positive").WithField("years")
+	}
 	return f.op("renew", r.Domain)
 }
 
 func (f *fakeRegistrar) GetDomain(_ context.Context, r registrar.GetDomainRequest) (registrar.Domain, error) {
-	return registrar.Domain{Name: r.Domain}, nil
+	return registrar.Domain{Name: r.Domain, ExpiresAt: time.Now().AddDate(1, 0, 0)}, nil
 }
 
 func (f *fakeRegistrar) SetNameservers(_ context.Context, r registrar.SetNameserversRequest) (registrar.Operation, error) {
+	if len(r.Nameservers) == 0 {
+		return registrar.Operation{}, sdk.Invalid("nameservers required").WithField("nameservers")
+	}
 	return f.op("set_nameservers", r.Domain)
 }
 
 func (f *fakeRegistrar) UpsertRecords(_ context.Context, r registrar.UpsertRecordsRequest) (registrar.Operation, error) {
+	for _, rec := range r.Records {
+		if rec.Type == "BOGUS" {
+			return registrar.Operation{}, sdk.Invalid("record type %s", rec.Type).WithField("type")
+		}
+	}
 	return f.op("upsert_records", r.Domain)
 }
 
@@ -187,7 +233,9 @@ func TestProvisionerConformance(t *testing.T) {
 }
 
 func TestRegistrarConformance(t *testing.T) {
-	sdktest.RunRegistrarConformance(t, sdktest.RegistrarClient(t, &fakeRegistrar{}), conformance)
+	cfg := conformance
+	cfg.Registrar = sdktest.RegistrarFixtures{AvailableDomain: "free.test", TakenDomain: "taken.test", OwnedDomain: "mine.test"}
+	sdktest.RunRegistrarConformance(t, sdktest.RegistrarClient(t, &fakeRegistrar{}), cfg)
 }
 
 func TestMailerConformance(t *testing.T) {
@@ -206,6 +254,10 @@ func TestKindsRoundTrip(t *testing.T) {
 	avail, err := reg.CheckAvailability(ctx, registrar.AvailabilityRequest{Domains: []string{"a.test", "b.test"}})
 	if err != nil || len(avail) != 2 || !avail[1].Available || avail[1].Domain != "b.test" {
 		t.Errorf("CheckAvailability: %+v %v", avail, err)
+	}
+	recs, err := reg.(registrar.RecordLister).ListRecords(ctx, registrar.ListRecordsRequest{Domain: "a.test"})
+	if err != nil || len(recs) != 1 || recs[0].Type != "TXT" || recs[0].TTL != 300 || recs[0].Values[0] != "v=spf1 -all" {
+		t.Errorf("ListRecords: %+v %v", recs, err)
 	}
 
 	panel := sdktest.ProvisionerClient(t, &fakePanel{})

@@ -12,6 +12,7 @@ import (
 	commonv1 "github.com/switchyard/switchyard/sdk/proto/common/v1"
 	registrarv1 "github.com/switchyard/switchyard/sdk/proto/registrar/v1"
 	"github.com/switchyard/switchyard/sdk/registrar"
+	"github.com/switchyard/switchyard/sdk/sdkerr"
 )
 
 // RegistrarPlugin is the go-plugin plugin for meta.KindRegistrar.
@@ -108,6 +109,26 @@ func (s *registrarServer) GetOperation(ctx context.Context, req *registrarv1.Get
 	return respond(o, err, wire.OperationToProto)
 }
 
+func (s *registrarServer) ChangeRecords(ctx context.Context, req *registrarv1.ChangeRecordsRequest) (*registrarv1.Operation, error) {
+	rc, ok := s.impl.(registrar.RecordChanger)
+	if !ok {
+		return nil, wire.ToStatus(sdkerr.Unimplemented("this registrar cannot merge or delete records (no ChangeRecords)"))
+	}
+	o, err := rc.ChangeRecords(ctx, wire.ChangeRecordsRequestFromProto(req))
+	return respond(o, err, wire.OperationToProto)
+}
+
+func (s *registrarServer) ListRecords(ctx context.Context, req *registrarv1.ListRecordsRequest) (*registrarv1.ListRecordsResponse, error) {
+	rl, ok := s.impl.(registrar.RecordLister)
+	if !ok {
+		return nil, wire.ToStatus(sdkerr.Unimplemented("this registrar cannot list records (no ListRecords)"))
+	}
+	rs, err := rl.ListRecords(ctx, registrar.ListRecordsRequest{Domain: req.GetDomain(), Name: req.GetName(), Type: req.GetType()})
+	return respond(rs, err, func(rs []registrar.Record) *registrarv1.ListRecordsResponse {
+		return &registrarv1.ListRecordsResponse{Records: wire.RecordsToProto(rs)}
+	})
+}
+
 // RegistrarClient is the host-side registrar.Registrar backed by gRPC.
 type RegistrarClient struct {
 	commonClient
@@ -116,7 +137,11 @@ type RegistrarClient struct {
 	done context.Context
 }
 
-var _ registrar.Registrar = (*RegistrarClient)(nil)
+var (
+	_ registrar.Registrar     = (*RegistrarClient)(nil)
+	_ registrar.RecordChanger = (*RegistrarClient)(nil)
+	_ registrar.RecordLister  = (*RegistrarClient)(nil)
+)
 
 // NewRegistrarClient returns a registrar.Registrar calling the service on conn.
 func NewRegistrarClient(done context.Context, conn grpc.ClientConnInterface) *RegistrarClient {
@@ -193,4 +218,20 @@ func (c *RegistrarClient) SetLock(ctx context.Context, req registrar.SetLockRequ
 
 func (c *RegistrarClient) GetOperation(ctx context.Context, req registrar.GetOperationRequest) (registrar.Operation, error) {
 	return operation(call(ctx, c.done, c.rpc.GetOperation, &registrarv1.GetOperationRequest{OperationId: req.OperationID}))
+}
+
+// ChangeRecords calls the optional RPC; a plugin without it answers
+// sdk.CategoryUnimplemented.
+func (c *RegistrarClient) ChangeRecords(ctx context.Context, req registrar.ChangeRecordsRequest) (registrar.Operation, error) {
+	return operation(call(ctx, c.done, c.rpc.ChangeRecords, wire.ChangeRecordsRequestToProto(req)))
+}
+
+// ListRecords calls the optional RPC; a plugin without it answers
+// sdk.CategoryUnimplemented.
+func (c *RegistrarClient) ListRecords(ctx context.Context, req registrar.ListRecordsRequest) ([]registrar.Record, error) {
+	r, err := call(ctx, c.done, c.rpc.ListRecords, &registrarv1.ListRecordsRequest{Domain: req.Domain, Name: req.Name, Type: req.Type})
+	if err != nil {
+		return nil, err
+	}
+	return wire.RecordsFromProto(r.GetRecords()), nil
 }

@@ -145,23 +145,57 @@ func DomainFromProto(p *registrarv1.Domain) registrar.Domain {
 	}
 }
 
-// UpsertRecordsRequestToProto converts a DNS change.
-func UpsertRecordsRequestToProto(r registrar.UpsertRecordsRequest) *registrarv1.UpsertRecordsRequest {
-	out := &registrarv1.UpsertRecordsRequest{Domain: r.Domain}
-	for _, rec := range r.Records {
-		out.Records = append(out.Records, &registrarv1.Record{
-			Name: rec.Name, Type: rec.Type, Ttl: int32(rec.TTL), Values: rec.Values,
-		})
+// RecordsToProto converts record sets.
+func RecordsToProto(rs []registrar.Record) []*registrarv1.Record {
+	var out []*registrarv1.Record
+	for _, rec := range rs {
+		out = append(out, recordToProto(rec))
 	}
 	return out
 }
 
+// RecordsFromProto converts record sets.
+func RecordsFromProto(ps []*registrarv1.Record) []registrar.Record {
+	var out []registrar.Record
+	for _, p := range ps {
+		out = append(out, recordFromProto(p))
+	}
+	return out
+}
+
+func recordToProto(r registrar.Record) *registrarv1.Record {
+	return &registrarv1.Record{Name: r.Name, Type: r.Type, Ttl: int32(r.TTL), Values: r.Values}
+}
+
+func recordFromProto(p *registrarv1.Record) registrar.Record {
+	return registrar.Record{Name: p.GetName(), Type: p.GetType(), TTL: int(p.GetTtl()), Values: p.GetValues()}
+}
+
+// UpsertRecordsRequestToProto converts a DNS change.
+func UpsertRecordsRequestToProto(r registrar.UpsertRecordsRequest) *registrarv1.UpsertRecordsRequest {
+	return &registrarv1.UpsertRecordsRequest{Domain: r.Domain, Records: RecordsToProto(r.Records)}
+}
+
 // UpsertRecordsRequestFromProto converts a DNS change.
 func UpsertRecordsRequestFromProto(p *registrarv1.UpsertRecordsRequest) registrar.UpsertRecordsRequest {
-	out := registrar.UpsertRecordsRequest{Domain: p.GetDomain()}
-	for _, rec := range p.GetRecords() {
-		out.Records = append(out.Records, registrar.Record{
-			Name: rec.GetName(), Type: rec.GetType(), TTL: int(rec.GetTtl()), Values: rec.GetValues(),
+	return registrar.UpsertRecordsRequest{Domain: p.GetDomain(), Records: RecordsFromProto(p.GetRecords())}
+}
+
+// ChangeRecordsRequestToProto converts a batch of record changes.
+func ChangeRecordsRequestToProto(r registrar.ChangeRecordsRequest) *registrarv1.ChangeRecordsRequest {
+	out := &registrarv1.ChangeRecordsRequest{Domain: r.Domain}
+	for _, c := range r.Changes {
+		out.Changes = append(out.Changes, &registrarv1.RecordChange{Action: string(c.Action), Record: recordToProto(c.Record)})
+	}
+	return out
+}
+
+// ChangeRecordsRequestFromProto converts a batch of record changes.
+func ChangeRecordsRequestFromProto(p *registrarv1.ChangeRecordsRequest) registrar.ChangeRecordsRequest {
+	out := registrar.ChangeRecordsRequest{Domain: p.GetDomain()}
+	for _, c := range p.GetChanges() {
+		out.Changes = append(out.Changes, registrar.RecordChange{
+			Action: registrar.RecordAction(c.GetAction()), Record: recordFromProto(c.GetRecord()),
 		})
 	}
 	return out

@@ -101,3 +101,18 @@ func TestRefundRoundTrip(t *testing.T) {
 		t.Errorf("refund result changed in transit: %+v", got)
 	}
 }
+
+func TestRecordChangesRoundTrip(t *testing.T) {
+	in := registrar.ChangeRecordsRequest{Domain: "example.com", Changes: []registrar.RecordChange{
+		{Action: registrar.RecordMerge, Record: registrar.Record{Name: "@", Type: "TXT", Values: []string{"v=spf1 include:mxlogin.com ~all"}}},
+		{Action: registrar.RecordDelete, Record: registrar.Record{Name: "old", Type: "A", TTL: 60}},
+	}}
+	out := ChangeRecordsRequestFromProto(ChangeRecordsRequestToProto(in))
+	if !reflect.DeepEqual(in, out) {
+		t.Errorf("changes altered in transit:\n got %+v\nwant %+v", out, in)
+	}
+	recs := RecordsFromProto(RecordsToProto([]registrar.Record{{Name: "www", Type: "CNAME", TTL: 300, Values: []string{"example.com."}}}))
+	if len(recs) != 1 || recs[0].Name != "www" || recs[0].TTL != 300 || recs[0].Values[0] != "example.com." {
+		t.Errorf("records altered in transit: %+v", recs)
+	}
+}

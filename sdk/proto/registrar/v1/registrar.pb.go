@@ -1199,6 +1199,215 @@ func (x *GetOperationRequest) GetOperationId() string {
 	return ""
 }
 
+type RecordChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "upsert", "merge" or "delete".
+	Action        string  `protobuf:"bytes,1,opt,name=action,proto3" json:"action,omitempty"`
+	Record        *Record `protobuf:"bytes,2,opt,name=record,proto3" json:"record,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordChange) Reset() {
+	*x = RecordChange{}
+	mi := &file_registrar_v1_registrar_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordChange) ProtoMessage() {}
+
+func (x *RecordChange) ProtoReflect() protoreflect.Message {
+	mi := &file_registrar_v1_registrar_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordChange.ProtoReflect.Descriptor instead.
+func (*RecordChange) Descriptor() ([]byte, []int) {
+	return file_registrar_v1_registrar_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RecordChange) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *RecordChange) GetRecord() *Record {
+	if x != nil {
+		return x.Record
+	}
+	return nil
+}
+
+type ChangeRecordsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	Changes       []*RecordChange        `protobuf:"bytes,2,rep,name=changes,proto3" json:"changes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeRecordsRequest) Reset() {
+	*x = ChangeRecordsRequest{}
+	mi := &file_registrar_v1_registrar_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeRecordsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeRecordsRequest) ProtoMessage() {}
+
+func (x *ChangeRecordsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_registrar_v1_registrar_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeRecordsRequest.ProtoReflect.Descriptor instead.
+func (*ChangeRecordsRequest) Descriptor() ([]byte, []int) {
+	return file_registrar_v1_registrar_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ChangeRecordsRequest) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *ChangeRecordsRequest) GetChanges() []*RecordChange {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+type ListRecordsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Type          string                 `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRecordsRequest) Reset() {
+	*x = ListRecordsRequest{}
+	mi := &file_registrar_v1_registrar_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRecordsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRecordsRequest) ProtoMessage() {}
+
+func (x *ListRecordsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_registrar_v1_registrar_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRecordsRequest.ProtoReflect.Descriptor instead.
+func (*ListRecordsRequest) Descriptor() ([]byte, []int) {
+	return file_registrar_v1_registrar_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListRecordsRequest) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+func (x *ListRecordsRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ListRecordsRequest) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+type ListRecordsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Records       []*Record              `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRecordsResponse) Reset() {
+	*x = ListRecordsResponse{}
+	mi := &file_registrar_v1_registrar_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRecordsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRecordsResponse) ProtoMessage() {}
+
+func (x *ListRecordsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_registrar_v1_registrar_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRecordsResponse.ProtoReflect.Descriptor instead.
+func (*ListRecordsResponse) Descriptor() ([]byte, []int) {
+	return file_registrar_v1_registrar_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ListRecordsResponse) GetRecords() []*Record {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
 var File_registrar_v1_registrar_proto protoreflect.FileDescriptor
 
 const file_registrar_v1_registrar_proto_rawDesc = "" +
@@ -1303,8 +1512,19 @@ const file_registrar_v1_registrar_proto_rawDesc = "" +
 	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x16\n" +
 	"\x06locked\x18\x02 \x01(\bR\x06locked\"8\n" +
 	"\x13GetOperationRequest\x12!\n" +
-	"\foperation_id\x18\x01 \x01(\tR\voperationId2\xc5\n" +
-	"\n" +
+	"\foperation_id\x18\x01 \x01(\tR\voperationId\"_\n" +
+	"\fRecordChange\x12\x16\n" +
+	"\x06action\x18\x01 \x01(\tR\x06action\x127\n" +
+	"\x06record\x18\x02 \x01(\v2\x1f.switchyard.registrar.v1.RecordR\x06record\"o\n" +
+	"\x14ChangeRecordsRequest\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12?\n" +
+	"\achanges\x18\x02 \x03(\v2%.switchyard.registrar.v1.RecordChangeR\achanges\"T\n" +
+	"\x12ListRecordsRequest\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
+	"\x04type\x18\x03 \x01(\tR\x04type\"P\n" +
+	"\x13ListRecordsResponse\x129\n" +
+	"\arecords\x18\x01 \x03(\v2\x1f.switchyard.registrar.v1.RecordR\arecords2\x93\f\n" +
 	"\tRegistrar\x12S\n" +
 	"\bDescribe\x12%.switchyard.common.v1.DescribeRequest\x1a .switchyard.common.v1.PluginInfo\x12\\\n" +
 	"\tConfigure\x12&.switchyard.common.v1.ConfigureRequest\x1a'.switchyard.common.v1.ConfigureResponse\x12b\n" +
@@ -1319,7 +1539,9 @@ const file_registrar_v1_registrar_proto_rawDesc = "" +
 	"\rUpsertRecords\x12-.switchyard.registrar.v1.UpsertRecordsRequest\x1a\".switchyard.registrar.v1.Operation\x12]\n" +
 	"\vGetAuthCode\x12+.switchyard.registrar.v1.GetAuthCodeRequest\x1a!.switchyard.registrar.v1.AuthCode\x12V\n" +
 	"\aSetLock\x12'.switchyard.registrar.v1.SetLockRequest\x1a\".switchyard.registrar.v1.Operation\x12`\n" +
-	"\fGetOperation\x12,.switchyard.registrar.v1.GetOperationRequest\x1a\".switchyard.registrar.v1.OperationBEZCgithub.com/switchyard/switchyard/sdk/proto/registrar/v1;registrarv1b\x06proto3"
+	"\fGetOperation\x12,.switchyard.registrar.v1.GetOperationRequest\x1a\".switchyard.registrar.v1.Operation\x12b\n" +
+	"\rChangeRecords\x12-.switchyard.registrar.v1.ChangeRecordsRequest\x1a\".switchyard.registrar.v1.Operation\x12h\n" +
+	"\vListRecords\x12+.switchyard.registrar.v1.ListRecordsRequest\x1a,.switchyard.registrar.v1.ListRecordsResponseBEZCgithub.com/switchyard/switchyard/sdk/proto/registrar/v1;registrarv1b\x06proto3"
 
 var (
 	file_registrar_v1_registrar_proto_rawDescOnce sync.Once
@@ -1333,7 +1555,7 @@ func file_registrar_v1_registrar_proto_rawDescGZIP() []byte {
 	return file_registrar_v1_registrar_proto_rawDescData
 }
 
-var file_registrar_v1_registrar_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_registrar_v1_registrar_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_registrar_v1_registrar_proto_goTypes = []any{
 	(*Operation)(nil),                 // 0: switchyard.registrar.v1.Operation
 	(*AvailabilityRequest)(nil),       // 1: switchyard.registrar.v1.AvailabilityRequest
@@ -1352,19 +1574,23 @@ var file_registrar_v1_registrar_proto_goTypes = []any{
 	(*AuthCode)(nil),                  // 14: switchyard.registrar.v1.AuthCode
 	(*SetLockRequest)(nil),            // 15: switchyard.registrar.v1.SetLockRequest
 	(*GetOperationRequest)(nil),       // 16: switchyard.registrar.v1.GetOperationRequest
-	(*timestamppb.Timestamp)(nil),     // 17: google.protobuf.Timestamp
-	(*v1.DescribeRequest)(nil),        // 18: switchyard.common.v1.DescribeRequest
-	(*v1.ConfigureRequest)(nil),       // 19: switchyard.common.v1.ConfigureRequest
-	(*v1.CheckHealthRequest)(nil),     // 20: switchyard.common.v1.CheckHealthRequest
-	(*v1.TestConnectionRequest)(nil),  // 21: switchyard.common.v1.TestConnectionRequest
-	(*v1.PluginInfo)(nil),             // 22: switchyard.common.v1.PluginInfo
-	(*v1.ConfigureResponse)(nil),      // 23: switchyard.common.v1.ConfigureResponse
-	(*v1.CheckHealthResponse)(nil),    // 24: switchyard.common.v1.CheckHealthResponse
-	(*v1.TestConnectionResponse)(nil), // 25: switchyard.common.v1.TestConnectionResponse
+	(*RecordChange)(nil),              // 17: switchyard.registrar.v1.RecordChange
+	(*ChangeRecordsRequest)(nil),      // 18: switchyard.registrar.v1.ChangeRecordsRequest
+	(*ListRecordsRequest)(nil),        // 19: switchyard.registrar.v1.ListRecordsRequest
+	(*ListRecordsResponse)(nil),       // 20: switchyard.registrar.v1.ListRecordsResponse
+	(*timestamppb.Timestamp)(nil),     // 21: google.protobuf.Timestamp
+	(*v1.DescribeRequest)(nil),        // 22: switchyard.common.v1.DescribeRequest
+	(*v1.ConfigureRequest)(nil),       // 23: switchyard.common.v1.ConfigureRequest
+	(*v1.CheckHealthRequest)(nil),     // 24: switchyard.common.v1.CheckHealthRequest
+	(*v1.TestConnectionRequest)(nil),  // 25: switchyard.common.v1.TestConnectionRequest
+	(*v1.PluginInfo)(nil),             // 26: switchyard.common.v1.PluginInfo
+	(*v1.ConfigureResponse)(nil),      // 27: switchyard.common.v1.ConfigureResponse
+	(*v1.CheckHealthResponse)(nil),    // 28: switchyard.common.v1.CheckHealthResponse
+	(*v1.TestConnectionResponse)(nil), // 29: switchyard.common.v1.TestConnectionResponse
 }
 var file_registrar_v1_registrar_proto_depIdxs = []int32{
-	17, // 0: switchyard.registrar.v1.Operation.submitted_at:type_name -> google.protobuf.Timestamp
-	17, // 1: switchyard.registrar.v1.Operation.updated_at:type_name -> google.protobuf.Timestamp
+	21, // 0: switchyard.registrar.v1.Operation.submitted_at:type_name -> google.protobuf.Timestamp
+	21, // 1: switchyard.registrar.v1.Operation.updated_at:type_name -> google.protobuf.Timestamp
 	2,  // 2: switchyard.registrar.v1.AvailabilityResponse.results:type_name -> switchyard.registrar.v1.Availability
 	4,  // 3: switchyard.registrar.v1.RegisterRequest.registrant:type_name -> switchyard.registrar.v1.Contact
 	4,  // 4: switchyard.registrar.v1.RegisterRequest.admin:type_name -> switchyard.registrar.v1.Contact
@@ -1372,42 +1598,49 @@ var file_registrar_v1_registrar_proto_depIdxs = []int32{
 	4,  // 6: switchyard.registrar.v1.TransferRequest.registrant:type_name -> switchyard.registrar.v1.Contact
 	4,  // 7: switchyard.registrar.v1.TransferRequest.admin:type_name -> switchyard.registrar.v1.Contact
 	4,  // 8: switchyard.registrar.v1.TransferRequest.tech:type_name -> switchyard.registrar.v1.Contact
-	17, // 9: switchyard.registrar.v1.RenewRequest.current_expiry:type_name -> google.protobuf.Timestamp
-	17, // 10: switchyard.registrar.v1.Domain.expires_at:type_name -> google.protobuf.Timestamp
+	21, // 9: switchyard.registrar.v1.RenewRequest.current_expiry:type_name -> google.protobuf.Timestamp
+	21, // 10: switchyard.registrar.v1.Domain.expires_at:type_name -> google.protobuf.Timestamp
 	11, // 11: switchyard.registrar.v1.UpsertRecordsRequest.records:type_name -> switchyard.registrar.v1.Record
-	18, // 12: switchyard.registrar.v1.Registrar.Describe:input_type -> switchyard.common.v1.DescribeRequest
-	19, // 13: switchyard.registrar.v1.Registrar.Configure:input_type -> switchyard.common.v1.ConfigureRequest
-	20, // 14: switchyard.registrar.v1.Registrar.CheckHealth:input_type -> switchyard.common.v1.CheckHealthRequest
-	21, // 15: switchyard.registrar.v1.Registrar.TestConnection:input_type -> switchyard.common.v1.TestConnectionRequest
-	1,  // 16: switchyard.registrar.v1.Registrar.CheckAvailability:input_type -> switchyard.registrar.v1.AvailabilityRequest
-	5,  // 17: switchyard.registrar.v1.Registrar.Register:input_type -> switchyard.registrar.v1.RegisterRequest
-	6,  // 18: switchyard.registrar.v1.Registrar.Transfer:input_type -> switchyard.registrar.v1.TransferRequest
-	7,  // 19: switchyard.registrar.v1.Registrar.Renew:input_type -> switchyard.registrar.v1.RenewRequest
-	8,  // 20: switchyard.registrar.v1.Registrar.GetDomain:input_type -> switchyard.registrar.v1.GetDomainRequest
-	10, // 21: switchyard.registrar.v1.Registrar.SetNameservers:input_type -> switchyard.registrar.v1.SetNameserversRequest
-	12, // 22: switchyard.registrar.v1.Registrar.UpsertRecords:input_type -> switchyard.registrar.v1.UpsertRecordsRequest
-	13, // 23: switchyard.registrar.v1.Registrar.GetAuthCode:input_type -> switchyard.registrar.v1.GetAuthCodeRequest
-	15, // 24: switchyard.registrar.v1.Registrar.SetLock:input_type -> switchyard.registrar.v1.SetLockRequest
-	16, // 25: switchyard.registrar.v1.Registrar.GetOperation:input_type -> switchyard.registrar.v1.GetOperationRequest
-	22, // 26: switchyard.registrar.v1.Registrar.Describe:output_type -> switchyard.common.v1.PluginInfo
-	23, // 27: switchyard.registrar.v1.Registrar.Configure:output_type -> switchyard.common.v1.ConfigureResponse
-	24, // 28: switchyard.registrar.v1.Registrar.CheckHealth:output_type -> switchyard.common.v1.CheckHealthResponse
-	25, // 29: switchyard.registrar.v1.Registrar.TestConnection:output_type -> switchyard.common.v1.TestConnectionResponse
-	3,  // 30: switchyard.registrar.v1.Registrar.CheckAvailability:output_type -> switchyard.registrar.v1.AvailabilityResponse
-	0,  // 31: switchyard.registrar.v1.Registrar.Register:output_type -> switchyard.registrar.v1.Operation
-	0,  // 32: switchyard.registrar.v1.Registrar.Transfer:output_type -> switchyard.registrar.v1.Operation
-	0,  // 33: switchyard.registrar.v1.Registrar.Renew:output_type -> switchyard.registrar.v1.Operation
-	9,  // 34: switchyard.registrar.v1.Registrar.GetDomain:output_type -> switchyard.registrar.v1.Domain
-	0,  // 35: switchyard.registrar.v1.Registrar.SetNameservers:output_type -> switchyard.registrar.v1.Operation
-	0,  // 36: switchyard.registrar.v1.Registrar.UpsertRecords:output_type -> switchyard.registrar.v1.Operation
-	14, // 37: switchyard.registrar.v1.Registrar.GetAuthCode:output_type -> switchyard.registrar.v1.AuthCode
-	0,  // 38: switchyard.registrar.v1.Registrar.SetLock:output_type -> switchyard.registrar.v1.Operation
-	0,  // 39: switchyard.registrar.v1.Registrar.GetOperation:output_type -> switchyard.registrar.v1.Operation
-	26, // [26:40] is the sub-list for method output_type
-	12, // [12:26] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	11, // 12: switchyard.registrar.v1.RecordChange.record:type_name -> switchyard.registrar.v1.Record
+	17, // 13: switchyard.registrar.v1.ChangeRecordsRequest.changes:type_name -> switchyard.registrar.v1.RecordChange
+	11, // 14: switchyard.registrar.v1.ListRecordsResponse.records:type_name -> switchyard.registrar.v1.Record
+	22, // 15: switchyard.registrar.v1.Registrar.Describe:input_type -> switchyard.common.v1.DescribeRequest
+	23, // 16: switchyard.registrar.v1.Registrar.Configure:input_type -> switchyard.common.v1.ConfigureRequest
+	24, // 17: switchyard.registrar.v1.Registrar.CheckHealth:input_type -> switchyard.common.v1.CheckHealthRequest
+	25, // 18: switchyard.registrar.v1.Registrar.TestConnection:input_type -> switchyard.common.v1.TestConnectionRequest
+	1,  // 19: switchyard.registrar.v1.Registrar.CheckAvailability:input_type -> switchyard.registrar.v1.AvailabilityRequest
+	5,  // 20: switchyard.registrar.v1.Registrar.Register:input_type -> switchyard.registrar.v1.RegisterRequest
+	6,  // 21: switchyard.registrar.v1.Registrar.Transfer:input_type -> switchyard.registrar.v1.TransferRequest
+	7,  // 22: switchyard.registrar.v1.Registrar.Renew:input_type -> switchyard.registrar.v1.RenewRequest
+	8,  // 23: switchyard.registrar.v1.Registrar.GetDomain:input_type -> switchyard.registrar.v1.GetDomainRequest
+	10, // 24: switchyard.registrar.v1.Registrar.SetNameservers:input_type -> switchyard.registrar.v1.SetNameserversRequest
+	12, // 25: switchyard.registrar.v1.Registrar.UpsertRecords:input_type -> switchyard.registrar.v1.UpsertRecordsRequest
+	13, // 26: switchyard.registrar.v1.Registrar.GetAuthCode:input_type -> switchyard.registrar.v1.GetAuthCodeRequest
+	15, // 27: switchyard.registrar.v1.Registrar.SetLock:input_type -> switchyard.registrar.v1.SetLockRequest
+	16, // 28: switchyard.registrar.v1.Registrar.GetOperation:input_type -> switchyard.registrar.v1.GetOperationRequest
+	18, // 29: switchyard.registrar.v1.Registrar.ChangeRecords:input_type -> switchyard.registrar.v1.ChangeRecordsRequest
+	19, // 30: switchyard.registrar.v1.Registrar.ListRecords:input_type -> switchyard.registrar.v1.ListRecordsRequest
+	26, // 31: switchyard.registrar.v1.Registrar.Describe:output_type -> switchyard.common.v1.PluginInfo
+	27, // 32: switchyard.registrar.v1.Registrar.Configure:output_type -> switchyard.common.v1.ConfigureResponse
+	28, // 33: switchyard.registrar.v1.Registrar.CheckHealth:output_type -> switchyard.common.v1.CheckHealthResponse
+	29, // 34: switchyard.registrar.v1.Registrar.TestConnection:output_type -> switchyard.common.v1.TestConnectionResponse
+	3,  // 35: switchyard.registrar.v1.Registrar.CheckAvailability:output_type -> switchyard.registrar.v1.AvailabilityResponse
+	0,  // 36: switchyard.registrar.v1.Registrar.Register:output_type -> switchyard.registrar.v1.Operation
+	0,  // 37: switchyard.registrar.v1.Registrar.Transfer:output_type -> switchyard.registrar.v1.Operation
+	0,  // 38: switchyard.registrar.v1.Registrar.Renew:output_type -> switchyard.registrar.v1.Operation
+	9,  // 39: switchyard.registrar.v1.Registrar.GetDomain:output_type -> switchyard.registrar.v1.Domain
+	0,  // 40: switchyard.registrar.v1.Registrar.SetNameservers:output_type -> switchyard.registrar.v1.Operation
+	0,  // 41: switchyard.registrar.v1.Registrar.UpsertRecords:output_type -> switchyard.registrar.v1.Operation
+	14, // 42: switchyard.registrar.v1.Registrar.GetAuthCode:output_type -> switchyard.registrar.v1.AuthCode
+	0,  // 43: switchyard.registrar.v1.Registrar.SetLock:output_type -> switchyard.registrar.v1.Operation
+	0,  // 44: switchyard.registrar.v1.Registrar.GetOperation:output_type -> switchyard.registrar.v1.Operation
+	0,  // 45: switchyard.registrar.v1.Registrar.ChangeRecords:output_type -> switchyard.registrar.v1.Operation
+	20, // 46: switchyard.registrar.v1.Registrar.ListRecords:output_type -> switchyard.registrar.v1.ListRecordsResponse
+	31, // [31:47] is the sub-list for method output_type
+	15, // [15:31] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_registrar_v1_registrar_proto_init() }
@@ -1421,7 +1654,7 @@ func file_registrar_v1_registrar_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_registrar_v1_registrar_proto_rawDesc), len(file_registrar_v1_registrar_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

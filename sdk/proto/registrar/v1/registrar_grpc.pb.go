@@ -37,6 +37,8 @@ const (
 	Registrar_GetAuthCode_FullMethodName       = "/switchyard.registrar.v1.Registrar/GetAuthCode"
 	Registrar_SetLock_FullMethodName           = "/switchyard.registrar.v1.Registrar/SetLock"
 	Registrar_GetOperation_FullMethodName      = "/switchyard.registrar.v1.Registrar/GetOperation"
+	Registrar_ChangeRecords_FullMethodName     = "/switchyard.registrar.v1.Registrar/ChangeRecords"
+	Registrar_ListRecords_FullMethodName       = "/switchyard.registrar.v1.Registrar/ListRecords"
 )
 
 // RegistrarClient is the client API for Registrar service.
@@ -57,6 +59,10 @@ type RegistrarClient interface {
 	GetAuthCode(ctx context.Context, in *GetAuthCodeRequest, opts ...grpc.CallOption) (*AuthCode, error)
 	SetLock(ctx context.Context, in *SetLockRequest, opts ...grpc.CallOption) (*Operation, error)
 	GetOperation(ctx context.Context, in *GetOperationRequest, opts ...grpc.CallOption) (*Operation, error)
+	// Optional (registrar.RecordChanger); unimplemented when absent.
+	ChangeRecords(ctx context.Context, in *ChangeRecordsRequest, opts ...grpc.CallOption) (*Operation, error)
+	// Optional (registrar.RecordLister); unimplemented when absent.
+	ListRecords(ctx context.Context, in *ListRecordsRequest, opts ...grpc.CallOption) (*ListRecordsResponse, error)
 }
 
 type registrarClient struct {
@@ -207,6 +213,26 @@ func (c *registrarClient) GetOperation(ctx context.Context, in *GetOperationRequ
 	return out, nil
 }
 
+func (c *registrarClient) ChangeRecords(ctx context.Context, in *ChangeRecordsRequest, opts ...grpc.CallOption) (*Operation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Operation)
+	err := c.cc.Invoke(ctx, Registrar_ChangeRecords_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *registrarClient) ListRecords(ctx context.Context, in *ListRecordsRequest, opts ...grpc.CallOption) (*ListRecordsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRecordsResponse)
+	err := c.cc.Invoke(ctx, Registrar_ListRecords_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RegistrarServer is the server API for Registrar service.
 // All implementations must embed UnimplementedRegistrarServer
 // for forward compatibility.
@@ -225,6 +251,10 @@ type RegistrarServer interface {
 	GetAuthCode(context.Context, *GetAuthCodeRequest) (*AuthCode, error)
 	SetLock(context.Context, *SetLockRequest) (*Operation, error)
 	GetOperation(context.Context, *GetOperationRequest) (*Operation, error)
+	// Optional (registrar.RecordChanger); unimplemented when absent.
+	ChangeRecords(context.Context, *ChangeRecordsRequest) (*Operation, error)
+	// Optional (registrar.RecordLister); unimplemented when absent.
+	ListRecords(context.Context, *ListRecordsRequest) (*ListRecordsResponse, error)
 	mustEmbedUnimplementedRegistrarServer()
 }
 
@@ -276,6 +306,12 @@ func (UnimplementedRegistrarServer) SetLock(context.Context, *SetLockRequest) (*
 }
 func (UnimplementedRegistrarServer) GetOperation(context.Context, *GetOperationRequest) (*Operation, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetOperation not implemented")
+}
+func (UnimplementedRegistrarServer) ChangeRecords(context.Context, *ChangeRecordsRequest) (*Operation, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ChangeRecords not implemented")
+}
+func (UnimplementedRegistrarServer) ListRecords(context.Context, *ListRecordsRequest) (*ListRecordsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListRecords not implemented")
 }
 func (UnimplementedRegistrarServer) mustEmbedUnimplementedRegistrarServer() {}
 func (UnimplementedRegistrarServer) testEmbeddedByValue()                   {}
@@ -550,6 +586,42 @@ func _Registrar_GetOperation_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Registrar_ChangeRecords_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangeRecordsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistrarServer).ChangeRecords(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registrar_ChangeRecords_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistrarServer).ChangeRecords(ctx, req.(*ChangeRecordsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Registrar_ListRecords_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRecordsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RegistrarServer).ListRecords(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Registrar_ListRecords_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RegistrarServer).ListRecords(ctx, req.(*ListRecordsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Registrar_ServiceDesc is the grpc.ServiceDesc for Registrar service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -612,6 +684,14 @@ var Registrar_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetOperation",
 			Handler:    _Registrar_GetOperation_Handler,
+		},
+		{
+			MethodName: "ChangeRecords",
+			Handler:    _Registrar_ChangeRecords_Handler,
+		},
+		{
+			MethodName: "ListRecords",
+			Handler:    _Registrar_ListRecords_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
