@@ -15,6 +15,7 @@ const (
 	CategoryDeclined      = sdkerr.CategoryDeclined
 	CategoryUnauthorized  = sdkerr.CategoryUnauthorized
 	CategoryNotFound      = sdkerr.CategoryNotFound
+	CategoryAlreadyExists = sdkerr.CategoryAlreadyExists
 	CategoryUnavailable   = sdkerr.CategoryUnavailable
 	CategoryRetryable     = sdkerr.CategoryRetryable
 	CategoryUnimplemented = sdkerr.CategoryUnimplemented
@@ -35,6 +36,10 @@ func Unauthorized(format string, args ...any) *Error { return sdkerr.Unauthorize
 
 // NotFound reports an unknown payment, account, domain or operation.
 func NotFound(format string, args ...any) *Error { return sdkerr.NotFound(format, args...) }
+
+// AlreadyExists reports that the object to create exists already and is
+// not the caller's (a hosting username another domain uses).
+func AlreadyExists(format string, args ...any) *Error { return sdkerr.AlreadyExists(format, args...) }
 
 // Unavailable reports an upstream that cannot be reached; routing tries the
 // next provider.

@@ -299,3 +299,23 @@ func TestHTTPResponseEventsCrossTheWire(t *testing.T) {
 		t.Errorf("webhook response grew events: %+v", plain.Response.Events)
 	}
 }
+
+// connTesting adds the optional connection test to scripted.
+type connTesting struct{ scripted }
+
+func (*connTesting) TestConnection(context.Context) (meta.TestResult, error) {
+	return meta.TestResult{Message: "reached upstream", Details: map[string]string{"account": "acct_1"}}, nil
+}
+
+func TestProviderConnectionTestIsOptional(t *testing.T) {
+	ctx := context.Background()
+	with := sdktest.ProviderClient(t, &connTesting{}).(provider.ConnectionTester)
+	res, err := with.TestConnection(ctx)
+	if err != nil || res.Message != "reached upstream" || res.Details["account"] != "acct_1" {
+		t.Errorf("TestConnection = %+v, %v", res, err)
+	}
+	without := sdktest.ProviderClient(t, &scripted{}).(provider.ConnectionTester)
+	if _, err := without.TestConnection(ctx); sdk.CategoryOf(err) != sdk.CategoryUnimplemented {
+		t.Errorf("TestConnection without the interface: %v, want unimplemented", err)
+	}
+}

@@ -76,7 +76,10 @@ func configure[I commonAPI](in *instance, ctx context.Context, settings map[stri
 // providerHandle is the stable provider.Provider for one instance.
 type providerHandle struct{ in *instance }
 
-var _ provider.Provider = (*providerHandle)(nil)
+var (
+	_ provider.Provider         = (*providerHandle)(nil)
+	_ provider.ConnectionTester = (*providerHandle)(nil)
+)
 
 func (p *providerHandle) Describe(ctx context.Context) (provider.Description, error) {
 	return invoke(p.in, ctx, "describe", provider.Provider.Describe)
@@ -120,6 +123,12 @@ func (p *providerHandle) HandleHTTP(ctx context.Context, req provider.HTTPReques
 	})
 }
 
+// TestConnection implements provider.ConnectionTester; a plugin without a
+// connection test answers with an unimplemented error.
+func (p *providerHandle) TestConnection(ctx context.Context) (meta.TestResult, error) {
+	return invoke(p.in, ctx, "test connection", provider.ConnectionTester.TestConnection)
+}
+
 // mailerHandle is the stable mailer.Mailer for one instance.
 type mailerHandle struct{ in *instance }
 
@@ -150,7 +159,11 @@ func (m *mailerHandle) Send(ctx context.Context, msg mailer.Message) (mailer.Sen
 // provisionerHandle is the stable provisioner.Provisioner for one instance.
 type provisionerHandle struct{ in *instance }
 
-var _ provisioner.Provisioner = (*provisionerHandle)(nil)
+var (
+	_ provisioner.Provisioner   = (*provisionerHandle)(nil)
+	_ provisioner.PackageLister = (*provisionerHandle)(nil)
+	_ provisioner.LoginLinker   = (*provisionerHandle)(nil)
+)
 
 func (p *provisionerHandle) Describe(ctx context.Context) (meta.Info, error) {
 	return invoke(p.in, ctx, "describe", provisioner.Provisioner.Describe)
@@ -201,6 +214,20 @@ func (p *provisionerHandle) ChangePackage(ctx context.Context, req provisioner.C
 func (p *provisionerHandle) ChangePassword(ctx context.Context, req provisioner.ChangePasswordRequest) error {
 	return invokeErr(p.in, ctx, "change password", func(impl provisioner.Provisioner, ctx context.Context) error {
 		return impl.ChangePassword(ctx, req)
+	})
+}
+
+// ListPackages implements provisioner.PackageLister; a plugin that cannot
+// list packages answers with an unimplemented error.
+func (p *provisionerHandle) ListPackages(ctx context.Context) ([]provisioner.Package, error) {
+	return invoke(p.in, ctx, "list packages", provisioner.PackageLister.ListPackages)
+}
+
+// LoginURL implements provisioner.LoginLinker; a plugin that cannot create
+// login links answers with an unimplemented error.
+func (p *provisionerHandle) LoginURL(ctx context.Context, req provisioner.LoginURLRequest) (provisioner.LoginURL, error) {
+	return invoke(p.in, ctx, "login url", func(impl provisioner.LoginLinker, ctx context.Context) (provisioner.LoginURL, error) {
+		return impl.LoginURL(ctx, req)
 	})
 }
 

@@ -288,6 +288,24 @@ func (h *Host) CheckHealth(ctx context.Context, id string) (meta.Health, error) 
 	return invoke(in, ctx, "check health", commonAPI.CheckHealth)
 }
 
+// connTester is the TestConnection every kind's client offers (providers
+// optionally: one without a test answers unimplemented).
+type connTester interface {
+	TestConnection(ctx context.Context) (meta.TestResult, error)
+}
+
+// TestConnection asks instance id's plugin to check its credentials against
+// its upstream without side effects, bounded by the call timeout. A provider
+// without a connection test fails with sdk category unimplemented; the
+// caller may fall back to CheckHealth.
+func (h *Host) TestConnection(ctx context.Context, id string) (meta.TestResult, error) {
+	in, ok := h.instances[id]
+	if !ok {
+		return meta.TestResult{}, errNoInstance(id)
+	}
+	return invoke(in, ctx, "test connection", connTester.TestConnection)
+}
+
 func errNoInstance(id string) error {
 	return &domain.Error{Kind: domain.ErrNotFound, Code: "plugin_missing", Message: fmt.Sprintf("no plugin instance %q", id)}
 }

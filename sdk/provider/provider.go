@@ -60,6 +60,15 @@ type Provider interface {
 	HandleHTTP(ctx context.Context, req HTTPRequest) (HTTPResponse, error)
 }
 
+// ConnectionTester is optional: a provider that implements it checks its
+// configured credentials against the upstream without side effects when an
+// operator runs `switchyard plugins test`. Rejected credentials are
+// sdk.CategoryUnauthorized, an unreachable upstream sdk.CategoryUnavailable.
+// Without it the host reports the provider's CheckHealth instead.
+type ConnectionTester interface {
+	TestConnection(ctx context.Context) (meta.TestResult, error)
+}
+
 // UnimplementedHTTP is embedded by providers that own no HTTP routes: its
 // HandleHTTP reports sdk.CategoryUnimplemented, which the host turns into 404.
 type UnimplementedHTTP struct{}

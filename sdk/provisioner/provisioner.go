@@ -2,8 +2,17 @@ package provisioner
 
 import (
 	"context"
+	"time"
 
 	"github.com/switchyard/switchyard/sdk/meta"
+)
+
+// Capabilities a provisioner may advertise in meta.Info.Capabilities.
+const (
+	// CapabilityPackages: the plugin implements PackageLister.
+	CapabilityPackages = "packages"
+	// CapabilityLoginURL: the plugin implements LoginLinker.
+	CapabilityLoginURL = "login_url"
 )
 
 // Provisioner manages hosting accounts. Implementations must be safe for
@@ -18,6 +27,10 @@ type Provisioner interface {
 	// server sdk.CategoryUnavailable.
 	TestConnection(ctx context.Context) (meta.TestResult, error)
 
+	// CreateAccount creates the account, or adopts it when an account with
+	// the same username and domain already exists (a retry after a timeout
+	// whose first attempt did reach the panel). The same username with
+	// another domain is sdk.CategoryAlreadyExists.
 	CreateAccount(ctx context.Context, req CreateAccountRequest) (Account, error)
 	Suspend(ctx context.Context, req SuspendRequest) (Account, error)
 	Unsuspend(ctx context.Context, req UnsuspendRequest) (Account, error)
@@ -26,6 +39,62 @@ type Provisioner interface {
 	Terminate(ctx context.Context, req TerminateRequest) error
 	ChangePackage(ctx context.Context, req ChangePackageRequest) (Account, error)
 	ChangePassword(ctx context.Context, req ChangePasswordRequest) error
+}
+
+// PackageLister is optional: a provisioner that implements it lists the
+// panel's packages, so the host can refuse a product whose package does not
+// exist when the product is saved (and `switchyard plugins test` can check
+// one) instead of failing the first paid order. Advertise
+// CapabilityPackages with it.
+type PackageLister interface {
+	ListPackages(ctx context.Context) ([]Package, error)
+}
+
+// LoginLinker is optional: a provisioner that implements it creates a
+// one-time login link into an account's control panel, for operators and
+// for the service-ready mail. An unknown account is sdk.CategoryNotFound.
+// Advertise CapabilityLoginURL with it.
+type LoginLinker interface {
+	LoginURL(ctx context.Context, req LoginURLRequest) (LoginURL, error)
+}
+
+// Package is a hosting plan as the panel lists it.
+type Package struct {
+	// Name is exactly what the panel calls it, reseller prefix included
+	// ("reseller_gold"); compare it byte for byte (HasPackage).
+	Name string
+}
+
+// HasPackage reports whether pkgs contains a package named exactly name.
+// Panels treat package names as case-sensitive, so no folding happens.
+func HasPackage(pkgs []Package, name string) bool {
+	for _, p := range pkgs {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// LoginURLRequest asks for a one-time login link.
+type LoginURLRequest struct {
+	Username string
+	// Service is "" (or LoginServicePanel) for the account's control panel,
+	// LoginServiceWebmail for its webmail.
+	Service string
+}
+
+// Login services.
+const (
+	LoginServicePanel   = "panel"
+	LoginServiceWebmail = "webmail"
+)
+
+// LoginURL is a one-time login link. It is a credential: never log it.
+type LoginURL struct {
+	URL string
+	// ExpiresAt is when the link stops working; zero when unknown.
+	ExpiresAt time.Time
 }
 
 // AccountStatus is the state of a hosting account.
@@ -45,7 +114,9 @@ type CreateAccountRequest struct {
 	// Username is the panel login (WHM limits it to 16 lower-case
 	// alphanumerics); the host derives it from the domain when unset.
 	Username string
-	// Password is the initial panel password. Never log it.
+	// Password is the initial panel password. Never log it. Empty asks the
+	// plugin to generate one that meets the panel's strength rules; it is
+	// returned in Account.Password.
 	Password string
 	// Package is the panel's plan/package name.
 	Package      string
@@ -67,6 +138,9 @@ type Account struct {
 	IP     string
 	// Nameservers the domain should delegate to.
 	Nameservers []string
+	// Password is set only by CreateAccount, and only when the plugin
+	// generated it because the request carried none. Never log it.
+	Password string
 }
 
 // SuspendRequest suspends an account.

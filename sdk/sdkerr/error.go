@@ -27,6 +27,10 @@ const (
 	// CategoryNotFound: the referenced payment, account, domain or operation does not
 	// exist.
 	CategoryNotFound Category = "not_found"
+	// CategoryAlreadyExists: the object to create exists already and is not
+	// the caller's (a hosting username taken by another domain, a domain
+	// another account owns). Retrying will not help; an operator must.
+	CategoryAlreadyExists Category = "already_exists"
 	// CategoryUnavailable: the upstream or the plugin could not be reached or did not
 	// answer in time. Another provider may succeed.
 	CategoryUnavailable Category = "unavailable"
@@ -43,7 +47,8 @@ const (
 func Categories() []Category {
 	return []Category{
 		CategoryInvalidInput, CategoryDeclined, CategoryUnauthorized, CategoryNotFound,
-		CategoryUnavailable, CategoryRetryable, CategoryUnimplemented, CategoryInternal,
+		CategoryAlreadyExists, CategoryUnavailable, CategoryRetryable, CategoryUnimplemented,
+		CategoryInternal,
 	}
 }
 
@@ -51,7 +56,8 @@ func Categories() []Category {
 func (c Category) Valid() bool {
 	switch c {
 	case CategoryInvalidInput, CategoryDeclined, CategoryUnauthorized, CategoryNotFound,
-		CategoryUnavailable, CategoryRetryable, CategoryUnimplemented, CategoryInternal:
+		CategoryAlreadyExists, CategoryUnavailable, CategoryRetryable, CategoryUnimplemented,
+		CategoryInternal:
 		return true
 	}
 	return false
@@ -137,6 +143,12 @@ func Unauthorized(format string, args ...any) *Error {
 
 // NotFound reports that the referenced object does not exist.
 func NotFound(format string, args ...any) *Error { return New(CategoryNotFound, format, args...) }
+
+// AlreadyExists reports that the object to create exists and is not the
+// caller's.
+func AlreadyExists(format string, args ...any) *Error {
+	return New(CategoryAlreadyExists, format, args...)
+}
 
 // Unavailable reports that the upstream could not be reached.
 func Unavailable(format string, args ...any) *Error { return New(CategoryUnavailable, format, args...) }

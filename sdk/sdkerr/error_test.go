@@ -43,6 +43,7 @@ func TestConstructors(t *testing.T) {
 		{sdkerr.Declined, sdkerr.CategoryDeclined},
 		{sdkerr.Unauthorized, sdkerr.CategoryUnauthorized},
 		{sdkerr.NotFound, sdkerr.CategoryNotFound},
+		{sdkerr.AlreadyExists, sdkerr.CategoryAlreadyExists},
 		{sdkerr.Unavailable, sdkerr.CategoryUnavailable},
 		{sdkerr.Retryable, sdkerr.CategoryRetryable},
 		{sdkerr.Unimplemented, sdkerr.CategoryUnimplemented},

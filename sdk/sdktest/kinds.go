@@ -2,6 +2,7 @@ package sdktest
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/switchyard/switchyard/sdk/mailer"
@@ -22,6 +23,11 @@ type ConformanceConfig struct {
 	// Registrar holds upstream fixtures for RunRegistrarConformance; the
 	// checks that need one are skipped while it is empty.
 	Registrar RegistrarFixtures
+	// Lifecycle, for provisioners, runs a whole account lifecycle against
+	// the configured panel: create, create again (must adopt, not fail),
+	// suspend (twice), unsuspend, change package, terminate, and terminate
+	// again (not_found). Use a test server: it really creates an account.
+	Lifecycle *ProvisionerLifecycle
 }
 
 // RegistrarFixtures name domains whose state the registrar's upstream (a
@@ -34,6 +40,16 @@ type RegistrarFixtures struct {
 	// OwnedDomain is registered in the configured account: GetDomain must
 	// return it with an expiry, and GetAuthCode a code.
 	OwnedDomain string
+}
+
+// ProvisionerLifecycle describes the account RunProvisionerConformance
+// creates and destroys.
+type ProvisionerLifecycle struct {
+	// Account is created; leave Password empty to check that the plugin
+	// generates one.
+	Account provisioner.CreateAccountRequest
+	// OtherPackage is an existing package to move the account to.
+	OtherPackage string
 }
 
 // common is what every kind's implementation shares.
@@ -81,6 +97,93 @@ func RunProvisionerConformance(t *testing.T, p provisioner.Provisioner, cfg Conf
 		_, err := p.Suspend(callCtx(t), provisioner.SuspendRequest{Username: "cnfnosuchuser", Reason: "conformance"})
 		wantCategory(t, "Suspend(unknown account)", err, sdkerr.CategoryNotFound)
 	})
+	info, err := p.Describe(callCtx(t))
+	if err != nil {
+		t.Fatalf("Describe: %v", err)
+	}
+	if info.Has(provisioner.CapabilityPackages) {
+		t.Run("list_packages", func(t *testing.T) { checkPackages(t, p) })
+	}
+	if info.Has(provisioner.CapabilityLoginURL) {
+		t.Run("login_url_unknown", func(t *testing.T) {
+			l, ok := p.(provisioner.LoginLinker)
+			if !ok {
+				t.Fatalf("advertises %q but %T has no LoginURL", provisioner.CapabilityLoginURL, p)
+			}
+			_, err := l.LoginURL(callCtx(t), provisioner.LoginURLRequest{Username: "cnfnosuchuser"})
+			wantCategory(t, "LoginURL(unknown account)", err, sdkerr.CategoryNotFound)
+		})
+	}
+	if cfg.Lifecycle != nil {
+		t.Run("lifecycle", func(t *testing.T) { checkLifecycle(t, p, *cfg.Lifecycle) })
+	}
+}
+
+func checkPackages(t *testing.T, p provisioner.Provisioner) {
+	t.Helper()
+	l, ok := p.(provisioner.PackageLister)
+	if !ok {
+		t.Fatalf("advertises %q but %T has no ListPackages", provisioner.CapabilityPackages, p)
+	}
+	pkgs, err := l.ListPackages(callCtx(t))
+	if err != nil {
+		t.Fatalf("ListPackages: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, pkg := range pkgs {
+		if pkg.Name == "" || seen[pkg.Name] {
+			t.Errorf("ListPackages: empty or duplicate name %q in %v", pkg.Name, pkgs)
+		}
+		seen[pkg.Name] = true
+	}
+}
+
+func checkLifecycle(t *testing.T, p provisioner.Provisioner, lc ProvisionerLifecycle) {
+	t.Helper()
+	req := lc.Account
+	user := req.Username
+	acct, err := p.CreateAccount(callCtx(t), req)
+	if err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	if acct.Username != user || !strings.EqualFold(acct.Domain, req.Domain) || acct.Status != provisioner.AccountActive {
+		t.Errorf("CreateAccount = %+v, want %s/%s active", acct, user, req.Domain)
+	}
+	if req.Password == "" && acct.Password == "" {
+		t.Error("CreateAccount without a password returned no generated password")
+	}
+	again, err := p.CreateAccount(callCtx(t), req)
+	if err != nil {
+		t.Fatalf("CreateAccount retried: %v (a retry must adopt the existing account)", err)
+	}
+	if again.Username != user {
+		t.Errorf("CreateAccount retried = %+v", again)
+	}
+	for i := range 2 {
+		a, err := p.Suspend(callCtx(t), provisioner.SuspendRequest{Username: user, Reason: "conformance"})
+		if err != nil {
+			t.Fatalf("Suspend #%d: %v", i+1, err)
+		}
+		if a.Status != provisioner.AccountSuspended {
+			t.Errorf("Suspend #%d: status %q", i+1, a.Status)
+		}
+	}
+	if a, err := p.Unsuspend(callCtx(t), provisioner.UnsuspendRequest{Username: user}); err != nil || a.Status != provisioner.AccountActive {
+		t.Fatalf("Unsuspend = %+v, %v", a, err)
+	}
+	if lc.OtherPackage != "" {
+		a, err := p.ChangePackage(callCtx(t), provisioner.ChangePackageRequest{Username: user, Package: lc.OtherPackage})
+		if err != nil || a.Package != lc.OtherPackage {
+			t.Fatalf("ChangePackage = %+v, %v", a, err)
+		}
+		_, err = p.ChangePackage(callCtx(t), provisioner.ChangePackageRequest{Username: user, Package: "cnf-no-such-package"})
+		wantCategory(t, "ChangePackage(unknown package)", err, sdkerr.CategoryInvalidInput)
+	}
+	if err := p.Terminate(callCtx(t), provisioner.TerminateRequest{Username: user}); err != nil {
+		t.Fatalf("Terminate: %v", err)
+	}
+	err = p.Terminate(callCtx(t), provisioner.TerminateRequest{Username: user})
+	wantCategory(t, "Terminate(terminated account)", err, sdkerr.CategoryNotFound)
 }
 
 // RunRegistrarConformance checks the registrar contract: metadata,

@@ -275,3 +275,71 @@ func TestKindsRoundTrip(t *testing.T) {
 		t.Errorf("Send: %+v %v", res, err)
 	}
 }
+
+// linkingPanel adds the optional provisioner interfaces to fakePanel.
+type linkingPanel struct {
+	fakePanel
+}
+
+func (f *linkingPanel) Describe(context.Context) (meta.Info, error) {
+	return meta.Info{Name: "linkingpanel", Version: "0.1.0",
+		Capabilities: []string{provisioner.CapabilityPackages, provisioner.CapabilityLoginURL}}, nil
+}
+
+func (f *linkingPanel) ListPackages(context.Context) ([]provisioner.Package, error) {
+	return []provisioner.Package{{Name: "basic"}, {Name: "reseller_gold"}}, nil
+}
+
+func (f *linkingPanel) LoginURL(_ context.Context, r provisioner.LoginURLRequest) (provisioner.LoginURL, error) {
+	if _, err := f.find(r.Username); err != nil {
+		return provisioner.LoginURL{}, err
+	}
+	return provisioner.LoginURL{URL: "https://panel.test:2083/login?session=" + r.Username + "&svc=" + r.Service,
+		ExpiresAt: time.Unix(1700000000, 0)}, nil
+}
+
+func TestProvisionerOptionalInterfaces(t *testing.T) {
+	ctx := context.Background()
+	linking := sdktest.ProvisionerClient(t, &linkingPanel{})
+	sdktest.RunProvisionerConformance(t, linking, conformance)
+
+	pkgs, err := linking.(provisioner.PackageLister).ListPackages(ctx)
+	if err != nil || !provisioner.HasPackage(pkgs, "reseller_gold") || provisioner.HasPackage(pkgs, "Reseller_Gold") || len(pkgs) != 2 {
+		t.Errorf("ListPackages = %+v, %v", pkgs, err)
+	}
+	if _, err := linking.CreateAccount(ctx, provisioner.CreateAccountRequest{Domain: "shop.test", Username: "shop"}); err != nil {
+		t.Fatal(err)
+	}
+	link, err := linking.(provisioner.LoginLinker).LoginURL(ctx, provisioner.LoginURLRequest{Username: "shop", Service: provisioner.LoginServiceWebmail})
+	if err != nil || link.URL != "https://panel.test:2083/login?session=shop&svc=webmail" || !link.ExpiresAt.Equal(time.Unix(1700000000, 0)) {
+		t.Errorf("LoginURL = %+v, %v", link, err)
+	}
+
+	// A plugin without the optional interfaces answers unimplemented.
+	plain := sdktest.ProvisionerClient(t, &fakePanel{})
+	if _, err := plain.(provisioner.PackageLister).ListPackages(ctx); sdk.CategoryOf(err) != sdk.CategoryUnimplemented {
+		t.Errorf("ListPackages on a plain panel: %v", err)
+	}
+	if _, err := plain.(provisioner.LoginLinker).LoginURL(ctx, provisioner.LoginURLRequest{Username: "x"}); sdk.CategoryOf(err) != sdk.CategoryUnimplemented {
+		t.Errorf("LoginURL on a plain panel: %v", err)
+	}
+}
+
+// TestAlreadyExistsCrossesTheWire: the category added for panels survives
+// the process boundary.
+func TestAlreadyExistsCrossesTheWire(t *testing.T) {
+	p := sdktest.ProvisionerClient(t, &existsPanel{})
+	_, err := p.CreateAccount(context.Background(), provisioner.CreateAccountRequest{Domain: "a.test", Username: "a"})
+	if sdk.CategoryOf(err) != sdk.CategoryAlreadyExists {
+		t.Fatalf("CreateAccount: %v, want already_exists", err)
+	}
+	if e, _ := sdk.AsError(err); e.Code != "username_taken" || e.Field != "username" {
+		t.Errorf("details lost: %+v", e)
+	}
+}
+
+type existsPanel struct{ fakePanel }
+
+func (f *existsPanel) CreateAccount(context.Context, provisioner.CreateAccountRequest) (provisioner.Account, error) {
+	return provisioner.Account{}, sdk.AlreadyExists("username a belongs to b.test").WithCode("username_taken").WithField("username")
+}

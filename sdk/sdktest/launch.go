@@ -9,7 +9,9 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/switchyard/switchyard/sdk/host"
+	"github.com/switchyard/switchyard/sdk/mailer"
 	"github.com/switchyard/switchyard/sdk/provider"
+	"github.com/switchyard/switchyard/sdk/provisioner"
 )
 
 // Launch starts the plugin binary at path the way a host does (fixed
@@ -42,4 +44,26 @@ func LaunchProvider(t testing.TB, path string, opts host.Options) provider.Provi
 		t.Fatalf("sdktest: %v", err)
 	}
 	return p
+}
+
+// LaunchProvisioner launches a provisioner plugin binary and returns the
+// host's view of it.
+func LaunchProvisioner(t testing.TB, path string, opts host.Options) provisioner.Provisioner {
+	t.Helper()
+	p, err := host.Provisioner(Launch(t, path, opts))
+	if err != nil {
+		t.Fatalf("sdktest: %v", err)
+	}
+	return p
+}
+
+// LaunchMailer launches a mailer plugin binary and returns the host's view
+// of it.
+func LaunchMailer(t testing.TB, path string, opts host.Options) mailer.Mailer {
+	t.Helper()
+	m, err := host.Mailer(Launch(t, path, opts))
+	if err != nil {
+		t.Fatalf("sdktest: %v", err)
+	}
+	return m
 }

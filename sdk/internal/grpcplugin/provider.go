@@ -12,6 +12,7 @@ import (
 	commonv1 "github.com/switchyard/switchyard/sdk/proto/common/v1"
 	providerv1 "github.com/switchyard/switchyard/sdk/proto/provider/v1"
 	"github.com/switchyard/switchyard/sdk/provider"
+	"github.com/switchyard/switchyard/sdk/sdkerr"
 )
 
 // ProviderPlugin is the go-plugin plugin for meta.KindProvider. Impl is set
@@ -83,20 +84,36 @@ func (s *providerServer) HandleHTTP(ctx context.Context, req *providerv1.HTTPReq
 	return respond(r, err, wire.HTTPResponseToProto)
 }
 
+func (s *providerServer) TestConnection(ctx context.Context, _ *commonv1.TestConnectionRequest) (*commonv1.TestConnectionResponse, error) {
+	t, ok := s.impl.(provider.ConnectionTester)
+	if !ok {
+		return nil, wire.ToStatus(sdkerr.Unimplemented("provider has no connection test"))
+	}
+	return serveTestConnection(ctx, t)
+}
+
 // ProviderClient is the host-side provider.Provider backed by gRPC.
 type ProviderClient struct {
 	commonClient
+	testConnClient
 	rpc  providerv1.ProviderClient
 	done context.Context
 }
 
-var _ provider.Provider = (*ProviderClient)(nil)
+var (
+	_ provider.Provider         = (*ProviderClient)(nil)
+	_ provider.ConnectionTester = (*ProviderClient)(nil)
+)
 
 // NewProviderClient returns a provider.Provider calling the service on conn.
 // done, when non-nil, is cancelled when the plugin process exits.
 func NewProviderClient(done context.Context, conn grpc.ClientConnInterface) *ProviderClient {
 	rpc := providerv1.NewProviderClient(conn)
-	return &ProviderClient{commonClient: commonClient{rpc: rpc, done: done}, rpc: rpc, done: done}
+	return &ProviderClient{
+		commonClient:   commonClient{rpc: rpc, done: done},
+		testConnClient: testConnClient{rpc: rpc, done: done},
+		rpc:            rpc, done: done,
+	}
 }
 
 func (c *ProviderClient) Describe(ctx context.Context) (provider.Description, error) {

@@ -12,6 +12,7 @@ import (
 	commonv1 "github.com/switchyard/switchyard/sdk/proto/common/v1"
 	provisionerv1 "github.com/switchyard/switchyard/sdk/proto/provisioner/v1"
 	"github.com/switchyard/switchyard/sdk/provisioner"
+	"github.com/switchyard/switchyard/sdk/sdkerr"
 )
 
 // ProvisionerPlugin is the go-plugin plugin for meta.KindProvisioner.
@@ -88,6 +89,24 @@ func (s *provisionerServer) ChangePassword(ctx context.Context, req *provisioner
 	return respond(struct{}{}, err, empty)
 }
 
+func (s *provisionerServer) ListPackages(ctx context.Context, _ *provisionerv1.ListPackagesRequest) (*provisionerv1.ListPackagesResponse, error) {
+	l, ok := s.impl.(provisioner.PackageLister)
+	if !ok {
+		return nil, wire.ToStatus(sdkerr.Unimplemented("provisioner cannot list packages"))
+	}
+	pkgs, err := l.ListPackages(ctx)
+	return respond(pkgs, err, wire.PackagesToProto)
+}
+
+func (s *provisionerServer) LoginURL(ctx context.Context, req *provisionerv1.LoginURLRequest) (*provisionerv1.LoginURLResponse, error) {
+	l, ok := s.impl.(provisioner.LoginLinker)
+	if !ok {
+		return nil, wire.ToStatus(sdkerr.Unimplemented("provisioner cannot create login links"))
+	}
+	u, err := l.LoginURL(ctx, provisioner.LoginURLRequest{Username: req.GetUsername(), Service: req.GetService()})
+	return respond(u, err, wire.LoginURLToProto)
+}
+
 func empty(struct{}) *commonv1.Empty { return &commonv1.Empty{} }
 
 // ProvisionerClient is the host-side provisioner.Provisioner backed by gRPC.
@@ -98,7 +117,11 @@ type ProvisionerClient struct {
 	done context.Context
 }
 
-var _ provisioner.Provisioner = (*ProvisionerClient)(nil)
+var (
+	_ provisioner.Provisioner   = (*ProvisionerClient)(nil)
+	_ provisioner.PackageLister = (*ProvisionerClient)(nil)
+	_ provisioner.LoginLinker   = (*ProvisionerClient)(nil)
+)
 
 // NewProvisionerClient returns a provisioner.Provisioner calling the service
 // on conn.
@@ -150,4 +173,24 @@ func (c *ProvisionerClient) ChangePackage(ctx context.Context, req provisioner.C
 func (c *ProvisionerClient) ChangePassword(ctx context.Context, req provisioner.ChangePasswordRequest) error {
 	_, err := call(ctx, c.done, c.rpc.ChangePassword, &provisionerv1.ChangePasswordRequest{Username: req.Username, Password: req.Password})
 	return err
+}
+
+// ListPackages implements provisioner.PackageLister; a plugin that does not
+// implement it answers sdk.CategoryUnimplemented.
+func (c *ProvisionerClient) ListPackages(ctx context.Context) ([]provisioner.Package, error) {
+	r, err := call(ctx, c.done, c.rpc.ListPackages, &provisionerv1.ListPackagesRequest{})
+	if err != nil {
+		return nil, err
+	}
+	return wire.PackagesFromProto(r), nil
+}
+
+// LoginURL implements provisioner.LoginLinker; a plugin that does not
+// implement it answers sdk.CategoryUnimplemented.
+func (c *ProvisionerClient) LoginURL(ctx context.Context, req provisioner.LoginURLRequest) (provisioner.LoginURL, error) {
+	r, err := call(ctx, c.done, c.rpc.LoginURL, &provisionerv1.LoginURLRequest{Username: req.Username, Service: req.Service})
+	if err != nil {
+		return provisioner.LoginURL{}, err
+	}
+	return wire.LoginURLFromProto(r), nil
 }

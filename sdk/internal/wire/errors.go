@@ -27,6 +27,8 @@ func codeFor(c sdkerr.Category) codes.Code {
 		return codes.Unauthenticated
 	case sdkerr.CategoryNotFound:
 		return codes.NotFound
+	case sdkerr.CategoryAlreadyExists:
+		return codes.AlreadyExists
 	case sdkerr.CategoryUnavailable:
 		return codes.Unavailable
 	case sdkerr.CategoryRetryable:
@@ -43,8 +45,10 @@ func codeFor(c sdkerr.Category) codes.Code {
 // generic server uses it for many things, so it stays InvalidInput.
 func categoryFor(c codes.Code) sdkerr.Category {
 	switch c {
-	case codes.InvalidArgument, codes.OutOfRange, codes.FailedPrecondition, codes.AlreadyExists:
+	case codes.InvalidArgument, codes.OutOfRange, codes.FailedPrecondition:
 		return sdkerr.CategoryInvalidInput
+	case codes.AlreadyExists:
+		return sdkerr.CategoryAlreadyExists
 	case codes.Unauthenticated, codes.PermissionDenied:
 		return sdkerr.CategoryUnauthorized
 	case codes.NotFound:

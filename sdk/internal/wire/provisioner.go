@@ -26,7 +26,7 @@ func CreateAccountRequestFromProto(p *provisionerv1.CreateAccountRequest) provis
 func AccountToProto(a provisioner.Account) *provisionerv1.Account {
 	return &provisionerv1.Account{
 		Username: a.Username, Domain: a.Domain, Package: a.Package, Status: string(a.Status),
-		Server: a.Server, Ip: a.IP, Nameservers: a.Nameservers,
+		Server: a.Server, Ip: a.IP, Nameservers: a.Nameservers, Password: a.Password,
 	}
 }
 
@@ -35,6 +35,34 @@ func AccountFromProto(p *provisionerv1.Account) provisioner.Account {
 	return provisioner.Account{
 		Username: p.GetUsername(), Domain: p.GetDomain(), Package: p.GetPackage(),
 		Status: provisioner.AccountStatus(p.GetStatus()), Server: p.GetServer(), IP: p.GetIp(),
-		Nameservers: p.GetNameservers(),
+		Nameservers: p.GetNameservers(), Password: p.GetPassword(),
 	}
+}
+
+// PackagesToProto converts a package list.
+func PackagesToProto(pkgs []provisioner.Package) *provisionerv1.ListPackagesResponse {
+	out := &provisionerv1.ListPackagesResponse{Packages: make([]*provisionerv1.Package, 0, len(pkgs))}
+	for _, p := range pkgs {
+		out.Packages = append(out.Packages, &provisionerv1.Package{Name: p.Name})
+	}
+	return out
+}
+
+// PackagesFromProto converts a package list.
+func PackagesFromProto(p *provisionerv1.ListPackagesResponse) []provisioner.Package {
+	out := make([]provisioner.Package, 0, len(p.GetPackages()))
+	for _, pkg := range p.GetPackages() {
+		out = append(out, provisioner.Package{Name: pkg.GetName()})
+	}
+	return out
+}
+
+// LoginURLToProto converts a login link.
+func LoginURLToProto(u provisioner.LoginURL) *provisionerv1.LoginURLResponse {
+	return &provisionerv1.LoginURLResponse{Url: u.URL, ExpiresAt: timeToProto(u.ExpiresAt)}
+}
+
+// LoginURLFromProto converts a login link.
+func LoginURLFromProto(p *provisionerv1.LoginURLResponse) provisioner.LoginURL {
+	return provisioner.LoginURL{URL: p.GetUrl(), ExpiresAt: timeFromProto(p.GetExpiresAt())}
 }

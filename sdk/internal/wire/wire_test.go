@@ -42,6 +42,7 @@ func TestForeignStatus(t *testing.T) {
 		{status.Error(codes.PermissionDenied, "x"), sdkerr.CategoryUnauthorized},
 		{status.Error(codes.ResourceExhausted, "x"), sdkerr.CategoryRetryable},
 		{status.Error(codes.FailedPrecondition, "x"), sdkerr.CategoryInvalidInput},
+		{status.Error(codes.AlreadyExists, "x"), sdkerr.CategoryAlreadyExists},
 		{status.Error(codes.Unavailable, "connection refused"), sdkerr.CategoryUnavailable},
 		{status.Error(codes.Unknown, "x"), sdkerr.CategoryInternal},
 		{status.Error(codes.DeadlineExceeded, "x"), sdkerr.CategoryUnavailable},

@@ -1356,7 +1356,7 @@ const file_provider_v1_provider_proto_rawDesc = "" +
 	"\x06events\x18\x04 \x03(\v2\x1d.switchyard.provider.v1.EventR\x06events\x1a`\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12:\n" +
-	"\x05value\x18\x02 \x01(\v2$.switchyard.provider.v1.HeaderValuesR\x05value:\x028\x012\x83\x06\n" +
+	"\x05value\x18\x02 \x01(\v2$.switchyard.provider.v1.HeaderValuesR\x05value:\x028\x012\xf0\x06\n" +
 	"\bProvider\x12[\n" +
 	"\bDescribe\x12%.switchyard.common.v1.DescribeRequest\x1a(.switchyard.provider.v1.DescribeResponse\x12\\\n" +
 	"\tConfigure\x12&.switchyard.common.v1.ConfigureRequest\x1a'.switchyard.common.v1.ConfigureResponse\x12b\n" +
@@ -1367,7 +1367,8 @@ const file_provider_v1_provider_proto_rawDesc = "" +
 	"\x06Refund\x12%.switchyard.provider.v1.RefundRequest\x1a$.switchyard.provider.v1.RefundResult\x12`\n" +
 	"\rHandleWebhook\x12&.switchyard.provider.v1.WebhookRequest\x1a'.switchyard.provider.v1.WebhookResponse\x12W\n" +
 	"\n" +
-	"HandleHTTP\x12#.switchyard.provider.v1.HTTPRequest\x1a$.switchyard.provider.v1.HTTPResponseBCZAgithub.com/switchyard/switchyard/sdk/proto/provider/v1;providerv1b\x06proto3"
+	"HandleHTTP\x12#.switchyard.provider.v1.HTTPRequest\x1a$.switchyard.provider.v1.HTTPResponse\x12k\n" +
+	"\x0eTestConnection\x12+.switchyard.common.v1.TestConnectionRequest\x1a,.switchyard.common.v1.TestConnectionResponseBCZAgithub.com/switchyard/switchyard/sdk/proto/provider/v1;providerv1b\x06proto3"
 
 var (
 	file_provider_v1_provider_proto_rawDescOnce sync.Once
@@ -1383,35 +1384,37 @@ func file_provider_v1_provider_proto_rawDescGZIP() []byte {
 
 var file_provider_v1_provider_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_provider_v1_provider_proto_goTypes = []any{
-	(*DescribeResponse)(nil),       // 0: switchyard.provider.v1.DescribeResponse
-	(*Method)(nil),                 // 1: switchyard.provider.v1.Method
-	(*AmountLimit)(nil),            // 2: switchyard.provider.v1.AmountLimit
-	(*CreatePaymentRequest)(nil),   // 3: switchyard.provider.v1.CreatePaymentRequest
-	(*NextAction)(nil),             // 4: switchyard.provider.v1.NextAction
-	(*CreatePaymentResponse)(nil),  // 5: switchyard.provider.v1.CreatePaymentResponse
-	(*GetPaymentRequest)(nil),      // 6: switchyard.provider.v1.GetPaymentRequest
-	(*Payment)(nil),                // 7: switchyard.provider.v1.Payment
-	(*RefundRequest)(nil),          // 8: switchyard.provider.v1.RefundRequest
-	(*RefundResult)(nil),           // 9: switchyard.provider.v1.RefundResult
-	(*HeaderValues)(nil),           // 10: switchyard.provider.v1.HeaderValues
-	(*WebhookRequest)(nil),         // 11: switchyard.provider.v1.WebhookRequest
-	(*Event)(nil),                  // 12: switchyard.provider.v1.Event
-	(*WebhookResponse)(nil),        // 13: switchyard.provider.v1.WebhookResponse
-	(*HTTPRequest)(nil),            // 14: switchyard.provider.v1.HTTPRequest
-	(*HTTPResponse)(nil),           // 15: switchyard.provider.v1.HTTPResponse
-	nil,                            // 16: switchyard.provider.v1.CreatePaymentRequest.MetadataEntry
-	nil,                            // 17: switchyard.provider.v1.RefundRequest.PaymentDataEntry
-	nil,                            // 18: switchyard.provider.v1.WebhookRequest.HeadersEntry
-	nil,                            // 19: switchyard.provider.v1.Event.DataEntry
-	nil,                            // 20: switchyard.provider.v1.HTTPRequest.HeadersEntry
-	nil,                            // 21: switchyard.provider.v1.HTTPResponse.HeadersEntry
-	(*v1.PluginInfo)(nil),          // 22: switchyard.common.v1.PluginInfo
-	(*timestamppb.Timestamp)(nil),  // 23: google.protobuf.Timestamp
-	(*v1.DescribeRequest)(nil),     // 24: switchyard.common.v1.DescribeRequest
-	(*v1.ConfigureRequest)(nil),    // 25: switchyard.common.v1.ConfigureRequest
-	(*v1.CheckHealthRequest)(nil),  // 26: switchyard.common.v1.CheckHealthRequest
-	(*v1.ConfigureResponse)(nil),   // 27: switchyard.common.v1.ConfigureResponse
-	(*v1.CheckHealthResponse)(nil), // 28: switchyard.common.v1.CheckHealthResponse
+	(*DescribeResponse)(nil),          // 0: switchyard.provider.v1.DescribeResponse
+	(*Method)(nil),                    // 1: switchyard.provider.v1.Method
+	(*AmountLimit)(nil),               // 2: switchyard.provider.v1.AmountLimit
+	(*CreatePaymentRequest)(nil),      // 3: switchyard.provider.v1.CreatePaymentRequest
+	(*NextAction)(nil),                // 4: switchyard.provider.v1.NextAction
+	(*CreatePaymentResponse)(nil),     // 5: switchyard.provider.v1.CreatePaymentResponse
+	(*GetPaymentRequest)(nil),         // 6: switchyard.provider.v1.GetPaymentRequest
+	(*Payment)(nil),                   // 7: switchyard.provider.v1.Payment
+	(*RefundRequest)(nil),             // 8: switchyard.provider.v1.RefundRequest
+	(*RefundResult)(nil),              // 9: switchyard.provider.v1.RefundResult
+	(*HeaderValues)(nil),              // 10: switchyard.provider.v1.HeaderValues
+	(*WebhookRequest)(nil),            // 11: switchyard.provider.v1.WebhookRequest
+	(*Event)(nil),                     // 12: switchyard.provider.v1.Event
+	(*WebhookResponse)(nil),           // 13: switchyard.provider.v1.WebhookResponse
+	(*HTTPRequest)(nil),               // 14: switchyard.provider.v1.HTTPRequest
+	(*HTTPResponse)(nil),              // 15: switchyard.provider.v1.HTTPResponse
+	nil,                               // 16: switchyard.provider.v1.CreatePaymentRequest.MetadataEntry
+	nil,                               // 17: switchyard.provider.v1.RefundRequest.PaymentDataEntry
+	nil,                               // 18: switchyard.provider.v1.WebhookRequest.HeadersEntry
+	nil,                               // 19: switchyard.provider.v1.Event.DataEntry
+	nil,                               // 20: switchyard.provider.v1.HTTPRequest.HeadersEntry
+	nil,                               // 21: switchyard.provider.v1.HTTPResponse.HeadersEntry
+	(*v1.PluginInfo)(nil),             // 22: switchyard.common.v1.PluginInfo
+	(*timestamppb.Timestamp)(nil),     // 23: google.protobuf.Timestamp
+	(*v1.DescribeRequest)(nil),        // 24: switchyard.common.v1.DescribeRequest
+	(*v1.ConfigureRequest)(nil),       // 25: switchyard.common.v1.ConfigureRequest
+	(*v1.CheckHealthRequest)(nil),     // 26: switchyard.common.v1.CheckHealthRequest
+	(*v1.TestConnectionRequest)(nil),  // 27: switchyard.common.v1.TestConnectionRequest
+	(*v1.ConfigureResponse)(nil),      // 28: switchyard.common.v1.ConfigureResponse
+	(*v1.CheckHealthResponse)(nil),    // 29: switchyard.common.v1.CheckHealthResponse
+	(*v1.TestConnectionResponse)(nil), // 30: switchyard.common.v1.TestConnectionResponse
 }
 var file_provider_v1_provider_proto_depIdxs = []int32{
 	22, // 0: switchyard.provider.v1.DescribeResponse.info:type_name -> switchyard.common.v1.PluginInfo
@@ -1439,16 +1442,18 @@ var file_provider_v1_provider_proto_depIdxs = []int32{
 	8,  // 22: switchyard.provider.v1.Provider.Refund:input_type -> switchyard.provider.v1.RefundRequest
 	11, // 23: switchyard.provider.v1.Provider.HandleWebhook:input_type -> switchyard.provider.v1.WebhookRequest
 	14, // 24: switchyard.provider.v1.Provider.HandleHTTP:input_type -> switchyard.provider.v1.HTTPRequest
-	0,  // 25: switchyard.provider.v1.Provider.Describe:output_type -> switchyard.provider.v1.DescribeResponse
-	27, // 26: switchyard.provider.v1.Provider.Configure:output_type -> switchyard.common.v1.ConfigureResponse
-	28, // 27: switchyard.provider.v1.Provider.CheckHealth:output_type -> switchyard.common.v1.CheckHealthResponse
-	5,  // 28: switchyard.provider.v1.Provider.CreatePayment:output_type -> switchyard.provider.v1.CreatePaymentResponse
-	7,  // 29: switchyard.provider.v1.Provider.GetPayment:output_type -> switchyard.provider.v1.Payment
-	9,  // 30: switchyard.provider.v1.Provider.Refund:output_type -> switchyard.provider.v1.RefundResult
-	13, // 31: switchyard.provider.v1.Provider.HandleWebhook:output_type -> switchyard.provider.v1.WebhookResponse
-	15, // 32: switchyard.provider.v1.Provider.HandleHTTP:output_type -> switchyard.provider.v1.HTTPResponse
-	25, // [25:33] is the sub-list for method output_type
-	17, // [17:25] is the sub-list for method input_type
+	27, // 25: switchyard.provider.v1.Provider.TestConnection:input_type -> switchyard.common.v1.TestConnectionRequest
+	0,  // 26: switchyard.provider.v1.Provider.Describe:output_type -> switchyard.provider.v1.DescribeResponse
+	28, // 27: switchyard.provider.v1.Provider.Configure:output_type -> switchyard.common.v1.ConfigureResponse
+	29, // 28: switchyard.provider.v1.Provider.CheckHealth:output_type -> switchyard.common.v1.CheckHealthResponse
+	5,  // 29: switchyard.provider.v1.Provider.CreatePayment:output_type -> switchyard.provider.v1.CreatePaymentResponse
+	7,  // 30: switchyard.provider.v1.Provider.GetPayment:output_type -> switchyard.provider.v1.Payment
+	9,  // 31: switchyard.provider.v1.Provider.Refund:output_type -> switchyard.provider.v1.RefundResult
+	13, // 32: switchyard.provider.v1.Provider.HandleWebhook:output_type -> switchyard.provider.v1.WebhookResponse
+	15, // 33: switchyard.provider.v1.Provider.HandleHTTP:output_type -> switchyard.provider.v1.HTTPResponse
+	30, // 34: switchyard.provider.v1.Provider.TestConnection:output_type -> switchyard.common.v1.TestConnectionResponse
+	26, // [26:35] is the sub-list for method output_type
+	17, // [17:26] is the sub-list for method input_type
 	17, // [17:17] is the sub-list for extension type_name
 	17, // [17:17] is the sub-list for extension extendee
 	0,  // [0:17] is the sub-list for field type_name

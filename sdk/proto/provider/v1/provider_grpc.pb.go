@@ -24,14 +24,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Provider_Describe_FullMethodName      = "/switchyard.provider.v1.Provider/Describe"
-	Provider_Configure_FullMethodName     = "/switchyard.provider.v1.Provider/Configure"
-	Provider_CheckHealth_FullMethodName   = "/switchyard.provider.v1.Provider/CheckHealth"
-	Provider_CreatePayment_FullMethodName = "/switchyard.provider.v1.Provider/CreatePayment"
-	Provider_GetPayment_FullMethodName    = "/switchyard.provider.v1.Provider/GetPayment"
-	Provider_Refund_FullMethodName        = "/switchyard.provider.v1.Provider/Refund"
-	Provider_HandleWebhook_FullMethodName = "/switchyard.provider.v1.Provider/HandleWebhook"
-	Provider_HandleHTTP_FullMethodName    = "/switchyard.provider.v1.Provider/HandleHTTP"
+	Provider_Describe_FullMethodName       = "/switchyard.provider.v1.Provider/Describe"
+	Provider_Configure_FullMethodName      = "/switchyard.provider.v1.Provider/Configure"
+	Provider_CheckHealth_FullMethodName    = "/switchyard.provider.v1.Provider/CheckHealth"
+	Provider_CreatePayment_FullMethodName  = "/switchyard.provider.v1.Provider/CreatePayment"
+	Provider_GetPayment_FullMethodName     = "/switchyard.provider.v1.Provider/GetPayment"
+	Provider_Refund_FullMethodName         = "/switchyard.provider.v1.Provider/Refund"
+	Provider_HandleWebhook_FullMethodName  = "/switchyard.provider.v1.Provider/HandleWebhook"
+	Provider_HandleHTTP_FullMethodName     = "/switchyard.provider.v1.Provider/HandleHTTP"
+	Provider_TestConnection_FullMethodName = "/switchyard.provider.v1.Provider/TestConnection"
 )
 
 // ProviderClient is the client API for Provider service.
@@ -46,6 +47,9 @@ type ProviderClient interface {
 	Refund(ctx context.Context, in *RefundRequest, opts ...grpc.CallOption) (*RefundResult, error)
 	HandleWebhook(ctx context.Context, in *WebhookRequest, opts ...grpc.CallOption) (*WebhookResponse, error)
 	HandleHTTP(ctx context.Context, in *HTTPRequest, opts ...grpc.CallOption) (*HTTPResponse, error)
+	// Optional (provider.ConnectionTester); plugins without it answer
+	// UNIMPLEMENTED.
+	TestConnection(ctx context.Context, in *v1.TestConnectionRequest, opts ...grpc.CallOption) (*v1.TestConnectionResponse, error)
 }
 
 type providerClient struct {
@@ -136,6 +140,16 @@ func (c *providerClient) HandleHTTP(ctx context.Context, in *HTTPRequest, opts .
 	return out, nil
 }
 
+func (c *providerClient) TestConnection(ctx context.Context, in *v1.TestConnectionRequest, opts ...grpc.CallOption) (*v1.TestConnectionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(v1.TestConnectionResponse)
+	err := c.cc.Invoke(ctx, Provider_TestConnection_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ProviderServer is the server API for Provider service.
 // All implementations must embed UnimplementedProviderServer
 // for forward compatibility.
@@ -148,6 +162,9 @@ type ProviderServer interface {
 	Refund(context.Context, *RefundRequest) (*RefundResult, error)
 	HandleWebhook(context.Context, *WebhookRequest) (*WebhookResponse, error)
 	HandleHTTP(context.Context, *HTTPRequest) (*HTTPResponse, error)
+	// Optional (provider.ConnectionTester); plugins without it answer
+	// UNIMPLEMENTED.
+	TestConnection(context.Context, *v1.TestConnectionRequest) (*v1.TestConnectionResponse, error)
 	mustEmbedUnimplementedProviderServer()
 }
 
@@ -181,6 +198,9 @@ func (UnimplementedProviderServer) HandleWebhook(context.Context, *WebhookReques
 }
 func (UnimplementedProviderServer) HandleHTTP(context.Context, *HTTPRequest) (*HTTPResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method HandleHTTP not implemented")
+}
+func (UnimplementedProviderServer) TestConnection(context.Context, *v1.TestConnectionRequest) (*v1.TestConnectionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method TestConnection not implemented")
 }
 func (UnimplementedProviderServer) mustEmbedUnimplementedProviderServer() {}
 func (UnimplementedProviderServer) testEmbeddedByValue()                  {}
@@ -347,6 +367,24 @@ func _Provider_HandleHTTP_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Provider_TestConnection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(v1.TestConnectionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProviderServer).TestConnection(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Provider_TestConnection_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProviderServer).TestConnection(ctx, req.(*v1.TestConnectionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Provider_ServiceDesc is the grpc.ServiceDesc for Provider service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -385,6 +423,10 @@ var Provider_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "HandleHTTP",
 			Handler:    _Provider_HandleHTTP_Handler,
+		},
+		{
+			MethodName: "TestConnection",
+			Handler:    _Provider_TestConnection_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -13,6 +13,7 @@ import (
 	v1 "github.com/switchyard/switchyard/sdk/proto/common/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -131,10 +132,13 @@ type Account struct {
 	Domain   string                 `protobuf:"bytes,2,opt,name=domain,proto3" json:"domain,omitempty"`
 	Package  string                 `protobuf:"bytes,3,opt,name=package,proto3" json:"package,omitempty"`
 	// "active" or "suspended".
-	Status        string   `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
-	Server        string   `protobuf:"bytes,5,opt,name=server,proto3" json:"server,omitempty"`
-	Ip            string   `protobuf:"bytes,6,opt,name=ip,proto3" json:"ip,omitempty"`
-	Nameservers   []string `protobuf:"bytes,7,rep,name=nameservers,proto3" json:"nameservers,omitempty"`
+	Status      string   `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	Server      string   `protobuf:"bytes,5,opt,name=server,proto3" json:"server,omitempty"`
+	Ip          string   `protobuf:"bytes,6,opt,name=ip,proto3" json:"ip,omitempty"`
+	Nameservers []string `protobuf:"bytes,7,rep,name=nameservers,proto3" json:"nameservers,omitempty"`
+	// Set only by CreateAccount when the plugin generated the password
+	// because the request carried none. Never log it.
+	Password      string `protobuf:"bytes,8,opt,name=password,proto3" json:"password,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -216,6 +220,13 @@ func (x *Account) GetNameservers() []string {
 		return x.Nameservers
 	}
 	return nil
+}
+
+func (x *Account) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
 }
 
 type SuspendRequest struct {
@@ -470,11 +481,243 @@ func (x *ChangePasswordRequest) GetPassword() string {
 	return ""
 }
 
+type ListPackagesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPackagesRequest) Reset() {
+	*x = ListPackagesRequest{}
+	mi := &file_provisioner_v1_provisioner_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPackagesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPackagesRequest) ProtoMessage() {}
+
+func (x *ListPackagesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_provisioner_v1_provisioner_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPackagesRequest.ProtoReflect.Descriptor instead.
+func (*ListPackagesRequest) Descriptor() ([]byte, []int) {
+	return file_provisioner_v1_provisioner_proto_rawDescGZIP(), []int{7}
+}
+
+type Package struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The name exactly as the panel lists it (reseller-prefixed ones
+	// included, e.g. "reseller_gold").
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Package) Reset() {
+	*x = Package{}
+	mi := &file_provisioner_v1_provisioner_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Package) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Package) ProtoMessage() {}
+
+func (x *Package) ProtoReflect() protoreflect.Message {
+	mi := &file_provisioner_v1_provisioner_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Package.ProtoReflect.Descriptor instead.
+func (*Package) Descriptor() ([]byte, []int) {
+	return file_provisioner_v1_provisioner_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Package) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ListPackagesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Packages      []*Package             `protobuf:"bytes,1,rep,name=packages,proto3" json:"packages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPackagesResponse) Reset() {
+	*x = ListPackagesResponse{}
+	mi := &file_provisioner_v1_provisioner_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPackagesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPackagesResponse) ProtoMessage() {}
+
+func (x *ListPackagesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_provisioner_v1_provisioner_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPackagesResponse.ProtoReflect.Descriptor instead.
+func (*ListPackagesResponse) Descriptor() ([]byte, []int) {
+	return file_provisioner_v1_provisioner_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListPackagesResponse) GetPackages() []*Package {
+	if x != nil {
+		return x.Packages
+	}
+	return nil
+}
+
+type LoginURLRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Username string                 `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
+	// "" is the account's control panel; "webmail" its webmail.
+	Service       string `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoginURLRequest) Reset() {
+	*x = LoginURLRequest{}
+	mi := &file_provisioner_v1_provisioner_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoginURLRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoginURLRequest) ProtoMessage() {}
+
+func (x *LoginURLRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_provisioner_v1_provisioner_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoginURLRequest.ProtoReflect.Descriptor instead.
+func (*LoginURLRequest) Descriptor() ([]byte, []int) {
+	return file_provisioner_v1_provisioner_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *LoginURLRequest) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *LoginURLRequest) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+type LoginURLResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Url   string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	// When the link stops working (zero: unknown).
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoginURLResponse) Reset() {
+	*x = LoginURLResponse{}
+	mi := &file_provisioner_v1_provisioner_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoginURLResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoginURLResponse) ProtoMessage() {}
+
+func (x *LoginURLResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_provisioner_v1_provisioner_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoginURLResponse.ProtoReflect.Descriptor instead.
+func (*LoginURLResponse) Descriptor() ([]byte, []int) {
+	return file_provisioner_v1_provisioner_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *LoginURLResponse) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *LoginURLResponse) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
 var File_provisioner_v1_provisioner_proto protoreflect.FileDescriptor
 
 const file_provisioner_v1_provisioner_proto_rawDesc = "" +
 	"\n" +
-	" provisioner/v1/provisioner.proto\x12\x19switchyard.provisioner.v1\x1a\x16common/v1/common.proto\"\xfe\x02\n" +
+	" provisioner/v1/provisioner.proto\x12\x19switchyard.provisioner.v1\x1a\x16common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfe\x02\n" +
 	"\x14CreateAccountRequest\x12'\n" +
 	"\x0fidempotency_key\x18\x01 \x01(\tR\x0eidempotencyKey\x12\x16\n" +
 	"\x06domain\x18\x02 \x01(\tR\x06domain\x12\x1a\n" +
@@ -486,7 +729,7 @@ const file_provisioner_v1_provisioner_proto_rawDesc = "" +
 	"\bmetadata\x18\b \x03(\v2=.switchyard.provisioner.v1.CreateAccountRequest.MetadataEntryR\bmetadata\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb9\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd5\x01\n" +
 	"\aAccount\x12\x1a\n" +
 	"\busername\x18\x01 \x01(\tR\busername\x12\x16\n" +
 	"\x06domain\x18\x02 \x01(\tR\x06domain\x12\x18\n" +
@@ -494,7 +737,8 @@ const file_provisioner_v1_provisioner_proto_rawDesc = "" +
 	"\x06status\x18\x04 \x01(\tR\x06status\x12\x16\n" +
 	"\x06server\x18\x05 \x01(\tR\x06server\x12\x0e\n" +
 	"\x02ip\x18\x06 \x01(\tR\x02ip\x12 \n" +
-	"\vnameservers\x18\a \x03(\tR\vnameservers\"D\n" +
+	"\vnameservers\x18\a \x03(\tR\vnameservers\x12\x1a\n" +
+	"\bpassword\x18\b \x01(\tR\bpassword\"D\n" +
 	"\x0eSuspendRequest\x12\x1a\n" +
 	"\busername\x18\x01 \x01(\tR\busername\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\".\n" +
@@ -508,7 +752,19 @@ const file_provisioner_v1_provisioner_proto_rawDesc = "" +
 	"\apackage\x18\x02 \x01(\tR\apackage\"O\n" +
 	"\x15ChangePasswordRequest\x12\x1a\n" +
 	"\busername\x18\x01 \x01(\tR\busername\x12\x1a\n" +
-	"\bpassword\x18\x02 \x01(\tR\bpassword2\xcd\a\n" +
+	"\bpassword\x18\x02 \x01(\tR\bpassword\"\x15\n" +
+	"\x13ListPackagesRequest\"\x1d\n" +
+	"\aPackage\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"V\n" +
+	"\x14ListPackagesResponse\x12>\n" +
+	"\bpackages\x18\x01 \x03(\v2\".switchyard.provisioner.v1.PackageR\bpackages\"G\n" +
+	"\x0fLoginURLRequest\x12\x1a\n" +
+	"\busername\x18\x01 \x01(\tR\busername\x12\x18\n" +
+	"\aservice\x18\x02 \x01(\tR\aservice\"_\n" +
+	"\x10LoginURLResponse\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x129\n" +
+	"\n" +
+	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt2\xa3\t\n" +
 	"\vProvisioner\x12S\n" +
 	"\bDescribe\x12%.switchyard.common.v1.DescribeRequest\x1a .switchyard.common.v1.PluginInfo\x12\\\n" +
 	"\tConfigure\x12&.switchyard.common.v1.ConfigureRequest\x1a'.switchyard.common.v1.ConfigureResponse\x12b\n" +
@@ -519,7 +775,9 @@ const file_provisioner_v1_provisioner_proto_rawDesc = "" +
 	"\tUnsuspend\x12+.switchyard.provisioner.v1.UnsuspendRequest\x1a\".switchyard.provisioner.v1.Account\x12U\n" +
 	"\tTerminate\x12+.switchyard.provisioner.v1.TerminateRequest\x1a\x1b.switchyard.common.v1.Empty\x12d\n" +
 	"\rChangePackage\x12/.switchyard.provisioner.v1.ChangePackageRequest\x1a\".switchyard.provisioner.v1.Account\x12_\n" +
-	"\x0eChangePassword\x120.switchyard.provisioner.v1.ChangePasswordRequest\x1a\x1b.switchyard.common.v1.EmptyBIZGgithub.com/switchyard/switchyard/sdk/proto/provisioner/v1;provisionerv1b\x06proto3"
+	"\x0eChangePassword\x120.switchyard.provisioner.v1.ChangePasswordRequest\x1a\x1b.switchyard.common.v1.Empty\x12o\n" +
+	"\fListPackages\x12..switchyard.provisioner.v1.ListPackagesRequest\x1a/.switchyard.provisioner.v1.ListPackagesResponse\x12c\n" +
+	"\bLoginURL\x12*.switchyard.provisioner.v1.LoginURLRequest\x1a+.switchyard.provisioner.v1.LoginURLResponseBIZGgithub.com/switchyard/switchyard/sdk/proto/provisioner/v1;provisionerv1b\x06proto3"
 
 var (
 	file_provisioner_v1_provisioner_proto_rawDescOnce sync.Once
@@ -533,7 +791,7 @@ func file_provisioner_v1_provisioner_proto_rawDescGZIP() []byte {
 	return file_provisioner_v1_provisioner_proto_rawDescData
 }
 
-var file_provisioner_v1_provisioner_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_provisioner_v1_provisioner_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_provisioner_v1_provisioner_proto_goTypes = []any{
 	(*CreateAccountRequest)(nil),      // 0: switchyard.provisioner.v1.CreateAccountRequest
 	(*Account)(nil),                   // 1: switchyard.provisioner.v1.Account
@@ -542,44 +800,56 @@ var file_provisioner_v1_provisioner_proto_goTypes = []any{
 	(*TerminateRequest)(nil),          // 4: switchyard.provisioner.v1.TerminateRequest
 	(*ChangePackageRequest)(nil),      // 5: switchyard.provisioner.v1.ChangePackageRequest
 	(*ChangePasswordRequest)(nil),     // 6: switchyard.provisioner.v1.ChangePasswordRequest
-	nil,                               // 7: switchyard.provisioner.v1.CreateAccountRequest.MetadataEntry
-	(*v1.DescribeRequest)(nil),        // 8: switchyard.common.v1.DescribeRequest
-	(*v1.ConfigureRequest)(nil),       // 9: switchyard.common.v1.ConfigureRequest
-	(*v1.CheckHealthRequest)(nil),     // 10: switchyard.common.v1.CheckHealthRequest
-	(*v1.TestConnectionRequest)(nil),  // 11: switchyard.common.v1.TestConnectionRequest
-	(*v1.PluginInfo)(nil),             // 12: switchyard.common.v1.PluginInfo
-	(*v1.ConfigureResponse)(nil),      // 13: switchyard.common.v1.ConfigureResponse
-	(*v1.CheckHealthResponse)(nil),    // 14: switchyard.common.v1.CheckHealthResponse
-	(*v1.TestConnectionResponse)(nil), // 15: switchyard.common.v1.TestConnectionResponse
-	(*v1.Empty)(nil),                  // 16: switchyard.common.v1.Empty
+	(*ListPackagesRequest)(nil),       // 7: switchyard.provisioner.v1.ListPackagesRequest
+	(*Package)(nil),                   // 8: switchyard.provisioner.v1.Package
+	(*ListPackagesResponse)(nil),      // 9: switchyard.provisioner.v1.ListPackagesResponse
+	(*LoginURLRequest)(nil),           // 10: switchyard.provisioner.v1.LoginURLRequest
+	(*LoginURLResponse)(nil),          // 11: switchyard.provisioner.v1.LoginURLResponse
+	nil,                               // 12: switchyard.provisioner.v1.CreateAccountRequest.MetadataEntry
+	(*timestamppb.Timestamp)(nil),     // 13: google.protobuf.Timestamp
+	(*v1.DescribeRequest)(nil),        // 14: switchyard.common.v1.DescribeRequest
+	(*v1.ConfigureRequest)(nil),       // 15: switchyard.common.v1.ConfigureRequest
+	(*v1.CheckHealthRequest)(nil),     // 16: switchyard.common.v1.CheckHealthRequest
+	(*v1.TestConnectionRequest)(nil),  // 17: switchyard.common.v1.TestConnectionRequest
+	(*v1.PluginInfo)(nil),             // 18: switchyard.common.v1.PluginInfo
+	(*v1.ConfigureResponse)(nil),      // 19: switchyard.common.v1.ConfigureResponse
+	(*v1.CheckHealthResponse)(nil),    // 20: switchyard.common.v1.CheckHealthResponse
+	(*v1.TestConnectionResponse)(nil), // 21: switchyard.common.v1.TestConnectionResponse
+	(*v1.Empty)(nil),                  // 22: switchyard.common.v1.Empty
 }
 var file_provisioner_v1_provisioner_proto_depIdxs = []int32{
-	7,  // 0: switchyard.provisioner.v1.CreateAccountRequest.metadata:type_name -> switchyard.provisioner.v1.CreateAccountRequest.MetadataEntry
-	8,  // 1: switchyard.provisioner.v1.Provisioner.Describe:input_type -> switchyard.common.v1.DescribeRequest
-	9,  // 2: switchyard.provisioner.v1.Provisioner.Configure:input_type -> switchyard.common.v1.ConfigureRequest
-	10, // 3: switchyard.provisioner.v1.Provisioner.CheckHealth:input_type -> switchyard.common.v1.CheckHealthRequest
-	11, // 4: switchyard.provisioner.v1.Provisioner.TestConnection:input_type -> switchyard.common.v1.TestConnectionRequest
-	0,  // 5: switchyard.provisioner.v1.Provisioner.CreateAccount:input_type -> switchyard.provisioner.v1.CreateAccountRequest
-	2,  // 6: switchyard.provisioner.v1.Provisioner.Suspend:input_type -> switchyard.provisioner.v1.SuspendRequest
-	3,  // 7: switchyard.provisioner.v1.Provisioner.Unsuspend:input_type -> switchyard.provisioner.v1.UnsuspendRequest
-	4,  // 8: switchyard.provisioner.v1.Provisioner.Terminate:input_type -> switchyard.provisioner.v1.TerminateRequest
-	5,  // 9: switchyard.provisioner.v1.Provisioner.ChangePackage:input_type -> switchyard.provisioner.v1.ChangePackageRequest
-	6,  // 10: switchyard.provisioner.v1.Provisioner.ChangePassword:input_type -> switchyard.provisioner.v1.ChangePasswordRequest
-	12, // 11: switchyard.provisioner.v1.Provisioner.Describe:output_type -> switchyard.common.v1.PluginInfo
-	13, // 12: switchyard.provisioner.v1.Provisioner.Configure:output_type -> switchyard.common.v1.ConfigureResponse
-	14, // 13: switchyard.provisioner.v1.Provisioner.CheckHealth:output_type -> switchyard.common.v1.CheckHealthResponse
-	15, // 14: switchyard.provisioner.v1.Provisioner.TestConnection:output_type -> switchyard.common.v1.TestConnectionResponse
-	1,  // 15: switchyard.provisioner.v1.Provisioner.CreateAccount:output_type -> switchyard.provisioner.v1.Account
-	1,  // 16: switchyard.provisioner.v1.Provisioner.Suspend:output_type -> switchyard.provisioner.v1.Account
-	1,  // 17: switchyard.provisioner.v1.Provisioner.Unsuspend:output_type -> switchyard.provisioner.v1.Account
-	16, // 18: switchyard.provisioner.v1.Provisioner.Terminate:output_type -> switchyard.common.v1.Empty
-	1,  // 19: switchyard.provisioner.v1.Provisioner.ChangePackage:output_type -> switchyard.provisioner.v1.Account
-	16, // 20: switchyard.provisioner.v1.Provisioner.ChangePassword:output_type -> switchyard.common.v1.Empty
-	11, // [11:21] is the sub-list for method output_type
-	1,  // [1:11] is the sub-list for method input_type
-	1,  // [1:1] is the sub-list for extension type_name
-	1,  // [1:1] is the sub-list for extension extendee
-	0,  // [0:1] is the sub-list for field type_name
+	12, // 0: switchyard.provisioner.v1.CreateAccountRequest.metadata:type_name -> switchyard.provisioner.v1.CreateAccountRequest.MetadataEntry
+	8,  // 1: switchyard.provisioner.v1.ListPackagesResponse.packages:type_name -> switchyard.provisioner.v1.Package
+	13, // 2: switchyard.provisioner.v1.LoginURLResponse.expires_at:type_name -> google.protobuf.Timestamp
+	14, // 3: switchyard.provisioner.v1.Provisioner.Describe:input_type -> switchyard.common.v1.DescribeRequest
+	15, // 4: switchyard.provisioner.v1.Provisioner.Configure:input_type -> switchyard.common.v1.ConfigureRequest
+	16, // 5: switchyard.provisioner.v1.Provisioner.CheckHealth:input_type -> switchyard.common.v1.CheckHealthRequest
+	17, // 6: switchyard.provisioner.v1.Provisioner.TestConnection:input_type -> switchyard.common.v1.TestConnectionRequest
+	0,  // 7: switchyard.provisioner.v1.Provisioner.CreateAccount:input_type -> switchyard.provisioner.v1.CreateAccountRequest
+	2,  // 8: switchyard.provisioner.v1.Provisioner.Suspend:input_type -> switchyard.provisioner.v1.SuspendRequest
+	3,  // 9: switchyard.provisioner.v1.Provisioner.Unsuspend:input_type -> switchyard.provisioner.v1.UnsuspendRequest
+	4,  // 10: switchyard.provisioner.v1.Provisioner.Terminate:input_type -> switchyard.provisioner.v1.TerminateRequest
+	5,  // 11: switchyard.provisioner.v1.Provisioner.ChangePackage:input_type -> switchyard.provisioner.v1.ChangePackageRequest
+	6,  // 12: switchyard.provisioner.v1.Provisioner.ChangePassword:input_type -> switchyard.provisioner.v1.ChangePasswordRequest
+	7,  // 13: switchyard.provisioner.v1.Provisioner.ListPackages:input_type -> switchyard.provisioner.v1.ListPackagesRequest
+	10, // 14: switchyard.provisioner.v1.Provisioner.LoginURL:input_type -> switchyard.provisioner.v1.LoginURLRequest
+	18, // 15: switchyard.provisioner.v1.Provisioner.Describe:output_type -> switchyard.common.v1.PluginInfo
+	19, // 16: switchyard.provisioner.v1.Provisioner.Configure:output_type -> switchyard.common.v1.ConfigureResponse
+	20, // 17: switchyard.provisioner.v1.Provisioner.CheckHealth:output_type -> switchyard.common.v1.CheckHealthResponse
+	21, // 18: switchyard.provisioner.v1.Provisioner.TestConnection:output_type -> switchyard.common.v1.TestConnectionResponse
+	1,  // 19: switchyard.provisioner.v1.Provisioner.CreateAccount:output_type -> switchyard.provisioner.v1.Account
+	1,  // 20: switchyard.provisioner.v1.Provisioner.Suspend:output_type -> switchyard.provisioner.v1.Account
+	1,  // 21: switchyard.provisioner.v1.Provisioner.Unsuspend:output_type -> switchyard.provisioner.v1.Account
+	22, // 22: switchyard.provisioner.v1.Provisioner.Terminate:output_type -> switchyard.common.v1.Empty
+	1,  // 23: switchyard.provisioner.v1.Provisioner.ChangePackage:output_type -> switchyard.provisioner.v1.Account
+	22, // 24: switchyard.provisioner.v1.Provisioner.ChangePassword:output_type -> switchyard.common.v1.Empty
+	9,  // 25: switchyard.provisioner.v1.Provisioner.ListPackages:output_type -> switchyard.provisioner.v1.ListPackagesResponse
+	11, // 26: switchyard.provisioner.v1.Provisioner.LoginURL:output_type -> switchyard.provisioner.v1.LoginURLResponse
+	15, // [15:27] is the sub-list for method output_type
+	3,  // [3:15] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_provisioner_v1_provisioner_proto_init() }
@@ -593,7 +863,7 @@ func file_provisioner_v1_provisioner_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_provisioner_v1_provisioner_proto_rawDesc), len(file_provisioner_v1_provisioner_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

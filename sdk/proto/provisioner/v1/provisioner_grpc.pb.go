@@ -33,6 +33,8 @@ const (
 	Provisioner_Terminate_FullMethodName      = "/switchyard.provisioner.v1.Provisioner/Terminate"
 	Provisioner_ChangePackage_FullMethodName  = "/switchyard.provisioner.v1.Provisioner/ChangePackage"
 	Provisioner_ChangePassword_FullMethodName = "/switchyard.provisioner.v1.Provisioner/ChangePassword"
+	Provisioner_ListPackages_FullMethodName   = "/switchyard.provisioner.v1.Provisioner/ListPackages"
+	Provisioner_LoginURL_FullMethodName       = "/switchyard.provisioner.v1.Provisioner/LoginURL"
 )
 
 // ProvisionerClient is the client API for Provisioner service.
@@ -49,6 +51,12 @@ type ProvisionerClient interface {
 	Terminate(ctx context.Context, in *TerminateRequest, opts ...grpc.CallOption) (*v1.Empty, error)
 	ChangePackage(ctx context.Context, in *ChangePackageRequest, opts ...grpc.CallOption) (*Account, error)
 	ChangePassword(ctx context.Context, in *ChangePasswordRequest, opts ...grpc.CallOption) (*v1.Empty, error)
+	// Optional (provisioner.PackageLister); plugins without it answer
+	// UNIMPLEMENTED.
+	ListPackages(ctx context.Context, in *ListPackagesRequest, opts ...grpc.CallOption) (*ListPackagesResponse, error)
+	// Optional (provisioner.LoginLinker); plugins without it answer
+	// UNIMPLEMENTED.
+	LoginURL(ctx context.Context, in *LoginURLRequest, opts ...grpc.CallOption) (*LoginURLResponse, error)
 }
 
 type provisionerClient struct {
@@ -159,6 +167,26 @@ func (c *provisionerClient) ChangePassword(ctx context.Context, in *ChangePasswo
 	return out, nil
 }
 
+func (c *provisionerClient) ListPackages(ctx context.Context, in *ListPackagesRequest, opts ...grpc.CallOption) (*ListPackagesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPackagesResponse)
+	err := c.cc.Invoke(ctx, Provisioner_ListPackages_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *provisionerClient) LoginURL(ctx context.Context, in *LoginURLRequest, opts ...grpc.CallOption) (*LoginURLResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LoginURLResponse)
+	err := c.cc.Invoke(ctx, Provisioner_LoginURL_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ProvisionerServer is the server API for Provisioner service.
 // All implementations must embed UnimplementedProvisionerServer
 // for forward compatibility.
@@ -173,6 +201,12 @@ type ProvisionerServer interface {
 	Terminate(context.Context, *TerminateRequest) (*v1.Empty, error)
 	ChangePackage(context.Context, *ChangePackageRequest) (*Account, error)
 	ChangePassword(context.Context, *ChangePasswordRequest) (*v1.Empty, error)
+	// Optional (provisioner.PackageLister); plugins without it answer
+	// UNIMPLEMENTED.
+	ListPackages(context.Context, *ListPackagesRequest) (*ListPackagesResponse, error)
+	// Optional (provisioner.LoginLinker); plugins without it answer
+	// UNIMPLEMENTED.
+	LoginURL(context.Context, *LoginURLRequest) (*LoginURLResponse, error)
 	mustEmbedUnimplementedProvisionerServer()
 }
 
@@ -212,6 +246,12 @@ func (UnimplementedProvisionerServer) ChangePackage(context.Context, *ChangePack
 }
 func (UnimplementedProvisionerServer) ChangePassword(context.Context, *ChangePasswordRequest) (*v1.Empty, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ChangePassword not implemented")
+}
+func (UnimplementedProvisionerServer) ListPackages(context.Context, *ListPackagesRequest) (*ListPackagesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListPackages not implemented")
+}
+func (UnimplementedProvisionerServer) LoginURL(context.Context, *LoginURLRequest) (*LoginURLResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method LoginURL not implemented")
 }
 func (UnimplementedProvisionerServer) mustEmbedUnimplementedProvisionerServer() {}
 func (UnimplementedProvisionerServer) testEmbeddedByValue()                     {}
@@ -414,6 +454,42 @@ func _Provisioner_ChangePassword_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Provisioner_ListPackages_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPackagesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProvisionerServer).ListPackages(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Provisioner_ListPackages_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProvisionerServer).ListPackages(ctx, req.(*ListPackagesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Provisioner_LoginURL_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LoginURLRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProvisionerServer).LoginURL(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Provisioner_LoginURL_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProvisionerServer).LoginURL(ctx, req.(*LoginURLRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Provisioner_ServiceDesc is the grpc.ServiceDesc for Provisioner service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -460,6 +536,14 @@ var Provisioner_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ChangePassword",
 			Handler:    _Provisioner_ChangePassword_Handler,
+		},
+		{
+			MethodName: "ListPackages",
+			Handler:    _Provisioner_ListPackages_Handler,
+		},
+		{
+			MethodName: "LoginURL",
+			Handler:    _Provisioner_LoginURL_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
