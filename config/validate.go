@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/currency"
-
 	"github.com/switchyard/switchyard/core/domain"
 )
 
@@ -502,8 +500,8 @@ func (v *validator) routingProvider(path string, p RoutingProvider, kinds map[st
 		cpath := fmt.Sprintf("%s.currencies[%d]", path, k)
 		if len(cur) != 3 || strings.ToUpper(cur) != cur {
 			v.add(cpath, "must be a 3-letter upper-case ISO 4217 code, got %q", cur)
-		} else if _, err := currency.ParseISO(cur); err != nil {
-			v.add(cpath, "%q is not an ISO 4217 currency", cur)
+		} else if !domain.Currency(cur).Valid() {
+			v.add(cpath, "%q is not a current ISO 4217 currency that payments are made in", cur)
 		}
 	}
 	for k, country := range p.Countries {

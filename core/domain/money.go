@@ -3,11 +3,11 @@ package domain
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
-	"golang.org/x/text/currency"
+	isocurrency "github.com/bojanz/currency"
 )
 
 // Currency is an upper-case ISO 4217 code. Values that did not come from
@@ -40,68 +40,80 @@ func ParseMoney(amount, code string) (Money, error) {
 	return Money{Amount: v, Currency: c}, nil
 }
 
-// tenderCurrencies is the set of codes x/text (CLDR) lists as current legal
-// tender somewhere. ParseISO alone also accepts withdrawn currencies (DEM,
-// FRF), precious metals (XAU) and the test/no-currency codes (XTS, XXX),
-// none of which a payment can be made in. It is derived once from the
-// immutable x/text tables and never written afterwards.
-var tenderCurrencies = sync.OnceValue(func() map[currency.Unit]struct{} {
-	set := make(map[currency.Unit]struct{}, 192)
-	for it := currency.Query(); it.Next(); {
-		set[it.Unit()] = struct{}{}
+// notPayable are codes on the ISO 4217 current list (list one) that no
+// shopper pays in: funds and index units ISO lists beside the currency of
+// the same country (BOV, CHE, CHW, CLF, COU, MXV, USN, UYI, UYW) and the Arab
+// Monetary Fund's accounting dinar (XAD). Precious metals, XDR, XTS and XXX
+// have no minor unit ("N.A.") and are not in the table at all.
+func notPayable(code string) bool {
+	switch code {
+	case "BOV", "CHE", "CHW", "CLF", "COU", "MXV", "USN", "UYI", "UYW", "XAD":
+		return true
 	}
-	return set
-})
+	return false
+}
+
+// iso4217Digits is the minor-unit count of an upper-case code on the ISO
+// 4217 current list, from github.com/bojanz/currency, whose table is
+// generated from ISO's published list one (its CcyMnrUnts column) and kept
+// current upstream. golang.org/x/text/currency is not used: its CLDR table
+// (2017) has 0 for IDR, COP, IQD and others where ISO has 2 or 3.
+func iso4217Digits(code string) (int, bool) {
+	if len(code) != 3 || strings.ToUpper(code) != code || notPayable(code) {
+		return 0, false
+	}
+	d, ok := isocurrency.GetDigits(code)
+	if !ok {
+		return 0, false
+	}
+	return int(d), true
+}
 
 // ParseCurrency accepts an ISO 4217 code in any letter case and returns it
-// upper-cased. Only currencies that are legal tender today (per the CLDR data
-// in golang.org/x/text) are accepted.
+// upper-cased. Only codes on ISO's current list that are paid in (not
+// funds or units of account) are accepted.
 func ParseCurrency(s string) (Currency, error) {
 	if len(s) != 3 {
 		return "", Invalid("invalid_currency", "currency", "currency must be a 3-letter ISO 4217 code")
 	}
-	u, err := currency.ParseISO(s)
-	if err != nil {
-		return "", Invalid("invalid_currency", "currency", "currency %q is not an ISO 4217 code", s)
+	up := strings.ToUpper(s)
+	if _, ok := iso4217Digits(up); !ok {
+		if notPayable(up) {
+			return "", Invalid("invalid_currency", "currency", "currency %s is not accepted: it is a fund or unit of account, not a currency shoppers pay in", up)
+		}
+		return "", Invalid("invalid_currency", "currency", "currency %q is not a current ISO 4217 code", s)
 	}
-	if _, ok := tenderCurrencies()[u]; !ok {
-		return "", Invalid("invalid_currency", "currency", "currency %s is not accepted: it is not a circulating currency", u.String())
-	}
-	return Currency(u.String()), nil
-}
-
-// unit resolves c to its x/text unit, refusing anything ParseCurrency would
-// refuse (including lower-case spellings, which ParseCurrency never returns).
-func (c Currency) unit() (currency.Unit, bool) {
-	if len(c) != 3 || strings.ToUpper(string(c)) != string(c) {
-		return currency.Unit{}, false
-	}
-	u, err := currency.ParseISO(string(c))
-	if err != nil {
-		return currency.Unit{}, false
-	}
-	if _, ok := tenderCurrencies()[u]; !ok {
-		return currency.Unit{}, false
-	}
-	return u, true
+	return Currency(up), nil
 }
 
 // Valid reports whether c is an accepted currency in canonical form.
 func (c Currency) Valid() bool {
-	_, ok := c.unit()
+	_, ok := iso4217Digits(string(c))
 	return ok
 }
 
-// Scale is the number of minor-unit decimals (USD 2, JPY 0, KWD 3), from the
-// standard (not cash) rounding in x/text. It is -1 for an invalid currency so
-// that a bug cannot silently treat an unknown code as having cents.
+// Scale is the number of minor-unit decimals ISO 4217 gives c (USD 2, JPY 0,
+// KWD 3, IQD 3, IDR 2). It is -1 for an invalid currency (including a
+// lower-case spelling, which ParseCurrency never returns) so that a bug
+// cannot silently treat an unknown code as having cents.
 func (c Currency) Scale() int {
-	u, ok := c.unit()
+	d, ok := iso4217Digits(string(c))
 	if !ok {
 		return -1
 	}
-	scale, _ := currency.Standard.Rounding(u)
-	return scale
+	return d
+}
+
+// Currencies lists every accepted currency code, sorted.
+func Currencies() []Currency {
+	var out []Currency
+	for _, code := range isocurrency.GetCurrencyCodes() {
+		if c := Currency(code); c.Valid() {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // maxAmountLen bounds the input before any arithmetic; int64 has 19 digits,
@@ -229,8 +241,9 @@ func formatDecimal(minor int64, scale int) string {
 	return digits
 }
 
-// MaxScale is the largest minor-unit count of any ISO 4217 currency (4, e.g.
-// CLF). Keeping it tight leaves room for bounds up to ~9.2e14 major units.
+// MaxScale is the largest minor-unit count on the ISO 4217 list (4: CLF and
+// UYW, which are not paid in; payable currencies have at most 3). Keeping it
+// tight leaves room for bounds up to ~9.2e14 major units.
 const MaxScale = 4
 
 // MajorAmount is a non-negative decimal in major units that is not tied to a

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"golang.org/x/text/currency"
 )
 
 func TestParseCurrency(t *testing.T) {
@@ -29,6 +27,10 @@ func TestParseCurrency(t *testing.T) {
 		{in: "XXX", wantErr: true}, // "no currency"
 		{in: "XTS", wantErr: true}, // reserved for testing
 		{in: "XAU", wantErr: true}, // gold
+		{in: "CLF", wantErr: true}, // a fund (index unit), not paid in
+		{in: "XAD", wantErr: true}, // a unit of account
+		{in: "IQD", want: "IQD"},
+		{in: "ZWG", want: "ZWG"},   // recent (2024) addition to the list
 		{in: "DEM", wantErr: true}, // withdrawn
 		{in: "12$", wantErr: true},
 	}
@@ -49,14 +51,21 @@ func TestParseCurrency(t *testing.T) {
 	}
 }
 
-func TestCurrencyScale(t *testing.T) {
+// TestISO4217MinorUnits pins minor units from ISO 4217's published list
+// one, including the currencies golang.org/x/text's CLDR table (2017) had
+// wrong (IQD 0, IDR 0, COP 0, LAK 0, RSD 0, LBP 0, MMK 0, ALL 0).
+func TestISO4217MinorUnits(t *testing.T) {
 	tests := []struct {
 		c    Currency
 		want int
 	}{
-		{"USD", 2}, {"EUR", 2}, {"JPY", 0}, {"KWD", 3}, {"BHD", 3},
-		{"CLP", 0}, {"ISK", 0}, {"KRW", 0}, {"XOF", 0},
-		{"usd", -1}, {"XXX", -1}, {"", -1}, {"ZZZ", -1},
+		{"IQD", 3}, {"KWD", 3}, {"BHD", 3}, {"JOD", 3}, {"OMR", 3}, {"TND", 3}, {"LYD", 3},
+		{"JPY", 0}, {"KRW", 0}, {"CLP", 0}, {"ISK", 0}, {"UGX", 0}, {"XOF", 0}, {"VND", 0},
+		{"IDR", 2}, {"COP", 2}, {"LAK", 2}, {"RSD", 2}, {"LBP", 2}, {"MMK", 2}, {"ALL", 2},
+		{"USD", 2}, {"EUR", 2},
+		// Not accepted: -1 whatever ISO says.
+		{"usd", -1}, {"XXX", -1}, {"XTS", -1}, {"XAU", -1}, {"", -1}, {"ZZZ", -1},
+		{"CLF", -1}, {"USN", -1}, {"DEM", -1},
 	}
 	for _, tt := range tests {
 		if got := tt.c.Scale(); got != tt.want {
@@ -65,21 +74,39 @@ func TestCurrencyScale(t *testing.T) {
 	}
 }
 
-// Every accepted currency must fit AmountLimit's per-scale table.
-func TestEveryTenderCurrencyScaleFits(t *testing.T) {
-	n := 0
-	for it := currency.Query(); it.Next(); {
-		c, err := ParseCurrency(it.Unit().String())
-		if err != nil {
-			t.Fatalf("tender currency %s rejected: %v", it.Unit(), err)
+// The merchant amounts the CLDR table refused are valid at ISO scale.
+func TestParseMoneyAtISOScale(t *testing.T) {
+	for _, tc := range []struct {
+		amount, cur string
+		want        int64
+	}{
+		{"1000.50", "COP", 100050}, {"1.234", "IQD", 1234}, {"15000.25", "IDR", 1500025},
+		{"1.234", "KWD", 1234}, {"500", "JPY", 500}, {"49.95", "usd", 4995},
+	} {
+		m, err := ParseMoney(tc.amount, tc.cur)
+		if err != nil || m.Amount != tc.want {
+			t.Errorf("ParseMoney(%q, %q) = %+v, %v; want %d", tc.amount, tc.cur, m, err, tc.want)
+		}
+	}
+	if _, err := ParseMoney("1.5", "JPY"); err == nil {
+		t.Error("1.5 JPY accepted")
+	}
+}
+
+// Every accepted currency must fit AmountLimit's per-scale table, and the
+// list must look like ISO's (about 150 currencies).
+func TestEveryCurrencyScaleFits(t *testing.T) {
+	all := Currencies()
+	for _, c := range all {
+		if _, err := ParseCurrency(string(c)); err != nil {
+			t.Fatalf("listed currency %s rejected: %v", c, err)
 		}
 		if s := c.Scale(); s < 0 || s > MaxScale {
 			t.Errorf("%s scale %d outside 0..%d", c, s, MaxScale)
 		}
-		n++
 	}
-	if n < 100 {
-		t.Fatalf("only %d tender currencies; x/text table looks wrong", n)
+	if len(all) < 140 {
+		t.Fatalf("only %d currencies; the ISO table looks wrong", len(all))
 	}
 }
 

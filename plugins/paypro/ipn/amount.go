@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/text/currency"
+	"github.com/bojanz/currency"
 )
 
 // Money is an exact amount in minor units of Currency (4995 USD is 49.95).
@@ -31,17 +31,18 @@ func (m Money) String() string {
 }
 
 // Scale is the number of decimals of an ISO 4217 currency (USD 2, JPY 0,
-// KWD 3). The code must be upper-case.
+// KWD 3, IQD 3), from ISO's published list (github.com/bojanz/currency),
+// the same table the core parses merchant amounts with. The code must be
+// upper-case.
 func Scale(code string) (int, error) {
 	if len(code) != 3 || strings.ToUpper(code) != code {
 		return 0, fmt.Errorf("ipn: currency %q is not an upper-case ISO 4217 code", code)
 	}
-	u, err := currency.ParseISO(code)
-	if err != nil {
+	d, ok := currency.GetDigits(code)
+	if !ok {
 		return 0, fmt.Errorf("ipn: unknown currency %q", code)
 	}
-	scale, _ := currency.Standard.Rounding(u)
-	return scale, nil
+	return int(d), nil
 }
 
 // ParseAmount decodes a decimal amount ("49.95", "-3.5", "1500") into minor

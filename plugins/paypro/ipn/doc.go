@@ -8,5 +8,6 @@
 // and the plugin share one definition of the format.
 //
 // Amounts are decoded exactly into minor units of their currency (ISO 4217
-// scale from golang.org/x/text/currency); floating point is never used.
+// scale from the published list, through github.com/bojanz/currency, as
+// in the core); floating point is never used.
 package ipn

@@ -253,6 +253,12 @@ func TestAmountsExact(t *testing.T) {
 		{"92233720368547758.07", "USD", 9223372036854775807, false},
 		{"49.95", "usd", 0, true},
 		{"49.95", "ZZZ", 0, true},
+		// ISO 4217 scales that golang.org/x/text's CLDR table had wrong:
+		// an IPN in these currencies must parse, not be rejected whole.
+		{"1.234", "IQD", 1234, false},
+		{"1000.50", "COP", 100050, false},
+		{"15000.25", "IDR", 1500025, false},
+		{"12000.5", "LAK", 1200050, false},
 	}
 	for _, tc := range cases {
 		got, err := ParseAmount(tc.in, tc.cur)

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/currency"
+	"github.com/bojanz/currency"
 
 	"github.com/switchyard/switchyard/sdk"
 	"github.com/switchyard/switchyard/sdk/provider"
@@ -169,8 +169,8 @@ func parseCallback(form url.Values) (Callback, error) {
 // formatAmount renders minor units with the currency's decimals.
 func formatAmount(minor int64, code string) string {
 	scale := 2
-	if unit, err := currency.ParseISO(code); err == nil {
-		scale, _ = currency.Standard.Rounding(unit)
+	if d, ok := currency.GetDigits(code); ok {
+		scale = int(d)
 	}
 	neg := minor < 0
 	if neg {

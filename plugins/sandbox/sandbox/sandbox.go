@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/text/currency"
+	"github.com/bojanz/currency"
 
 	"github.com/switchyard/switchyard/sdk"
 	"github.com/switchyard/switchyard/sdk/meta"
@@ -161,8 +161,8 @@ func validCurrency(code string) bool {
 	if len(code) != 3 || strings.ToUpper(code) != code {
 		return false
 	}
-	_, err := currency.ParseISO(code)
-	return err == nil
+	_, ok := currency.GetDigits(code)
+	return ok
 }
 
 func absoluteURL(raw string) bool {

@@ -4,7 +4,7 @@ import (
 	"math"
 	"strings"
 
-	"golang.org/x/text/currency"
+	"github.com/bojanz/currency"
 
 	"github.com/switchyard/switchyard/sdk"
 )
@@ -23,9 +23,10 @@ import (
 //   - UGX is on the zero-decimal list for charges (its two-decimal special
 //     case concerns payouts only).
 //
-// Switchyard amounts are minor units at the scale of x/text's standard
-// rounding (the same scale the core parses merchant amounts with), which is
-// not always Stripe's: IQD is 0 there but two-decimal at Stripe. Conversion
+// Switchyard amounts are minor units at ISO 4217's scale (the published
+// list, through github.com/bojanz/currency, which the core parses merchant
+// amounts with too), which is not always Stripe's: IQD is three-decimal in
+// ISO but two-decimal at Stripe, ISK and UGX zero-decimal in ISO. Conversion
 // therefore goes through the two scales, and an amount that cannot be
 // represented exactly is rejected rather than rounded: rounding money
 // silently would charge the shopper something other than what the merchant
@@ -64,12 +65,11 @@ func switchyardScale(code string) int {
 	if len(code) != 3 || strings.ToUpper(code) != code {
 		return -1
 	}
-	u, err := currency.ParseISO(code)
-	if err != nil {
+	d, ok := currency.GetDigits(code)
+	if !ok {
 		return -1
 	}
-	scale, _ := currency.Standard.Rounding(u)
-	return scale
+	return int(d)
 }
 
 func validCurrency(code string) bool { return switchyardScale(code) >= 0 }

@@ -36,10 +36,15 @@ func TestToStripeAmount(t *testing.T) {
 	})
 	t.Run("zero-decimal list", func(t *testing.T) {
 		var cases []tc
-		for _, cur := range []string{"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"} {
+		for _, cur := range []string{"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"} {
 			cases = append(cases, tc{cur, 500, 500, false})
 		}
 		run(t, cases)
+	})
+	t.Run("zero-decimal at Stripe, two-decimal in ISO", func(t *testing.T) {
+		// MGA has 2 minor-unit digits in ISO 4217: 5.00 MGA is 500 minor
+		// units and 5 at Stripe; 5.50 MGA cannot be charged.
+		run(t, []tc{{"MGA", 500, 5, false}, {"MGA", 550, 0, true}})
 	})
 	t.Run("three-decimal last digit zero", func(t *testing.T) {
 		var cases []tc
@@ -60,8 +65,10 @@ func TestToStripeAmount(t *testing.T) {
 		run(t, []tc{{"UGX", 37000, 37000, false}})
 	})
 	t.Run("scale differs from ISO data", func(t *testing.T) {
-		// x/text has IQD at 0 decimals; Stripe treats it as two-decimal.
-		run(t, []tc{{"IQD", 1500, 150000, false}})
+		// ISO 4217 has IQD at 3 decimals; Stripe treats it as two-decimal,
+		// so 1.500 IQD is 150 and 1.505 IQD cannot be charged. COP and IDR
+		// are two-decimal in both.
+		run(t, []tc{{"IQD", 1500, 150, false}, {"IQD", 1505, 0, true}, {"COP", 100050, 100050, false}, {"IDR", 1500025, 1500025, false}})
 	})
 	t.Run("invalid", func(t *testing.T) {
 		run(t, []tc{{"USD", 0, 0, true}, {"USD", -1, 0, true}, {"usd", 100, 0, true}, {"ZZQ", 100, 0, true}, {"", 100, 0, true},
@@ -82,7 +89,8 @@ func TestFromStripeAmount(t *testing.T) {
 		{"ISK", 500, 5, true},
 		{"ISK", 550, 5, false},
 		{"HUF", 17550, 17550, true},
-		{"IQD", 150000, 1500, true},
+		{"IQD", 150000, 1500000, true},
+		{"MGA", 5, 500, true},
 	}
 	for _, c := range cases {
 		got, exact := fromStripeAmount(c.in, c.cur)
@@ -93,7 +101,7 @@ func TestFromStripeAmount(t *testing.T) {
 	// Round trip for every currency Describe offers.
 	for _, cur := range cardCurrencies() {
 		if !validCurrency(cur) {
-			t.Errorf("card currency %s is not ISO 4217 in x/text", cur)
+			t.Errorf("card currency %s is not on the ISO 4217 current list", cur)
 			continue
 		}
 		minor := int64(1000)

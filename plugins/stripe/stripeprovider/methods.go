@@ -4,11 +4,13 @@ import "github.com/switchyard/switchyard/sdk/provider"
 
 // cardCurrencies are Stripe's presentment currencies for cards
 // (https://docs.stripe.com/currencies#presentment-currencies), USD first so
-// that tools picking "the first currency" pick the most common one.
+// that tools picking "the first currency" pick the most common one. ANG and
+// BGN are left out: ISO 4217 withdrew them (for XCG and EUR), so the core
+// refuses sessions in them.
 func cardCurrencies() []string {
 	return []string{
-		"USD", "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN",
-		"BAM", "BBD", "BDT", "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BRL", "BSD", "BWP", "BYN", "BZD",
+		"USD", "AED", "AFN", "ALL", "AMD", "AOA", "ARS", "AUD", "AWG", "AZN",
+		"BAM", "BBD", "BDT", "BHD", "BIF", "BMD", "BND", "BOB", "BRL", "BSD", "BWP", "BYN", "BZD",
 		"CAD", "CDF", "CHF", "CLP", "CNY", "COP", "CRC", "CVE", "CZK",
 		"DJF", "DKK", "DOP", "DZD", "EGP", "ETB", "EUR", "FJD", "FKP",
 		"GBP", "GEL", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF",
@@ -28,7 +30,7 @@ func cardCurrencies() []string {
 func minimumCharges() []provider.AmountLimit {
 	return []provider.AmountLimit{
 		{Currency: "USD", Min: 50}, {Currency: "AED", Min: 200}, {Currency: "AUD", Min: 50},
-		{Currency: "BGN", Min: 100}, {Currency: "BRL", Min: 50}, {Currency: "CAD", Min: 50},
+		{Currency: "BRL", Min: 50}, {Currency: "CAD", Min: 50},
 		{Currency: "CHF", Min: 50}, {Currency: "CZK", Min: 1500}, {Currency: "DKK", Min: 250},
 		{Currency: "EUR", Min: 50}, {Currency: "GBP", Min: 30}, {Currency: "HKD", Min: 400},
 		{Currency: "HUF", Min: 17500}, {Currency: "INR", Min: 50}, {Currency: "JPY", Min: 50},
