@@ -24,10 +24,20 @@
 //
 // # State
 //
-// Payments are kept in memory per Provider instance, only for GetPayment
-// and Refund; the pay page and the callback verify from their signed
-// fields alone, so they keep working across a plugin restart. Refunds
-// complete synchronously and emit no webhook.
+// Payments are kept per Provider instance, only for GetPayment and Refund;
+// the pay page and the callback verify from their signed fields alone, so
+// they keep working across a plugin restart. With ledger_path set, that
+// state is an append-only JSON lines file (see LedgerRecord), so payments
+// stay refundable across restarts, every sandbox process configured with
+// the same file shares it (an exclusive file lock per operation), and a
+// refund key replayed anywhere returns the first refund. Tests count the
+// refunds the sandbox executed with ReadLedger (records with Op OpRefund).
+//
+// Refunds complete synchronously and emit no webhook, except for magic
+// amounts, by the last three digits of the refund in minor units: ...666
+// is declined every time (sdk.Declined, code refund_declined); ...777
+// fails once per idempotency key as if the upstream were down
+// (sdk.Unavailable) and succeeds when retried with the same key.
 //
 // # Settings
 //
@@ -35,4 +45,6 @@
 //	label             optional; shown on the pay page (default "Switchyard Sandbox")
 //	callback_ttl      optional Go duration; how long a rendered pay page stays
 //	                  valid (default 1h)
+//	ledger_path       optional file; keeps payments and refunds across
+//	                  restarts and shares them between processes
 package sandbox

@@ -119,23 +119,27 @@ func (p *Provider) HandleWebhook(ctx context.Context, req provider.WebhookReques
 		}
 	}
 	var events []provider.Event
+	outcome := provider.StatusSucceeded
 	switch cb.Choice {
 	case ChoiceSucceed:
 		events = append(events, event(provider.PaymentSucceeded, "sandbox.succeed", now))
-		p.markPaid(cb.Ref, provider.StatusSucceeded)
 	case ChoiceDecline:
 		e := event(provider.PaymentFailed, "sandbox.decline", now)
 		e.Data = map[string]string{"failure_code": "card_declined", "failure_message": "declined in the sandbox"}
 		events = append(events, e)
-		p.markPaid(cb.Ref, provider.StatusFailed)
+		outcome = provider.StatusFailed
 	case ChoiceProcessingThenSucceed:
 		events = append(events,
 			event(provider.PaymentProcessing, "sandbox.processing", now),
 			event(provider.PaymentSucceeded, "sandbox.succeed_after_processing", now.Add(time.Millisecond)),
 		)
-		p.markPaid(cb.Ref, provider.StatusSucceeded)
 	default:
 		return reject("Unknown choice.")
+	}
+	// Recorded before the events leave: a payment the host is told about
+	// is one the sandbox can refund, across restarts when it has a ledger.
+	if err := p.markPaid(cb.Ref, outcome); err != nil {
+		return provider.WebhookResponse{}, ledgerError(err)
 	}
 
 	resp := provider.WebhookResponse{Events: events}

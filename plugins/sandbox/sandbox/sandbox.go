@@ -24,6 +24,20 @@ const (
 	SettingSigningSecret = "signing_secret"
 	SettingLabel         = "label"
 	SettingCallbackTTL   = "callback_ttl"
+	SettingLedgerPath    = "ledger_path"
+)
+
+// Magic refund amounts, for testing a host's refund handling: a refund
+// whose amount in minor units ends in these three digits (6.66, 1,666 …)
+// fails.
+const (
+	// DeclineRefundSuffix: declined on its merits, every time
+	// (sdk.Declined, code refund_declined).
+	DeclineRefundSuffix = 666
+	// UnavailableRefundSuffix: the first call for an idempotency key fails
+	// as if the upstream were down (sdk.Unavailable); a retry with the same
+	// key succeeds.
+	UnavailableRefundSuffix = 777
 )
 
 const (
@@ -43,10 +57,20 @@ type Provider struct {
 	mu       sync.RWMutex
 	settings settings
 	// payments by ProviderRef; byIdem maps an idempotency key to a ref and
-	// refundsByIdem a refund idempotency key to its result.
+	// refundsByIdem a refund idempotency key to its result; outages holds
+	// the refund keys that already had their simulated outage.
 	payments      map[string]*payment
 	byIdem        map[string]string
-	refundsByIdem map[string]provider.RefundResult
+	refundsByIdem map[string]refundEntry
+	outages       map[string]bool
+	// ledger, when ledger_path is set, makes the state above durable and
+	// shared between sandbox processes.
+	ledger *ledger
+}
+
+type refundEntry struct {
+	ref string
+	res provider.RefundResult
 }
 
 var _ provider.Provider = (*Provider)(nil)
@@ -56,6 +80,7 @@ type settings struct {
 	secret      []byte
 	label       string
 	callbackTTL time.Duration
+	ledgerPath  string
 }
 
 type payment struct {
@@ -77,7 +102,8 @@ func New(opts ...Option) *Provider {
 		now:           time.Now,
 		payments:      map[string]*payment{},
 		byIdem:        map[string]string{},
-		refundsByIdem: map[string]provider.RefundResult{},
+		refundsByIdem: map[string]refundEntry{},
+		outages:       map[string]bool{},
 	}
 	for _, o := range opts {
 		o(p)
@@ -127,17 +153,62 @@ func (p *Provider) Configure(_ context.Context, in map[string]string) error {
 		}
 		s.callbackTTL = d
 	}
+	s.ledgerPath = strings.TrimSpace(in[SettingLedgerPath])
 	for k := range in {
 		switch k {
-		case SettingSigningSecret, SettingLabel, SettingCallbackTTL:
+		case SettingSigningSecret, SettingLabel, SettingCallbackTTL, SettingLedgerPath:
 		default:
 			return sdk.Invalid("unknown setting %q", k).WithField(k)
 		}
 	}
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s.ledgerPath != p.settings.ledgerPath || (s.ledgerPath != "" && p.ledger == nil) {
+		if err := p.switchLedger(s.ledgerPath); err != nil {
+			return err
+		}
+	}
 	p.settings = s
-	p.mu.Unlock()
 	return nil
+}
+
+// switchLedger opens the ledger at path (none for "") and loads what it
+// holds. Called with p.mu held.
+func (p *Provider) switchLedger(path string) error {
+	if p.ledger != nil {
+		_ = p.ledger.close()
+		p.ledger = nil
+	}
+	if path == "" {
+		return nil
+	}
+	l, err := openLedger(path)
+	if err != nil {
+		return sdk.Invalid("setting %s: cannot open the ledger file: %v", SettingLedgerPath, err).WithField(SettingLedgerPath)
+	}
+	if err := l.update(p.applyRecord, func() ([]LedgerRecord, error) { return nil, nil }); err != nil {
+		_ = l.close()
+		return sdk.Invalid("setting %s: %v", SettingLedgerPath, err).WithField(SettingLedgerPath)
+	}
+	p.ledger = l
+	return nil
+}
+
+// mutate runs fn on the current state with p.mu held and, when there is a
+// ledger, with its lock held and the records other processes appended
+// applied first. The records fn returns are made durable (ledger) and
+// applied to memory, even when fn also returns an error.
+func (p *Provider) mutate(fn func() ([]LedgerRecord, error)) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ledger != nil {
+		return p.ledger.update(p.applyRecord, fn)
+	}
+	recs, err := fn()
+	for _, r := range recs {
+		p.applyRecord(r)
+	}
+	return err
 }
 
 func (p *Provider) config() (settings, error) {
@@ -224,24 +295,46 @@ func (p *Provider) CreatePayment(ctx context.Context, req provider.CreatePayment
 		return provider.CreatePaymentResponse{}, err
 	}
 
-	p.mu.Lock()
-	if req.IdempotencyKey != "" {
-		if prev, ok := p.byIdem[req.IdempotencyKey]; ok {
-			pay := p.payments[prev]
-			p.mu.Unlock()
-			if pay.req.SessionID != req.SessionID || pay.req.Amount != req.Amount ||
-				pay.req.Currency != req.Currency || pay.req.Method != req.Method {
-				return provider.CreatePaymentResponse{}, sdk.Invalid("idempotency key %q was used for a different payment", req.IdempotencyKey).
-					WithCode("idempotency_mismatch")
+	var pay payment
+	err = p.mutate(func() ([]LedgerRecord, error) {
+		if req.IdempotencyKey != "" {
+			if prev, ok := p.byIdem[req.IdempotencyKey]; ok {
+				pay = *p.payments[prev]
+				if pay.req.SessionID != req.SessionID || pay.req.Amount != req.Amount ||
+					pay.req.Currency != req.Currency || pay.req.Method != req.Method {
+					return nil, sdk.Invalid("idempotency key %q was used for a different payment", req.IdempotencyKey).
+						WithCode("idempotency_mismatch")
+				}
+				return nil, nil
 			}
-			return p.created(cfg, pay), nil
 		}
-		p.byIdem[req.IdempotencyKey] = ref
+		pay = payment{req: req, ref: ref, status: provider.StatusPending}
+		return []LedgerRecord{{
+			Op: OpPayment, Ref: ref, SessionID: req.SessionID, Amount: req.Amount, Currency: req.Currency,
+			Method: req.Method, Key: req.IdempotencyKey, At: p.now().UTC(),
+		}}, nil
+	})
+	if err != nil {
+		return provider.CreatePaymentResponse{}, ledgerError(err)
 	}
-	pay := &payment{req: req, ref: ref, status: provider.StatusPending}
-	p.payments[ref] = pay
-	p.mu.Unlock()
-	return p.created(cfg, pay), nil
+	// The pay link is built from the request, which the ledger does not
+	// keep whole (URLs): a replay answers from this request, equal on every
+	// field the link signs that the check above compared, and the URLs of
+	// one attempt do not change between retries.
+	pay.req = req
+	return p.created(cfg, &pay), nil
+}
+
+// ledgerError keeps categorized errors and reports a ledger failure as
+// the sandbox being unavailable (the call may be retried).
+func ledgerError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := sdk.AsError(err); ok {
+		return err
+	}
+	return sdk.Unavailable("sandbox ledger: %v", err)
 }
 
 // created builds the CreatePayment answer: a redirect to the signed pay page.
@@ -267,19 +360,25 @@ func (p *Provider) GetPayment(ctx context.Context, req provider.GetPaymentReques
 	if err := ctx.Err(); err != nil {
 		return provider.Payment{}, err
 	}
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	pay, ok := p.payments[req.ProviderRef]
-	if !ok {
-		return provider.Payment{}, sdk.NotFound("no sandbox payment %q", req.ProviderRef)
-	}
-	return provider.Payment{
-		ProviderRef: pay.ref, Status: pay.status, Amount: pay.req.Amount,
-		Currency: pay.req.Currency, AmountRefunded: pay.refunded,
-	}, nil
+	var out provider.Payment
+	err := p.mutate(func() ([]LedgerRecord, error) {
+		pay, ok := p.payments[req.ProviderRef]
+		if !ok {
+			return nil, sdk.NotFound("no sandbox payment %q", req.ProviderRef)
+		}
+		out = provider.Payment{
+			ProviderRef: pay.ref, Status: pay.status, Amount: pay.req.Amount,
+			Currency: pay.req.Currency, AmountRefunded: pay.refunded,
+		}
+		return nil, nil
+	})
+	return out, ledgerError(err)
 }
 
-// Refund implements provider.Provider. Refunds complete at once.
+// Refund implements provider.Provider. Refunds complete at once, except
+// for the magic amounts (DeclineRefundSuffix, UnavailableRefundSuffix).
+// Every refund executed is one OpRefund ledger record; a replay of a key
+// answers the first result without moving money again.
 func (p *Provider) Refund(ctx context.Context, req provider.RefundRequest) (provider.RefundResult, error) {
 	if err := ctx.Err(); err != nil {
 		return provider.RefundResult{}, err
@@ -291,49 +390,69 @@ func (p *Provider) Refund(ctx context.Context, req provider.RefundRequest) (prov
 	if err != nil {
 		return provider.RefundResult{}, err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if req.IdempotencyKey != "" {
-		if prev, ok := p.refundsByIdem[req.IdempotencyKey]; ok {
-			return prev, nil
+	var res provider.RefundResult
+	err = p.mutate(func() ([]LedgerRecord, error) {
+		if req.IdempotencyKey != "" {
+			if prev, ok := p.refundsByIdem[req.IdempotencyKey]; ok {
+				if prev.ref != req.ProviderRef || (req.Amount != 0 && req.Amount != prev.res.Amount) {
+					return nil, sdk.Invalid("idempotency key %q was used for a different refund", req.IdempotencyKey).
+						WithCode("idempotency_mismatch")
+				}
+				res = prev.res
+				return nil, nil
+			}
 		}
-	}
-	pay, ok := p.payments[req.ProviderRef]
-	if !ok {
-		return provider.RefundResult{}, sdk.NotFound("no sandbox payment %q", req.ProviderRef)
-	}
-	if pay.status != provider.StatusSucceeded {
-		return provider.RefundResult{}, sdk.Invalid("payment %s is %s, only succeeded payments can be refunded", pay.ref, pay.status).
-			WithCode("payment_not_succeeded")
-	}
-	if req.Currency != "" && req.Currency != pay.req.Currency {
-		return provider.RefundResult{}, sdk.Invalid("refund currency %s does not match payment currency %s", req.Currency, pay.req.Currency).
-			WithField("currency")
-	}
-	left := pay.req.Amount - pay.refunded
-	amount := req.Amount
-	if amount == 0 {
-		amount = left
-	}
-	if amount > left || amount == 0 {
-		return provider.RefundResult{}, sdk.Invalid("refund of %d exceeds the %d left on payment %s", amount, left, pay.ref).
-			WithField("amount").WithCode("refund_exceeds_payment")
-	}
-	pay.refunded += amount
-	res := provider.RefundResult{RefundRef: refundRef, Status: provider.RefundSucceeded, Amount: amount}
-	if req.IdempotencyKey != "" {
-		p.refundsByIdem[req.IdempotencyKey] = res
+		pay, ok := p.payments[req.ProviderRef]
+		if !ok {
+			return nil, sdk.NotFound("no sandbox payment %q", req.ProviderRef)
+		}
+		if pay.status != provider.StatusSucceeded {
+			return nil, sdk.Invalid("payment %s is %s, only succeeded payments can be refunded", pay.ref, pay.status).
+				WithCode("payment_not_succeeded")
+		}
+		if req.Currency != "" && req.Currency != pay.req.Currency {
+			return nil, sdk.Invalid("refund currency %s does not match payment currency %s", req.Currency, pay.req.Currency).
+				WithField("currency")
+		}
+		left := pay.req.Amount - pay.refunded
+		amount := req.Amount
+		if amount == 0 {
+			amount = left
+		}
+		if amount > left || amount == 0 {
+			return nil, sdk.Invalid("refund of %d exceeds the %d left on payment %s", amount, left, pay.ref).
+				WithField("amount").WithCode("refund_exceeds_payment")
+		}
+		rec := LedgerRecord{Ref: pay.ref, Amount: amount, Key: req.IdempotencyKey, Reason: req.Reason, At: p.now().UTC()}
+		switch amount % 1000 {
+		case DeclineRefundSuffix:
+			rec.Op = OpRefundDeclined
+			return []LedgerRecord{rec}, sdk.Declined("the sandbox declines refunds of amounts ending in %d minor units", DeclineRefundSuffix).
+				WithCode("refund_declined")
+		case UnavailableRefundSuffix:
+			if !p.outages[req.IdempotencyKey] {
+				rec.Op = OpRefundUnavailable
+				return []LedgerRecord{rec}, sdk.Unavailable("simulated sandbox outage for a refund of an amount ending in %d; retry with the same key", UnavailableRefundSuffix)
+			}
+		}
+		rec.Op, rec.RefundRef = OpRefund, refundRef
+		res = provider.RefundResult{RefundRef: refundRef, Status: provider.RefundSucceeded, Amount: amount}
+		return []LedgerRecord{rec}, nil
+	})
+	if err != nil {
+		return provider.RefundResult{}, ledgerError(err)
 	}
 	return res, nil
 }
 
-// markPaid records the outcome of a verified callback for GetPayment. A
-// payment unknown to this instance (the plugin restarted) is not an error:
-// the event still reaches the host.
-func (p *Provider) markPaid(ref string, status provider.PaymentStatus) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if pay, ok := p.payments[ref]; ok && pay.status != provider.StatusSucceeded {
-		pay.status = status
-	}
+// markPaid records the outcome of a verified callback for GetPayment and
+// Refund. A payment unknown to this instance (the plugin restarted without
+// a ledger) is not an error: the event still reaches the host.
+func (p *Provider) markPaid(ref string, status provider.PaymentStatus) error {
+	return p.mutate(func() ([]LedgerRecord, error) {
+		if pay, ok := p.payments[ref]; !ok || pay.status == provider.StatusSucceeded || pay.status == status {
+			return nil, nil
+		}
+		return []LedgerRecord{{Op: OpStatus, Ref: ref, Status: string(status), At: p.now().UTC()}}, nil
+	})
 }
