@@ -24,8 +24,27 @@ type Server struct {
 	sessions map[string]map[string]any // key: account + "/" + id
 	idem     map[string]idemEntry
 	refunded map[string]int64
+	refunds  []Refund
+	reject   *rejection
 	last     map[string]any
 	srv      *httptest.Server
+}
+
+// Refund is one refund the fake created: what a test counts to know how
+// many times money went back.
+type Refund struct {
+	ID             string
+	Account        string // the Stripe-Account header, "" for the platform
+	PaymentIntent  string
+	Amount         int64
+	Reason         string
+	IdempotencyKey string
+	Metadata       map[string]string
+}
+
+type rejection struct {
+	status             int
+	typ, code, message string
 }
 
 type idemEntry struct {
@@ -44,6 +63,27 @@ func New(t testing.TB) *Server {
 
 // URL is the fake's base URL.
 func (f *Server) URL() string { return f.srv.URL }
+
+// Refunds returns the refunds created so far, in order. Idempotent replays
+// are not refunds: they return the first response and add nothing here.
+func (f *Server) Refunds() []Refund {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Refund(nil), f.refunds...)
+}
+
+// RejectRefunds makes every later refund request fail with this Stripe API
+// error (for example 402 card_error / 400 invalid_request_error
+// charge_disputed, or 500 api_error); status 0 accepts refunds again.
+func (f *Server) RejectRefunds(status int, typ, code, message string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if status == 0 {
+		f.reject = nil
+		return
+	}
+	f.reject = &rejection{status: status, typ: typ, code: code, message: message}
+}
 
 // WriteError answers with a Stripe API error object.
 func WriteError(w http.ResponseWriter, status int, typ, code, msg string) {
@@ -87,12 +127,7 @@ func (f *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id := fmt.Sprintf("cs_test_fake%04d", f.next)
 		unit, _ := strconv.ParseInt(form.Get("line_items[0][price_data][unit_amount]"), 10, 64)
 		qty, _ := strconv.ParseInt(form.Get("line_items[0][quantity]"), 10, 64)
-		md := map[string]string{}
-		for k, v := range form {
-			if inner, ok := strings.CutPrefix(k, "metadata["); ok {
-				md[strings.TrimSuffix(inner, "]")] = v[0]
-			}
-		}
+		md := formMetadata(form)
 		cs := map[string]any{
 			"id": id, "object": "checkout.session", "mode": form.Get("mode"),
 			"amount_total": unit * qty, "currency": form.Get("line_items[0][price_data][currency]"),
@@ -120,6 +155,10 @@ func (f *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		WriteJSON(w, 200, cs)
 	case r.Method == http.MethodPost && r.URL.Path == "/v1/refunds":
+		if rj := f.reject; rj != nil {
+			WriteError(w, rj.status, rj.typ, rj.code, rj.message)
+			return
+		}
 		pi := form.Get("payment_intent")
 		var cs map[string]any
 		for k, s := range f.sessions {
@@ -142,8 +181,12 @@ func (f *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		f.refunded[pi] += amount
 		f.next++
-		f.respond(w, map[string]any{"id": fmt.Sprintf("re_fake%04d", f.next), "object": "refund", "amount": amount,
-			"currency": cs["currency"], "payment_intent": pi, "status": "succeeded"})
+		id := fmt.Sprintf("re_fake%04d", f.next)
+		md := formMetadata(form)
+		f.refunds = append(f.refunds, Refund{ID: id, Account: account, PaymentIntent: pi, Amount: amount,
+			Reason: form.Get("reason"), IdempotencyKey: r.Header.Get("Idempotency-Key"), Metadata: md})
+		f.respond(w, map[string]any{"id": id, "object": "refund", "amount": amount,
+			"currency": cs["currency"], "payment_intent": pi, "status": "succeeded", "reason": form.Get("reason"), "metadata": md})
 	default:
 		WriteError(w, 404, "invalid_request_error", "", "Unrecognized request URL ("+r.Method+": "+r.URL.Path+")")
 	}
@@ -156,6 +199,17 @@ func (f *Server) respond(w http.ResponseWriter, body map[string]any) {
 }
 
 func (f *Server) lastBody() (map[string]any, bool) { return f.last, f.last != nil }
+
+// formMetadata collects metadata[key]=value form fields.
+func formMetadata(form url.Values) map[string]string {
+	md := map[string]string{}
+	for k, v := range form {
+		if inner, ok := strings.CutPrefix(k, "metadata["); ok {
+			md[strings.TrimSuffix(inner, "]")] = v[0]
+		}
+	}
+	return md
+}
 
 func piID(cs map[string]any) string {
 	switch v := cs["payment_intent"].(type) {

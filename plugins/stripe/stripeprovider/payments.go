@@ -409,7 +409,7 @@ func (p *Provider) Refund(ctx context.Context, req provider.RefundRequest) (prov
 		// Stripe's reason is an enum; a free-text reason is kept as metadata.
 		params.AddMetadata("switchyard_reason", truncate(req.Reason, maxMetadataValueLen))
 	}
-	params.AddMetadata(MetaSessionID, cs.ClientReferenceID)
+	params.AddMetadata(MetaSessionID, firstNonEmpty(cs.ClientReferenceID, req.SessionID))
 	params.Context = ctx
 	params.IdempotencyKey = stripe.String(req.IdempotencyKey)
 	if account != "" {
@@ -420,7 +420,14 @@ func (p *Provider) Refund(ctx context.Context, req provider.RefundRequest) (prov
 		return provider.RefundResult{}, mapError(ctx, "create refund", err)
 	}
 	amount, _ := fromStripeAmount(re.Amount, cur)
-	return provider.RefundResult{RefundRef: re.ID, Status: refundStatus(re.Status), Amount: amount}, nil
+	res := provider.RefundResult{RefundRef: re.ID, Status: refundStatus(re.Status), Amount: amount}
+	if res.Status == provider.RefundFailed {
+		res.FailureMessage = "stripe refund " + string(re.Status)
+		if re.FailureReason != "" {
+			res.FailureMessage += ": " + string(re.FailureReason)
+		}
+	}
+	return res, nil
 }
 
 func refundStatus(s stripe.RefundStatus) provider.RefundStatus {
