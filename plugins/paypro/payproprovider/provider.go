@@ -2,6 +2,7 @@ package payproprovider
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"time"
 
@@ -28,15 +29,19 @@ const maxRemembered = 50000
 // the host de-duplicates them.
 type Provider struct {
 	provider.UnimplementedHTTP
-	provider.UnimplementedRefunds
 
-	now func() time.Time
+	now        func() time.Time
+	httpClient *http.Client
 
 	mu       sync.RWMutex
 	settings *settings
 	payments map[string]*payment
 	order    []string          // refs in creation order, for eviction
 	refunded map[int64][]int64 // order id → cumulative refund totals seen
+	// refunds remembers the results of refund calls by idempotency key
+	// (PayPro's API has none), oldest evicted first.
+	refunds     map[string]provider.RefundResult
+	refundOrder []string
 }
 
 var _ provider.Provider = (*Provider)(nil)
@@ -54,9 +59,15 @@ type Option func(*Provider)
 // WithClock replaces time.Now.
 func WithClock(now func() time.Time) Option { return func(p *Provider) { p.now = now } }
 
+// WithHTTPClient replaces the client for PayPro's API.
+func WithHTTPClient(c *http.Client) Option { return func(p *Provider) { p.httpClient = c } }
+
 // New returns an unconfigured provider.
 func New(opts ...Option) *Provider {
-	p := &Provider{now: time.Now, payments: map[string]*payment{}, refunded: map[int64][]int64{}}
+	p := &Provider{
+		now: time.Now, httpClient: &http.Client{Timeout: 30 * time.Second},
+		payments: map[string]*payment{}, refunded: map[int64][]int64{}, refunds: map[string]provider.RefundResult{},
+	}
 	for _, o := range opts {
 		o(p)
 	}
@@ -74,7 +85,7 @@ func (p *Provider) Describe(context.Context) (provider.Description, error) {
 			Name:         "paypro",
 			Version:      Version,
 			Kind:         meta.KindProvider,
-			Capabilities: []string{provider.CapabilitySubscriptions},
+			Capabilities: []string{provider.CapabilitySubscriptions, provider.CapabilityRefunds, provider.CapabilityPartialRefunds},
 		},
 		Methods: methods,
 	}, nil

@@ -21,6 +21,12 @@ const (
 	SettingIPAllowlist    = "ip_allowlist"
 	SettingTrustedProxies = "trusted_proxies"
 	SettingCheckoutBase   = "checkout_base"
+	// Refunds through PayPro's API (Orders/DoRefund, Orders/DoPartialRefund)
+	// need both the vendor account id and the API secret key; api_base
+	// overrides PayPro's API address (tests point it at a local fake).
+	SettingVendorAccountID = "vendor_account_id"
+	SettingAPISecretKey    = "api_secret_key"
+	SettingAPIBase         = "api_base"
 	// settingProductPrefix + a Switchyard method names the PayPro product
 	// sold for that method: product_card=68452.
 	settingProductPrefix = "product_"
@@ -75,6 +81,15 @@ type settings struct {
 	ipnDomain      string
 	guard          ipGuard
 	checkoutBase   *url.URL
+	// api is nil unless refunds through the API are configured.
+	api *apiConfig
+}
+
+// apiConfig is what the API client is built from.
+type apiConfig struct {
+	base     *url.URL
+	vendorID int64
+	secret   string
 }
 
 // keys holds the two PayPro secrets.
@@ -88,7 +103,8 @@ func parseSettings(in map[string]string) (settings, error) {
 	for k, v := range in {
 		switch k {
 		case SettingSecretKey, SettingValidationKey, SettingDefaultProduct, SettingDynamicPrice, SettingTestMode,
-			SettingIPNDomain, SettingIPAllowlist, SettingTrustedProxies, SettingCheckoutBase:
+			SettingIPNDomain, SettingIPAllowlist, SettingTrustedProxies, SettingCheckoutBase,
+			SettingVendorAccountID, SettingAPISecretKey, SettingAPIBase:
 		default:
 			method, ok := strings.CutPrefix(k, settingProductPrefix)
 			if !ok || !knownMethod(method) {
@@ -138,7 +154,39 @@ func parseSettings(in map[string]string) (settings, error) {
 		return settings{}, sdk.Invalid("setting %s must be an absolute http(s) URL without query, got %q", SettingCheckoutBase, base).WithField(SettingCheckoutBase)
 	}
 	s.checkoutBase = u
+	if s.api, err = parseAPI(in); err != nil {
+		return settings{}, err
+	}
 	return s, nil
+}
+
+// parseAPI reads the refund API settings: both credentials or neither.
+func parseAPI(in map[string]string) (*apiConfig, error) {
+	vendor, secret := strings.TrimSpace(in[SettingVendorAccountID]), strings.TrimSpace(in[SettingAPISecretKey])
+	switch {
+	case vendor == "" && secret == "":
+		return nil, nil
+	case vendor == "":
+		return nil, sdk.Invalid("setting %s is required with %s (PayPro: Account settings → Business info)", SettingVendorAccountID, SettingAPISecretKey).
+			WithField(SettingVendorAccountID)
+	case secret == "":
+		return nil, sdk.Invalid("setting %s is required with %s (PayPro: Store settings → General settings → Integration)", SettingAPISecretKey, SettingVendorAccountID).
+			WithField(SettingAPISecretKey)
+	}
+	id, err := strconv.ParseInt(vendor, 10, 64)
+	if err != nil || id <= 0 {
+		return nil, sdk.Invalid("setting %s must be PayPro's vendor account id (a positive integer), got %q", SettingVendorAccountID, vendor).
+			WithField(SettingVendorAccountID)
+	}
+	base := DefaultAPIBase
+	if raw := strings.TrimSpace(in[SettingAPIBase]); raw != "" {
+		base = raw
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, sdk.Invalid("setting %s must be an absolute http(s) URL without query, got %q", SettingAPIBase, base).WithField(SettingAPIBase)
+	}
+	return &apiConfig{base: u, vendorID: id, secret: secret}, nil
 }
 
 func productID(key, raw string) (string, error) {

@@ -268,6 +268,9 @@ func commonData(n *ipn.IPN) map[string]string {
 			d[k] = v
 		}
 	}
+	// Refunds through PayPro's API name the order (DoRefund) or its item
+	// (DoPartialRefund); the host hands these back in PaymentData.
+	set("order_item_id", nonZero(n.OrderItemID))
 	set("product_id", nonZero(n.ProductID))
 	set("order_status", n.OrderStatus)
 	set("payment_method", n.PaymentMethodName)
