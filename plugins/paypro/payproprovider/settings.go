@@ -1,16 +1,18 @@
 package payproprovider
 
 import (
+	"maps"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/switchyard/switchyard/sdk"
 )
 
-// Setting keys. Values are strings because the host passes a map; secret
-// values are never echoed in errors.
+// Setting keys (the tags of config name them too); secret values are never
+// echoed in errors.
 const (
 	SettingSecretKey      = "secret_key"
 	SettingValidationKey  = "validation_key"
@@ -98,115 +100,95 @@ type keys struct {
 	validation string
 }
 
+// config is the instance's settings as operators write them; parseSettings
+// checks what the tags cannot say. The address lists stay strings because
+// they are documented as comma- or space-separated.
+type config struct {
+	SecretKey      string           `setting:"secret_key,secret"`
+	ValidationKey  string           `setting:"validation_key,secret"`
+	DefaultProduct *int64           `setting:"default_product"`
+	DynamicPrice   bool             `setting:"dynamic_price" default:"true"`
+	TestMode       bool             `setting:"test_mode"`
+	IPNDomain      string           `setting:"ipn_domain"`
+	IPAllowlist    string           `setting:"ip_allowlist"`
+	TrustedProxies string           `setting:"trusted_proxies"`
+	CheckoutBase   url.URL          `setting:"checkout_base" default:"https://store.payproglobal.com/checkout"`
+	Products       map[string]int64 `setting:"product_*"`
+	// The refund API: both credentials or neither.
+	VendorAccountID *int64  `setting:"vendor_account_id"`
+	APISecretKey    string  `setting:"api_secret_key,secret"`
+	APIBase         url.URL `setting:"api_base" default:"https://store.payproglobal.com/api"`
+}
+
 func parseSettings(in map[string]string) (settings, error) {
-	s := settings{products: map[string]string{}, dynamicPrice: true}
-	for k, v := range in {
-		switch k {
-		case SettingSecretKey, SettingValidationKey, SettingDefaultProduct, SettingDynamicPrice, SettingTestMode,
-			SettingIPNDomain, SettingIPAllowlist, SettingTrustedProxies, SettingCheckoutBase,
-			SettingVendorAccountID, SettingAPISecretKey, SettingAPIBase:
-		default:
-			method, ok := strings.CutPrefix(k, settingProductPrefix)
-			if !ok || !knownMethod(method) {
-				return settings{}, sdk.Invalid("unknown setting %q", k).WithField(k)
-			}
-			id, err := productID(k, v)
-			if err != nil {
-				return settings{}, err
-			}
-			s.products[method] = id
-		}
+	var c config
+	if err := sdk.DecodeSettings(in, &c); err != nil {
+		return settings{}, err
 	}
-	s.keys = keys{secret: strings.TrimSpace(in[SettingSecretKey]), validation: strings.TrimSpace(in[SettingValidationKey])}
+	s := settings{
+		keys:         keys{secret: c.SecretKey, validation: c.ValidationKey},
+		products:     map[string]string{},
+		dynamicPrice: c.DynamicPrice,
+		testMode:     c.TestMode,
+	}
 	if s.keys.validation == "" {
-		return settings{}, sdk.Invalid("setting %s is required: PayPro signs every IPN with it (Store Settings → General settings → Integration)", SettingValidationKey).WithField(SettingValidationKey)
+		return settings{}, sdk.InvalidSetting(SettingValidationKey, "is required: PayPro signs every IPN with it (Store Settings → General settings → Integration)")
 	}
-	var err error
-	if raw := in[SettingDefaultProduct]; raw != "" {
-		if s.defaultProduct, err = productID(SettingDefaultProduct, raw); err != nil {
-			return settings{}, err
+	if p := c.DefaultProduct; p != nil {
+		if *p <= 0 {
+			return settings{}, sdk.InvalidSetting(SettingDefaultProduct, "must be a PayPro product id (a positive integer), got %d", *p)
 		}
+		s.defaultProduct = strconv.FormatInt(*p, 10)
 	}
-	if s.dynamicPrice, err = boolSetting(in, SettingDynamicPrice, true); err != nil {
-		return settings{}, err
-	}
-	if s.testMode, err = boolSetting(in, SettingTestMode, false); err != nil {
-		return settings{}, err
+	for _, method := range slices.Sorted(maps.Keys(c.Products)) {
+		key := settingProductPrefix + method
+		if !knownMethod(method) {
+			return settings{}, sdk.InvalidSetting(key, "%q is not a method this provider offers (card, wallet, paypal, bank_transfer)", method)
+		}
+		if id := c.Products[method]; id > 0 {
+			s.products[method] = strconv.FormatInt(id, 10)
+			continue
+		}
+		return settings{}, sdk.InvalidSetting(key, "must be a PayPro product id (a positive integer), got %d", c.Products[method])
 	}
 	if s.testMode && s.keys.secret == "" {
-		return settings{}, sdk.Invalid("setting %s is required when %s is on: PayPro's test checkout needs it", SettingSecretKey, SettingTestMode).WithField(SettingSecretKey)
+		return settings{}, sdk.InvalidSetting(SettingSecretKey, "is required when %s is on: PayPro's test checkout needs it", SettingTestMode)
 	}
-	if d := strings.TrimSpace(in[SettingIPNDomain]); d != "" {
+	if d := c.IPNDomain; d != "" {
 		if !validHost(d) {
-			return settings{}, sdk.Invalid("setting %s must be a bare host name such as ipn.example.com, got %q", SettingIPNDomain, d).WithField(SettingIPNDomain)
+			return settings{}, sdk.InvalidSetting(SettingIPNDomain, "must be a bare host name such as ipn.example.com, got %q", d)
 		}
 		s.ipnDomain = strings.ToLower(d)
 	}
-	if s.guard, err = parseGuard(in[SettingIPAllowlist], in[SettingTrustedProxies]); err != nil {
+	var err error
+	if s.guard, err = parseGuard(c.IPAllowlist, c.TrustedProxies); err != nil {
 		return settings{}, err
 	}
-	base := DefaultCheckoutBase
-	if raw := strings.TrimSpace(in[SettingCheckoutBase]); raw != "" {
-		base = raw
+	if c.CheckoutBase.RawQuery != "" || c.CheckoutBase.Fragment != "" {
+		return settings{}, sdk.InvalidSetting(SettingCheckoutBase, "must be an absolute http(s) URL without query, got %q", c.CheckoutBase.String())
 	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return settings{}, sdk.Invalid("setting %s must be an absolute http(s) URL without query, got %q", SettingCheckoutBase, base).WithField(SettingCheckoutBase)
-	}
-	s.checkoutBase = u
-	if s.api, err = parseAPI(in); err != nil {
+	s.checkoutBase = &c.CheckoutBase
+	if s.api, err = parseAPI(c); err != nil {
 		return settings{}, err
 	}
 	return s, nil
 }
 
-// parseAPI reads the refund API settings: both credentials or neither.
-func parseAPI(in map[string]string) (*apiConfig, error) {
-	vendor, secret := strings.TrimSpace(in[SettingVendorAccountID]), strings.TrimSpace(in[SettingAPISecretKey])
+// parseAPI checks the refund API settings: both credentials or neither.
+func parseAPI(c config) (*apiConfig, error) {
 	switch {
-	case vendor == "" && secret == "":
+	case c.VendorAccountID == nil && c.APISecretKey == "":
 		return nil, nil
-	case vendor == "":
-		return nil, sdk.Invalid("setting %s is required with %s (PayPro: Account settings → Business info)", SettingVendorAccountID, SettingAPISecretKey).
-			WithField(SettingVendorAccountID)
-	case secret == "":
-		return nil, sdk.Invalid("setting %s is required with %s (PayPro: Store settings → General settings → Integration)", SettingAPISecretKey, SettingVendorAccountID).
-			WithField(SettingAPISecretKey)
+	case c.VendorAccountID == nil:
+		return nil, sdk.InvalidSetting(SettingVendorAccountID, "is required with %s (PayPro: Account settings → Business info)", SettingAPISecretKey)
+	case c.APISecretKey == "":
+		return nil, sdk.InvalidSetting(SettingAPISecretKey, "is required with %s (PayPro: Store settings → General settings → Integration)", SettingVendorAccountID)
+	case *c.VendorAccountID <= 0:
+		return nil, sdk.InvalidSetting(SettingVendorAccountID, "must be PayPro's vendor account id (a positive integer), got %d", *c.VendorAccountID)
+	case c.APIBase.RawQuery != "" || c.APIBase.Fragment != "":
+		return nil, sdk.InvalidSetting(SettingAPIBase, "must be an absolute http(s) URL without query, got %q", c.APIBase.String())
 	}
-	id, err := strconv.ParseInt(vendor, 10, 64)
-	if err != nil || id <= 0 {
-		return nil, sdk.Invalid("setting %s must be PayPro's vendor account id (a positive integer), got %q", SettingVendorAccountID, vendor).
-			WithField(SettingVendorAccountID)
-	}
-	base := DefaultAPIBase
-	if raw := strings.TrimSpace(in[SettingAPIBase]); raw != "" {
-		base = raw
-	}
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, sdk.Invalid("setting %s must be an absolute http(s) URL without query, got %q", SettingAPIBase, base).WithField(SettingAPIBase)
-	}
-	return &apiConfig{base: u, vendorID: id, secret: secret}, nil
-}
-
-func productID(key, raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	if n, err := strconv.ParseInt(raw, 10, 64); err != nil || n <= 0 {
-		return "", sdk.Invalid("setting %s must be a PayPro product id (a positive integer), got %q", key, raw).WithField(key)
-	}
-	return raw, nil
-}
-
-func boolSetting(in map[string]string, key string, def bool) (bool, error) {
-	raw := strings.TrimSpace(in[key])
-	if raw == "" {
-		return def, nil
-	}
-	b, err := strconv.ParseBool(raw)
-	if err != nil {
-		return false, sdk.Invalid("setting %s must be true or false, got %q", key, raw).WithField(key)
-	}
-	return b, nil
+	return &apiConfig{base: &c.APIBase, vendorID: *c.VendorAccountID, secret: c.APISecretKey}, nil
 }
 
 // validHost accepts a DNS name (PayPro filters its IPN URL list by it).
@@ -237,7 +219,7 @@ func parsePrefixes(key, raw string) ([]netip.Prefix, error) {
 		}
 		a, err := netip.ParseAddr(f)
 		if err != nil {
-			return nil, sdk.Invalid("setting %s: %q is neither an IP address nor a CIDR", key, f).WithField(key)
+			return nil, sdk.InvalidSetting(key, "%q is neither an IP address nor a CIDR", f)
 		}
 		a = a.Unmap()
 		out = append(out, netip.PrefixFrom(a, a.BitLen()))

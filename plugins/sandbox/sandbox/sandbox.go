@@ -41,8 +41,6 @@ const (
 )
 
 const (
-	defaultLabel       = "Switchyard Sandbox"
-	defaultCallbackTTL = time.Hour
 	// clockSkew tolerates a pay page timestamp slightly in the future.
 	clockSkew = 5 * time.Minute
 	// minSecretLen keeps operators from configuring a guessable secret.
@@ -130,37 +128,27 @@ func (p *Provider) Describe(context.Context) (provider.Description, error) {
 	}, nil
 }
 
+// config is the sandbox's settings as operators write them.
+type config struct {
+	SigningSecret string        `setting:"signing_secret,required,secret"`
+	Label         string        `setting:"label" default:"Switchyard Sandbox"`
+	CallbackTTL   time.Duration `setting:"callback_ttl" default:"1h"`
+	LedgerPath    string        `setting:"ledger_path"`
+}
+
 // Configure implements provider.Provider.
 func (p *Provider) Configure(_ context.Context, in map[string]string) error {
-	s := settings{configured: true, label: defaultLabel, callbackTTL: defaultCallbackTTL}
-	secret := in[SettingSigningSecret]
-	if secret == "" {
-		return sdk.Invalid("setting %s is required", SettingSigningSecret).WithField(SettingSigningSecret)
+	var c config
+	if err := sdk.DecodeSettings(in, &c); err != nil {
+		return err
 	}
-	if len(secret) < minSecretLen {
-		return sdk.Invalid("setting %s must be at least %d characters", SettingSigningSecret, minSecretLen).
-			WithField(SettingSigningSecret)
+	if len(c.SigningSecret) < minSecretLen {
+		return sdk.InvalidSetting(SettingSigningSecret, "must be at least %d characters", minSecretLen)
 	}
-	s.secret = []byte(secret)
-	if l := strings.TrimSpace(in[SettingLabel]); l != "" {
-		s.label = l
+	if c.CallbackTTL <= 0 {
+		return sdk.InvalidSetting(SettingCallbackTTL, "must be a positive duration such as 30m")
 	}
-	if raw := in[SettingCallbackTTL]; raw != "" {
-		d, err := time.ParseDuration(raw)
-		if err != nil || d <= 0 {
-			return sdk.Invalid("setting %s must be a positive duration such as 30m, got %q", SettingCallbackTTL, raw).
-				WithField(SettingCallbackTTL)
-		}
-		s.callbackTTL = d
-	}
-	s.ledgerPath = strings.TrimSpace(in[SettingLedgerPath])
-	for k := range in {
-		switch k {
-		case SettingSigningSecret, SettingLabel, SettingCallbackTTL, SettingLedgerPath:
-		default:
-			return sdk.Invalid("unknown setting %q", k).WithField(k)
-		}
-	}
+	s := settings{configured: true, secret: []byte(c.SigningSecret), label: c.Label, callbackTTL: c.CallbackTTL, ledgerPath: c.LedgerPath}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if s.ledgerPath != p.settings.ledgerPath || (s.ledgerPath != "" && p.ledger == nil) {

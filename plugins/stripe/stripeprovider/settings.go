@@ -1,16 +1,17 @@
 package stripeprovider
 
 import (
+	"maps"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/switchyard/switchyard/sdk"
 )
 
-// Setting keys. Values are strings because the host passes settings as a
-// map; secret values are never echoed in errors.
+// Setting keys (the tags of config name them too); secret values are never
+// echoed in errors.
 const (
 	SettingSecretKey           = "secret_key"
 	SettingWebhookSecrets      = "webhook_secrets"
@@ -86,122 +87,103 @@ type settings struct {
 	euBankCountry       string
 }
 
-func invalidSetting(key, format string, args ...any) error {
-	return sdk.Invalid("setting "+key+": "+format, args...).WithField(key).WithCode("invalid_setting")
+// config is the instance's settings as operators write them; parseSettings
+// checks what the tags cannot say and turns it into settings.
+type config struct {
+	SecretKey           string              `setting:"secret_key,required,secret"`
+	WebhookSecrets      []string            `setting:"webhook_secrets,required,secret"`
+	Mode                string              `setting:"mode" default:"test"`
+	StatementDescriptor string              `setting:"statement_descriptor"`
+	APIBase             url.URL             `setting:"api_base" default:"https://api.stripe.com"`
+	ConnectClientID     string              `setting:"connect_client_id"`
+	ConnectBase         url.URL             `setting:"connect_base" default:"https://connect.stripe.com"`
+	ConnectStartSecret  string              `setting:"connect_start_secret,secret"`
+	ConnectStateSecret  string              `setting:"connect_state_secret,secret"`
+	VersionPolicy       string              `setting:"api_version_policy" default:"accept"`
+	EUBankCountry       string              `setting:"eu_bank_transfer_country"`
+	MethodTypes         map[string][]string `setting:"method_*"`
 }
 
-// parseSettings validates in. Unknown keys are rejected so that a typo
-// (webhook_secret for webhook_secrets) fails loudly instead of silently
-// disabling verification.
+// parseSettings validates in. Unknown keys are rejected (by
+// sdk.DecodeSettings) so that a typo (webhook_secret for webhook_secrets)
+// fails loudly instead of silently disabling verification.
 func parseSettings(in map[string]string) (settings, error) {
+	var c config
+	if err := sdk.DecodeSettings(in, &c); err != nil {
+		return settings{}, err
+	}
 	s := settings{
-		mode:          ModeTest,
-		methodTypes:   map[string][]string{},
-		apiBase:       "https://api.stripe.com",
-		connectBase:   "https://connect.stripe.com",
-		versionPolicy: VersionPolicyAccept,
+		secretKey:           c.SecretKey,
+		mode:                c.Mode,
+		methodTypes:         maps.Clone(defaultMethodTypes),
+		statementDescriptor: c.StatementDescriptor,
+		connectClientID:     c.ConnectClientID,
+		connectStartSecret:  []byte(c.ConnectStartSecret),
+		versionPolicy:       c.VersionPolicy,
+		euBankCountry:       c.EUBankCountry,
 	}
-	for m, types := range defaultMethodTypes {
-		s.methodTypes[m] = types
+	if s.mode != ModeTest && s.mode != ModeLive {
+		return settings{}, sdk.InvalidSetting(SettingMode, "must be %q or %q, got %q", ModeTest, ModeLive, s.mode)
 	}
-
-	keys := make([]string, 0, len(in))
-	for k := range in {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := strings.TrimSpace(in[k])
-		switch k {
-		case SettingSecretKey:
-			s.secretKey = v
-		case SettingWebhookSecrets:
-			for _, part := range strings.Split(v, ",") {
-				part = strings.TrimSpace(part)
-				if part == "" {
-					continue
-				}
-				if len(part) < minWebhookSecretLen {
-					return settings{}, invalidSetting(k, "each secret must be at least %d characters (a whsec_… value from the Stripe dashboard)", minWebhookSecretLen)
-				}
-				s.webhookSecrets = append(s.webhookSecrets, []byte(part))
-			}
-		case SettingMode:
-			if v != ModeTest && v != ModeLive {
-				return settings{}, invalidSetting(k, "must be %q or %q, got %q", ModeTest, ModeLive, v)
-			}
-			s.mode = v
-		case SettingStatementDescriptor:
-			if v == "" {
-				continue
-			}
-			if len(v) > 22 || !descriptorChars.MatchString(v) || !hasLetter.MatchString(v) {
-				return settings{}, invalidSetting(k, "must be at most 22 characters with at least one letter and none of < > \\ ' \" *")
-			}
-			s.statementDescriptor = v
-		case SettingAPIBase:
-			if err := checkBaseURL(k, v); err != nil {
-				return settings{}, err
-			}
-			s.apiBase = strings.TrimRight(v, "/")
-		case SettingConnectBase:
-			if err := checkBaseURL(k, v); err != nil {
-				return settings{}, err
-			}
-			s.connectBase = strings.TrimRight(v, "/")
-		case SettingConnectClientID:
-			if v != "" && !strings.HasPrefix(v, "ca_") {
-				return settings{}, invalidSetting(k, "must be a Connect client id starting with ca_")
-			}
-			s.connectClientID = v
-		case SettingConnectStartSecret:
-			if v != "" && len(v) < 32 {
-				return settings{}, invalidSetting(k, "must be at least 32 characters")
-			}
-			s.connectStartSecret = []byte(v)
-		case SettingConnectStateSecret:
-			if v != "" && len(v) < 32 {
-				return settings{}, invalidSetting(k, "must be at least 32 characters")
-			}
-			if v != "" {
-				s.stateKey = []byte(v)
-			}
-		case SettingAPIVersionPolicy:
-			if v != VersionPolicyAccept && v != VersionPolicyWarn {
-				return settings{}, invalidSetting(k, "must be %q or %q, got %q", VersionPolicyAccept, VersionPolicyWarn, v)
-			}
-			s.versionPolicy = v
-		case SettingEUBankCountry:
-			switch v {
-			case "", "BE", "DE", "ES", "FR", "IE", "NL":
-			default:
-				return settings{}, invalidSetting(k, "must be one of BE, DE, ES, FR, IE, NL, got %q", v)
-			}
-			s.euBankCountry = v
-		default:
-			method, ok := strings.CutPrefix(k, settingMethodPrefix)
-			if !ok {
-				return settings{}, sdk.Invalid("unknown setting %q", k).WithField(k).WithCode("invalid_setting")
-			}
-			if _, known := defaultMethodTypes[method]; !known {
-				return settings{}, invalidSetting(k, "%q is not a method this provider offers (card, wallet, bank_transfer)", method)
-			}
-			types, err := parseMethodTypes(k, v)
-			if err != nil {
-				return settings{}, err
-			}
-			s.methodTypes[method] = types
-		}
-	}
-
 	if err := checkSecretKey(s.secretKey, s.mode); err != nil {
 		return settings{}, err
 	}
-	if len(s.webhookSecrets) == 0 {
-		return settings{}, invalidSetting(SettingWebhookSecrets, "at least one webhook signing secret is required")
+	for _, secret := range c.WebhookSecrets {
+		if len(secret) < minWebhookSecretLen {
+			return settings{}, sdk.InvalidSetting(SettingWebhookSecrets, "each secret must be at least %d characters (a whsec_… value from the Stripe dashboard)", minWebhookSecretLen)
+		}
+		s.webhookSecrets = append(s.webhookSecrets, []byte(secret))
 	}
-	if s.stateKey == nil {
+	if len(s.webhookSecrets) == 0 {
+		return settings{}, sdk.InvalidSetting(SettingWebhookSecrets, "at least one webhook signing secret is required")
+	}
+	if d := s.statementDescriptor; d != "" && (len(d) > 22 || !descriptorChars.MatchString(d) || !hasLetter.MatchString(d)) {
+		return settings{}, sdk.InvalidSetting(SettingStatementDescriptor, "must be at most 22 characters with at least one letter and none of < > \\ ' \" *")
+	}
+	var err error
+	if s.apiBase, err = baseURL(SettingAPIBase, c.APIBase); err != nil {
+		return settings{}, err
+	}
+	if s.connectBase, err = baseURL(SettingConnectBase, c.ConnectBase); err != nil {
+		return settings{}, err
+	}
+	if id := s.connectClientID; id != "" && !strings.HasPrefix(id, "ca_") {
+		return settings{}, sdk.InvalidSetting(SettingConnectClientID, "must be a Connect client id starting with ca_")
+	}
+	if n := len(c.ConnectStartSecret); n > 0 && n < 32 {
+		return settings{}, sdk.InvalidSetting(SettingConnectStartSecret, "must be at least 32 characters")
+	}
+	switch n := len(c.ConnectStateSecret); {
+	case n == 0:
 		s.stateKey = deriveKey([]byte(s.secretKey), "switchyard stripe connect state v1")
+	case n < 32:
+		return settings{}, sdk.InvalidSetting(SettingConnectStateSecret, "must be at least 32 characters")
+	default:
+		s.stateKey = []byte(c.ConnectStateSecret)
+	}
+	if s.versionPolicy != VersionPolicyAccept && s.versionPolicy != VersionPolicyWarn {
+		return settings{}, sdk.InvalidSetting(SettingAPIVersionPolicy, "must be %q or %q, got %q", VersionPolicyAccept, VersionPolicyWarn, s.versionPolicy)
+	}
+	switch s.euBankCountry {
+	case "", "BE", "DE", "ES", "FR", "IE", "NL":
+	default:
+		return settings{}, sdk.InvalidSetting(SettingEUBankCountry, "must be one of BE, DE, ES, FR, IE, NL, got %q", s.euBankCountry)
+	}
+	for _, method := range slices.Sorted(maps.Keys(c.MethodTypes)) {
+		key := settingMethodPrefix + method
+		if _, known := defaultMethodTypes[method]; !known {
+			return settings{}, sdk.InvalidSetting(key, "%q is not a method this provider offers (card, wallet, bank_transfer)", method)
+		}
+		types := c.MethodTypes[method]
+		if len(types) == 0 {
+			return settings{}, sdk.InvalidSetting(key, "needs at least one Stripe payment method type")
+		}
+		for _, t := range types {
+			if !stripeTypeName.MatchString(t) {
+				return settings{}, sdk.InvalidSetting(key, "%q is not a Stripe payment method type", t)
+			}
+		}
+		s.methodTypes[method] = types
 	}
 	return s, nil
 }
@@ -210,7 +192,7 @@ func parseSettings(in map[string]string) (settings, error) {
 // never lands in a test instance or the other way round.
 func checkSecretKey(key, mode string) error {
 	if key == "" {
-		return invalidSetting(SettingSecretKey, "is required")
+		return sdk.InvalidSetting(SettingSecretKey, "is required")
 	}
 	var live bool
 	switch {
@@ -218,36 +200,19 @@ func checkSecretKey(key, mode string) error {
 	case strings.HasPrefix(key, "sk_live_"), strings.HasPrefix(key, "rk_live_"):
 		live = true
 	default:
-		return invalidSetting(SettingSecretKey, "must be a secret key (sk_test_…, sk_live_…) or restricted key (rk_…)")
+		return sdk.InvalidSetting(SettingSecretKey, "must be a secret key (sk_test_…, sk_live_…) or restricted key (rk_…)")
 	}
 	if live != (mode == ModeLive) {
-		return invalidSetting(SettingSecretKey, "a %s key does not match mode %q", map[bool]string{true: "live", false: "test"}[live], mode)
+		return sdk.InvalidSetting(SettingSecretKey, "a %s key does not match mode %q", map[bool]string{true: "live", false: "test"}[live], mode)
 	}
 	return nil
 }
 
-func checkBaseURL(key, v string) error {
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
-		return invalidSetting(key, "must be an absolute http(s) URL without query, got %q", v)
+// baseURL accepts an API base without query or fragment, as the text stripe-go
+// prefixes to its paths.
+func baseURL(key string, u url.URL) (string, error) {
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", sdk.InvalidSetting(key, "must be an absolute http(s) URL without query, got %q", u.String())
 	}
-	return nil
-}
-
-func parseMethodTypes(key, v string) ([]string, error) {
-	var types []string
-	for _, t := range strings.Split(v, ",") {
-		t = strings.TrimSpace(t)
-		if t == "" {
-			continue
-		}
-		if !stripeTypeName.MatchString(t) {
-			return nil, invalidSetting(key, "%q is not a Stripe payment method type", t)
-		}
-		types = append(types, t)
-	}
-	if len(types) == 0 {
-		return nil, invalidSetting(key, "needs at least one Stripe payment method type")
-	}
-	return types, nil
+	return strings.TrimRight(u.String(), "/"), nil
 }
