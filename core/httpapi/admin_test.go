@@ -58,6 +58,36 @@ func TestAdminMerchants(t *testing.T) {
 		if strings.Contains(rec.Body.String(), "sk_live_") && strings.Contains(rec.Body.String(), `"key"`) {
 			t.Fatalf("key listing exposes secrets: %s", rec.Body)
 		}
+		t.Run("strict JSON creates nothing", func(t *testing.T) {
+			count := func() int {
+				t.Helper()
+				var out struct{ Data []json.RawMessage }
+				rec := do("GET", "/admin/v1/merchants?limit=100", "")
+				if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+					t.Fatal(err)
+				}
+				return len(out.Data)
+			}
+			before := count()
+			for _, tc := range []struct{ name, body, code, field string }{
+				{"duplicate plan", `{"name":"C","plan":"free","plan":"unlimited","contact_email":"c@c.test","domains":["c.test"]}`, "duplicate_field", "plan"},
+				{"duplicate name", `{"name":"C","name":"D","plan":"free","contact_email":"c@c.test","domains":["c.test"]}`, "duplicate_field", "name"},
+				{"case variant Plan", `{"name":"C","Plan":"unlimited","contact_email":"c@c.test","domains":["c.test"]}`, "field_case_mismatch", "Plan"},
+				{"case variant beside the field", `{"name":"C","plan":"free","PLAN":"unlimited","contact_email":"c@c.test","domains":["c.test"]}`, "field_case_mismatch", "PLAN"},
+			} {
+				rec := do("POST", "/admin/v1/merchants", tc.body)
+				var e struct {
+					Error struct{ Code, Field string }
+				}
+				_ = json.Unmarshal(rec.Body.Bytes(), &e)
+				if rec.Code != 400 || e.Error.Code != tc.code || e.Error.Field != tc.field {
+					t.Errorf("%s: %d %s, want 400 %s field %s", tc.name, rec.Code, rec.Body, tc.code, tc.field)
+				}
+			}
+			if after := count(); after != before {
+				t.Fatalf("merchants %d -> %d after rejected bodies", before, after)
+			}
+		})
 		req := httptest.NewRequest("GET", "/admin/v1/merchants", nil)
 		rec = httptest.NewRecorder()
 		e.ServeHTTP(rec, req)

@@ -167,7 +167,18 @@ func TestMerchantAPICreateErrors(t *testing.T) {
 			{"metadata too many keys", freeKey, body(t, map[string]any{"metadata": bigMeta}), nil, 400, "metadata_too_large", "metadata"},
 			{"metadata long value", freeKey, body(t, map[string]any{"metadata": map[string]string{"k": strings.Repeat("v", 501)}}), nil, 400, "metadata_too_large", "metadata"},
 			{"metadata long key", freeKey, body(t, map[string]any{"metadata": map[string]string{strings.Repeat("k", 41): "v"}}), nil, 400, "metadata_too_large", "metadata"},
-			{"metadata non-string value", freeKey, body(t, map[string]any{"metadata": map[string]any{"k": 1}}), nil, 400, "invalid_type", "metadata"},
+			{"metadata non-string value", freeKey, body(t, map[string]any{"metadata": map[string]any{"k": 1}}), nil, 400, "invalid_type", "metadata.k"},
+			// Strict JSON: a body must read the same to every parser. With
+			// last-key-wins or case-insensitive matching these created a
+			// 1000.00 session while a WAF, signer or log reader saw 1.00.
+			{"duplicate amount", freeKey, `{"domain":"shop.test","amount":"1.00","amount":"1000.00","currency":"USD","order_id":"DUP"}`, nil, 400, "duplicate_field", "amount"},
+			{"duplicate amount, escaped name", freeKey, `{"domain":"shop.test","amount":"1.00","\u0061mount":"1000.00","currency":"USD","order_id":"DUP"}`, nil, 400, "duplicate_field", "amount"},
+			{"duplicate metadata key", freeKey, `{"domain":"shop.test","amount":"1.00","currency":"USD","order_id":"DUP","metadata":{"sku":"a","sku":"b"}}`, nil, 400, "duplicate_field", "metadata.sku"},
+			{"duplicate currency", freeKey, `{"domain":"shop.test","amount":"1.00","currency":"USD","order_id":"DUP","currency":"EUR"}`, nil, 400, "duplicate_field", "currency"},
+			{"upper-case AMOUNT", freeKey, `{"domain":"shop.test","amount":"1.00","AMOUNT":"1000.00","currency":"USD","order_id":"DUP"}`, nil, 400, "field_case_mismatch", "AMOUNT"},
+			{"mixed-case Amount alone", freeKey, `{"domain":"shop.test","Amount":"1.00","currency":"USD","order_id":"DUP"}`, nil, 400, "field_case_mismatch", "Amount"},
+			{"mixed-case Order_ID", freeKey, `{"domain":"shop.test","amount":"1.00","currency":"USD","Order_ID":"DUP"}`, nil, 400, "field_case_mismatch", "Order_ID"},
+			{"invalid UTF-8", freeKey, "{\"domain\":\"shop.test\",\"amount\":\"1.00\",\"currency\":\"USD\",\"order_id\":\"D\xffUP\"}", nil, 400, "invalid_json", "order_id"},
 			{"unknown field", freeKey, body(t, map[string]any{"colour": "red"}), nil, 400, "unknown_field", "colour"},
 			{"wrong type", freeKey, body(t, map[string]any{"domain": 5}), nil, 400, "invalid_type", "domain"},
 			{"malformed json", freeKey, `{"domain":`, nil, 400, "invalid_json", ""},

@@ -83,6 +83,14 @@ func TestDecodeStrict(t *testing.T) {
 		{"syntax", `{"amount":`, "invalid_json", ""},
 		{"empty", ``, "invalid_json", ""},
 		{"array", `[]`, "invalid_type", ""},
+		{"duplicate", `{"amount":"1.00","amount":"1000.00"}`, "duplicate_field", "amount"},
+		{"duplicate nested", `{"amount":"1","metadata":{"a":"1","b":"2","a":"3"}}`, "duplicate_field", "metadata.a"},
+		{"duplicate deeper in a value", `{"amount":"1","metadata":{"a":{"x":1,"x":2}}}`, "duplicate_field", "metadata.a.x"},
+		{"duplicate after an unknown member", `{"zzz":{"q":1,"q":2},"amount":"1"}`, "duplicate_field", "zzz.q"},
+		{"case variant", `{"AMOUNT":"1000.00"}`, "field_case_mismatch", "AMOUNT"},
+		{"case variant beside the real one", `{"amount":"1.00","Amount":"1000.00"}`, "field_case_mismatch", "Amount"},
+		{"metadata keys are data, not fields", `{"amount":"1","metadata":{"k":"1","K":"2"}}`, "", ""},
+		{"invalid UTF-8", "{\"amount\":\"\xff\"}", "invalid_json", "amount"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
