@@ -13,7 +13,7 @@ STRIPE_MOCK_VERSION := v0.203.0
 
 PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 
-.PHONY: all build plugins run test bench proto lint tools clean
+.PHONY: all build plugins run test bench bench-http proto lint tools clean
 
 all: build plugins
 
@@ -56,6 +56,19 @@ test: build plugins
 
 bench: build plugins
 	PATH="$(TOOLS):$$PATH" SWITCHYARD_BIN_DIR=$(BIN) $(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./...
+
+# make bench-http: black-box throughput and latency of the real binary with
+# wrk (Debian's, installed when missing), A/B against a bare echo/v4 binary
+# decoding the same JSON, on SQLite and — when SWITCHYARD_TEST_POSTGRES_DSN
+# is set — PostgreSQL; plus provider-webhook intake through /hooks.
+# BENCH_HTTP_FLAGS passes options (e.g. -pairs 5 -duration 20s -dbs sqlite).
+bench-http: build plugins
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "installing wrk (Debian package)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
+	$(GO) build -o $(BIN)/bench/bareecho ./internal/benchhttp/bareecho
+	$(GO) run ./internal/benchhttp -switchyard $(BIN)/switchyard -bare $(BIN)/bench/bareecho -plugins $(BIN)/plugins $(BENCH_HTTP_FLAGS)
 
 proto:
 	bash sdk/proto/generate.sh
