@@ -58,10 +58,21 @@ type AdminConfig struct {
 // StoreConfig selects and tunes the database.
 type StoreConfig struct {
 	// DSN is sqlite:PATH or postgres://...
-	DSN          string        `koanf:"dsn"`
+	DSN string `koanf:"dsn"`
+	// MaxOpenConns is the PostgreSQL pool of one instance, shared by
+	// requests, River and the LISTEN connections; 0 means the default (20).
 	MaxOpenConns int           `koanf:"max_open_conns"`
 	BusyTimeout  time.Duration `koanf:"busy_timeout"` // SQLite only
+	// Listen turns PostgreSQL LISTEN/NOTIFY on: jobs start on any instance
+	// as soon as they are enqueued, and auth caches drop revoked keys at
+	// once. Off (behind PgBouncer in transaction mode, where LISTEN cannot
+	// work), jobs are polled and caches expire by TTL.
+	Listen bool `koanf:"listen"`
 }
+
+// StoreMinPGConns is the smallest store.max_open_conns on PostgreSQL: two
+// connections are held by LISTEN (River's and the cache invalidation's).
+const StoreMinPGConns = 4
 
 // LogConfig configures log/slog.
 type LogConfig struct {
@@ -180,7 +191,22 @@ const APIMaxAuthCacheTTL = time.Minute
 type RateLimitConfig struct {
 	RequestsPerSecond float64 `koanf:"requests_per_second"`
 	Burst             int     `koanf:"burst"`
+	// RedisURL, when set, keeps the buckets in Redis so every instance
+	// shares them; empty keeps them per instance.
+	RedisURL Secret `koanf:"redis_url"`
+	// RedisFailure is what happens while Redis cannot be reached: open
+	// (each instance applies its own buckets) or closed (503).
+	RedisFailure string `koanf:"redis_failure"`
+	// RedisTimeout bounds each Redis call (dial, read, write).
+	RedisTimeout time.Duration `koanf:"redis_timeout"`
 }
+
+// RedisFailurePolicies are the values of api.rate_limit.redis_failure.
+var RedisFailurePolicies = []string{"open", "closed"}
+
+// RateLimitMaxRedisTimeout bounds api.rate_limit.redis_timeout: every
+// merchant request may wait that long when Redis hangs.
+const RateLimitMaxRedisTimeout = 5 * time.Second
 
 // WebhooksConfig sets outbound webhook policy.
 type WebhooksConfig struct {

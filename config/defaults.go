@@ -18,8 +18,10 @@ func Defaults() Config {
 		Public: PublicConfig{HTTPConfig: listener("127.0.0.1:8080")},
 		Admin:  AdminConfig{HTTPConfig: listener("127.0.0.1:8081")},
 		Store: StoreConfig{
-			DSN:         "sqlite:var/switchyard.db",
-			BusyTimeout: 5 * time.Second,
+			DSN:          "sqlite:var/switchyard.db",
+			MaxOpenConns: 20,
+			BusyTimeout:  5 * time.Second,
+			Listen:       true,
 		},
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Telemetry: TelemetryConfig{ServiceName: "switchyard", SampleRatio: 1},
@@ -35,7 +37,8 @@ func Defaults() Config {
 			MaxAmount:      "999999.99",
 			IdempotencyTTL: 24 * time.Hour,
 		},
-		API:      APIConfig{RateLimit: RateLimitConfig{RequestsPerSecond: 20, Burst: 40}, AuthCacheTTL: 2 * time.Second},
+		API: APIConfig{RateLimit: RateLimitConfig{RequestsPerSecond: 20, Burst: 40, RedisFailure: "open", RedisTimeout: 250 * time.Millisecond},
+			AuthCacheTTL: 2 * time.Second},
 		Webhooks: WebhooksConfig{Timeout: 10 * time.Second},
 		Licenses: LicensesConfig{Timeout: 10 * time.Second},
 	}

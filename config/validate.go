@@ -124,6 +124,15 @@ func (c *Config) Validate() error {
 	if c.API.RateLimit.Burst < 1 {
 		v.add("api.rate_limit.burst", "must be at least 1")
 	}
+	rl := c.API.RateLimit
+	v.oneOf("api.rate_limit.redis_failure", rl.RedisFailure, RedisFailurePolicies)
+	if u := rl.RedisURL.Value(); u != "" && !strings.HasPrefix(u, "redis://") && !strings.HasPrefix(u, "rediss://") && !strings.HasPrefix(u, "unix://") {
+		// The URL may hold a password: describe, do not echo.
+		v.add("api.rate_limit.redis_url", "must be a redis://, rediss:// or unix:// URL")
+	}
+	if rl.RedisTimeout <= 0 || rl.RedisTimeout > RateLimitMaxRedisTimeout {
+		v.add("api.rate_limit.redis_timeout", "must be a positive duration of at most %s (every request may wait that long for Redis)", RateLimitMaxRedisTimeout)
+	}
 	if c.API.AuthCacheTTL < 0 || c.API.AuthCacheTTL > APIMaxAuthCacheTTL {
 		v.add("api.auth_cache_ttl", "must be between 0s (off) and %s: it is how long a key revoked elsewhere may still be accepted", APIMaxAuthCacheTTL)
 	}
@@ -344,6 +353,9 @@ func (v *validator) store(s StoreConfig) {
 	}
 	if s.MaxOpenConns < 0 {
 		v.add("store.max_open_conns", "must not be negative (0 uses the store's default)")
+	}
+	if pg := strings.HasPrefix(s.DSN, "postgres"); pg && s.MaxOpenConns > 0 && s.MaxOpenConns < StoreMinPGConns {
+		v.add("store.max_open_conns", "must be at least %d on PostgreSQL (LISTEN holds two connections), got %d", StoreMinPGConns, s.MaxOpenConns)
 	}
 	v.positive("store.busy_timeout", s.BusyTimeout)
 }

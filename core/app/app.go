@@ -17,6 +17,7 @@ import (
 	"github.com/switchyard/switchyard/core/merchants"
 	"github.com/switchyard/switchyard/core/payments"
 	"github.com/switchyard/switchyard/core/pluginhost"
+	"github.com/switchyard/switchyard/core/ratelimit"
 	"github.com/switchyard/switchyard/core/routing"
 	"github.com/switchyard/switchyard/core/secrets"
 	"github.com/switchyard/switchyard/core/store"
@@ -54,6 +55,9 @@ type App struct {
 	Licenses *licenses.Keygen
 	Accounts *accounts.Service
 	Jobs     *jobs.Runner
+	// RateLimiter limits each merchant API key: shared through Redis when
+	// api.rate_limit.redis_url is set, per instance otherwise.
+	RateLimiter ratelimit.Limiter
 
 	// enq is how the services enqueue jobs; it is bound to Jobs.
 	enq *enqueuer
@@ -104,6 +108,9 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 	a.onClose(func(context.Context) error { return st.Close() })
 
 	if a.Keyring, err = secrets.FromConfig(cfg.Secrets); err != nil {
+		return err
+	}
+	if a.RateLimiter, err = a.buildRateLimiter(); err != nil {
 		return err
 	}
 	a.Merchants = merchants.New(st, merchants.Options{AuthCacheTTL: authCacheTTL(cfg.API.AuthCacheTTL)})
@@ -206,6 +213,25 @@ func (a *App) buildServices() error {
 	a.Accounts, a.Payments, a.Jobs = acc, pay, runner
 	a.enq.runner = runner
 	return nil
+}
+
+// buildRateLimiter makes the merchant API's per-key limiter from
+// api.rate_limit: Redis-backed when redis_url is set.
+func (a *App) buildRateLimiter() (ratelimit.Limiter, error) {
+	rl := a.Config.API.RateLimit
+	rate := ratelimit.Rate{PerSecond: rl.RequestsPerSecond, Burst: rl.Burst}
+	if rl.RedisURL.Value() == "" {
+		return ratelimit.NewLocal(rate, nil), nil
+	}
+	client, err := ratelimit.NewRedisClient(rl.RedisURL.Value(), rl.RedisTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("api.rate_limit.redis_url: %w", err)
+	}
+	a.onClose(func(context.Context) error { return client.Close() })
+	return ratelimit.NewShared(client, ratelimit.SharedOptions{
+		Name: "api", Rate: rate, FailClosed: rl.RedisFailure == "closed",
+		Meter: a.Telemetry.Meter("switchyard/ratelimit"), Logger: a.Logger,
+	})
 }
 
 func (a *App) onClose(fn func(context.Context) error) { a.closers = append(a.closers, fn) }

@@ -119,9 +119,8 @@ func (a *App) publicMounts() ([]httpapi.Mount, error) {
 	if err != nil {
 		return nil, err
 	}
-	rl := a.Config.API.RateLimit
 	return []httpapi.Mount{
-		httpapi.MerchantAPI(a.Payments, a.Merchants, httpapi.MerchantAPIOptions{RequestsPerSecond: rl.RequestsPerSecond, Burst: rl.Burst}),
+		httpapi.MerchantAPI(a.Payments, a.Merchants, httpapi.MerchantAPIOptions{Limiter: a.RateLimiter}),
 		httpapi.ProviderHooks(a.Payments, a.Config.Public.WebhookAliases),
 		httpapi.Checkout(a.Payments, pages, httpapi.CheckoutOptions{Logger: a.Logger, PublicBaseURL: a.PublicBaseURL(),
 			FormActionOrigins: a.providerPageOrigins()}),

@@ -3,15 +3,14 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/time/rate"
 
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/merchants"
 	"github.com/switchyard/switchyard/core/payments"
+	"github.com/switchyard/switchyard/core/ratelimit"
 )
 
 // SessionService is what the merchant API handlers call;
@@ -34,11 +33,14 @@ var (
 
 // MerchantAPIOptions configure the merchant API.
 type MerchantAPIOptions struct {
-	// RequestsPerSecond and Burst are the per-key token bucket
-	// (api.rate_limit). RequestsPerSecond <= 0 disables the limit.
+	// Limiter limits each API key (api.rate_limit); nil means a
+	// per-instance ratelimit.Local of RequestsPerSecond and Burst.
+	Limiter ratelimit.Limiter
+	// RequestsPerSecond and Burst are the per-key token bucket used when
+	// Limiter is nil. RequestsPerSecond <= 0 disables the limit.
 	RequestsPerSecond float64
 	Burst             int
-	// Now is the rate limiter's clock; nil means time.Now.
+	// Now is that bucket's clock; nil means time.Now.
 	Now func() time.Time
 }
 
@@ -56,15 +58,20 @@ const IdempotencyKeyHeader = "Idempotency-Key"
 //	GET  /v1/me              GET  /gateway/me.php                   me:read
 //
 // Every route needs Authorization: Bearer <api key>; each key is rate
-// limited by a token bucket held in this process's memory, so with N
-// instances behind a balancer a key gets up to N times the configured rate.
+// limited by opts.Limiter: shared through Redis, or a token bucket held in
+// this process's memory, in which case with N instances behind a balancer
+// a key gets up to N times the configured rate.
 func MerchantAPI(svc SessionService, auth Authenticator, opts MerchantAPIOptions) Mount {
 	h := &merchantHandlers{svc: svc}
-	limiter := newKeyLimiter(opts)
+	limiter := opts.Limiter
+	if limiter == nil {
+		limiter = ratelimit.NewLocal(ratelimit.Rate{PerSecond: opts.RequestsPerSecond, Burst: opts.Burst}, opts.Now)
+	}
+	limit := keyLimit(limiter)
 	authn := authenticate(auth)
 	return func(e *echo.Echo) {
 		route := func(method, path string, scope domain.Scope, handler echo.HandlerFunc) {
-			e.Add(method, path, handler, authn, limiter.middleware, requireScope(scope))
+			e.Add(method, path, handler, authn, limit, requireScope(scope))
 		}
 		for _, p := range []string{"/v1/sessions", "/gateway/session.php"} {
 			route(http.MethodPost, p, domain.ScopeSessionsWrite, h.create)
@@ -172,91 +179,34 @@ func requireScope(scope domain.Scope) echo.MiddlewareFunc {
 	}
 }
 
-// keyLimiter holds one token bucket per API key id, in memory. Idle buckets
-// are dropped by a sweep so revoked or rotated keys do not accumulate.
-type keyLimiter struct {
-	limit rate.Limit
-	burst int
-	now   func() time.Time
-
-	mu        sync.Mutex
-	buckets   map[int64]*bucket
-	lastSweep time.Time
-}
-
-type bucket struct {
-	lim      *rate.Limiter
-	lastUsed time.Time
-}
-
-// limiterSweepEvery is how often idle buckets are looked for. A bucket idle
-// longer than it takes to refill is full, so dropping it changes nothing.
-const limiterSweepEvery = time.Minute
-
-func newKeyLimiter(opts MerchantAPIOptions) *keyLimiter {
-	l := &keyLimiter{limit: rate.Limit(opts.RequestsPerSecond), burst: opts.Burst, now: opts.Now, buckets: map[int64]*bucket{}}
-	if l.now == nil {
-		l.now = time.Now
-	}
-	if l.burst <= 0 {
-		l.burst = max(1, int(opts.RequestsPerSecond))
-	}
-	return l
-}
-
-// idleAfter is the time an empty bucket needs to refill completely.
-func (l *keyLimiter) idleAfter() time.Duration {
-	return time.Duration(float64(l.burst)/float64(l.limit)*float64(time.Second)) + time.Second
-}
-
-func (l *keyLimiter) middleware(next echo.HandlerFunc) echo.HandlerFunc {
-	if l.limit <= 0 {
-		return next
-	}
-	return func(c echo.Context) error {
-		p := principal(c)
-		if p == nil {
+// keyLimit applies the limiter to each authenticated request, keyed by
+// the API key. A limiter that cannot decide (a fail-closed shared
+// limiter without Redis) refuses with 503: the caller did nothing wrong.
+func keyLimit(l ratelimit.Limiter) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			p := principal(c)
+			if p == nil {
+				return next(c)
+			}
+			// The public prefix, not the id: it is unique across deployments
+			// sharing one Redis (ids restart at 1 in every database).
+			d, err := l.Allow(c.Request().Context(), "key:"+p.Key.Prefix)
+			if err != nil {
+				return &retryAfterError{
+					err: &domain.Error{Kind: domain.ErrUnavailable, Code: "rate_limiter_unavailable",
+						Message: "the rate limiter is unavailable; retry shortly"},
+					after: time.Second,
+				}
+			}
+			if !d.Allowed {
+				return &retryAfterError{
+					err: &domain.Error{Kind: domain.ErrRateLimited, Code: "rate_limited",
+						Message: "too many requests for this API key; retry after the Retry-After delay"},
+					after: d.RetryAfter,
+				}
+			}
 			return next(c)
 		}
-		if wait := l.reserve(p.Key.ID); wait > 0 {
-			return &retryAfterError{
-				err: &domain.Error{Kind: domain.ErrRateLimited, Code: "rate_limited",
-					Message: "too many requests for this API key; retry after the Retry-After delay"},
-				after: wait,
-			}
-		}
-		return next(c)
 	}
-}
-
-// reserve takes a token for key; when none is available it takes nothing
-// and returns how long until one is.
-func (l *keyLimiter) reserve(key int64) time.Duration {
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.lastSweep) > limiterSweepEvery {
-		idle := l.idleAfter()
-		for k, b := range l.buckets {
-			if now.Sub(b.lastUsed) > idle {
-				delete(l.buckets, k)
-			}
-		}
-		l.lastSweep = now
-	}
-	b := l.buckets[key]
-	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
-		l.buckets[key] = b
-	}
-	b.lastUsed = now
-	r := b.lim.ReserveN(now, 1)
-	if !r.OK() {
-		return time.Second
-	}
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return d
-	}
-	return 0
 }

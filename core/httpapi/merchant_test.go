@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/payments"
 	"github.com/switchyard/switchyard/core/payments/paymentstest"
+	"github.com/switchyard/switchyard/core/ratelimit"
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/store/storetest"
 	"github.com/switchyard/switchyard/plugins/sandbox/sandbox"
@@ -350,6 +352,34 @@ func TestMerchantAPIBodyLimitAndRateLimit(t *testing.T) {
 	now = now.Add(time.Second)
 	if rec := a.do(http.MethodGet, "/v1/me", key, ""); rec.Code != http.StatusOK {
 		t.Fatalf("after refill: %d", rec.Code)
+	}
+}
+
+// A shared limiter that cannot reach Redis and fails closed refuses with
+// 503 (our fault, not the caller's), never with 429 or by letting it pass.
+func TestMerchantAPIRateLimiterUnavailable(t *testing.T) {
+	st := storetest.SQLite(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "redis://" + ln.Addr().String() + "/0"
+	_ = ln.Close()
+	client, err := ratelimit.NewRedisClient(dead, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	lim, err := ratelimit.NewShared(client, ratelimit.SharedOptions{Name: "api", Rate: ratelimit.Rate{PerSecond: 10, Burst: 10}, FailClosed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newAPIEnv(t, st, MerchantAPIOptions{Limiter: lim, RequestsPerSecond: 1})
+	m := a.Merchant(t, domain.PlanFree, "shop.test")
+	key, _ := a.Key(t, m.ID, domain.ModeTest)
+	rec := a.do(http.MethodGet, "/v1/me", key, "")
+	if rec.Code != http.StatusServiceUnavailable || decodeErr(t, rec).Code != "rate_limiter_unavailable" || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("fail-closed limiter without Redis: %d %s Retry-After=%q", rec.Code, rec.Body, rec.Header().Get("Retry-After"))
 	}
 }
 
