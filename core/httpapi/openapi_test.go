@@ -249,6 +249,8 @@ func TestOpenAPIContract(t *testing.T) {
 				{body(t, map[string]any{"amount": 49.95}), "invalid_amount"},
 				{body(t, map[string]any{"amount": "49.955"}), "invalid_amount"},
 				{body(t, map[string]any{"colour": "red"}), "unknown_field"},
+				{`{"domain":"shop.test","amount":"1.00","amount":"1000.00","currency":"USD","order_id":"D"}`, "duplicate_field"},
+				{`{"domain":"shop.test","AMOUNT":"1.00","currency":"USD","order_id":"D"}`, "field_case_mismatch"},
 				{body(t, map[string]any{"currency": nil}), "missing_field"},
 				{body(t, map[string]any{"currency": "XYZ"}), "invalid_currency"},
 				{body(t, map[string]any{"domain": "evil.test"}), "invalid_domain"},
