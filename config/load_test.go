@@ -498,7 +498,7 @@ func TestExampleConfigIsValid(t *testing.T) {
 			}
 		}
 	}
-	want := []inst{{"sandbox", "sandbox", true}, {"stripe", "stripe", false}, {"paypro", "paypro", false}}
+	want := []inst{{"sandbox", "sandbox", true}, {"stripe", "stripe", false}, {"paypro", "paypro", false}, {"route53", "route53", false}}
 	if !slices.Equal(got, want) {
 		t.Errorf("instances = %+v, want %+v", got, want)
 	}

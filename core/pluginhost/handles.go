@@ -234,7 +234,13 @@ func (p *provisionerHandle) LoginURL(ctx context.Context, req provisioner.LoginU
 // registrarHandle is the stable registrar.Registrar for one instance.
 type registrarHandle struct{ in *instance }
 
-var _ registrar.Registrar = (*registrarHandle)(nil)
+// The host's registrar client always has the optional record methods (a
+// plugin without them answers unimplemented), so the handle has them too.
+var (
+	_ registrar.Registrar     = (*registrarHandle)(nil)
+	_ registrar.RecordChanger = (*registrarHandle)(nil)
+	_ registrar.RecordLister  = (*registrarHandle)(nil)
+)
 
 func (r *registrarHandle) Describe(ctx context.Context) (meta.Info, error) {
 	return invoke(r.in, ctx, "describe", registrar.Registrar.Describe)
@@ -291,6 +297,18 @@ func (r *registrarHandle) SetNameservers(ctx context.Context, req registrar.SetN
 func (r *registrarHandle) UpsertRecords(ctx context.Context, req registrar.UpsertRecordsRequest) (registrar.Operation, error) {
 	return invoke(r.in, ctx, "upsert records", func(impl registrar.Registrar, ctx context.Context) (registrar.Operation, error) {
 		return impl.UpsertRecords(ctx, req)
+	})
+}
+
+func (r *registrarHandle) ChangeRecords(ctx context.Context, req registrar.ChangeRecordsRequest) (registrar.Operation, error) {
+	return invoke(r.in, ctx, "change records", func(impl registrar.RecordChanger, ctx context.Context) (registrar.Operation, error) {
+		return impl.ChangeRecords(ctx, req)
+	})
+}
+
+func (r *registrarHandle) ListRecords(ctx context.Context, req registrar.ListRecordsRequest) ([]registrar.Record, error) {
+	return invoke(r.in, ctx, "list records", func(impl registrar.RecordLister, ctx context.Context) ([]registrar.Record, error) {
+		return impl.ListRecords(ctx, req)
 	})
 }
 

@@ -148,6 +148,12 @@ func (s *Server) serveDNS(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	s.mu.Lock()
+	if fn := s.beforeChange; fn != nil && op == "ChangeResourceRecordSets" {
+		s.beforeChange = nil
+		s.mu.Unlock()
+		fn()
+		s.mu.Lock()
+	}
 	defer s.mu.Unlock()
 	q := r.URL.Query()
 	switch op {
@@ -236,10 +242,30 @@ func (s *Server) getHostedZone(w http.ResponseWriter, id string) {
 }
 
 type xmlRecordSet struct {
-	Name   string   `xml:"Name"`
-	Type   string   `xml:"Type"`
-	TTL    int64    `xml:"TTL"`
-	Values []string `xml:"ResourceRecords>ResourceRecord>Value"`
+	Name    string  `xml:"Name"`
+	Type    string  `xml:"Type"`
+	TTL     int64   `xml:"TTL"`
+	Records []xmlRR `xml:"ResourceRecords>ResourceRecord"`
+}
+
+type xmlRR struct {
+	Value string `xml:"Value"`
+}
+
+func (x xmlRecordSet) values() []string {
+	var out []string
+	for _, r := range x.Records {
+		out = append(out, r.Value)
+	}
+	return out
+}
+
+func toXMLSet(set *RecordSet) xmlRecordSet {
+	out := xmlRecordSet{Name: escapeName(set.Name), Type: set.Type, TTL: set.TTL}
+	for _, v := range set.Values {
+		out.Records = append(out.Records, xmlRR{Value: v})
+	}
+	return out
 }
 
 // escapeName writes '*' the way Route 53 returns it (\052).
@@ -301,7 +327,7 @@ func (s *Server) listRecordSets(w http.ResponseWriter, id, name, typ, maxItems s
 		out.NextRecordName, out.NextRecordType = escapeName(next.Name), next.Type
 	}
 	for _, set := range page {
-		out.ResourceRecordSets = append(out.ResourceRecordSets, xmlRecordSet{Name: escapeName(set.Name), Type: set.Type, TTL: set.TTL, Values: set.Values})
+		out.ResourceRecordSets = append(out.ResourceRecordSets, toXMLSet(set))
 	}
 	writeXML(w, http.StatusOK, out)
 }
@@ -341,7 +367,7 @@ func (s *Server) changeRecordSets(w http.ResponseWriter, id string, body []byte)
 	var msgs []string
 	touched := map[string]bool{}
 	for _, c := range req.Changes {
-		set := RecordSet{Name: strings.ToLower(strings.ReplaceAll(c.Set.Name, `\052`, "*")), Type: c.Set.Type, TTL: c.Set.TTL, Values: c.Set.Values}
+		set := RecordSet{Name: strings.ToLower(strings.ReplaceAll(c.Set.Name, `\052`, "*")), Type: c.Set.Type, TTL: c.Set.TTL, Values: c.Set.values()}
 		if !strings.HasSuffix(set.Name, ".") {
 			set.Name += "."
 		}

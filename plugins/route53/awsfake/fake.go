@@ -37,6 +37,7 @@ type Server struct {
 	failures      map[string]string // domain → the message its next register/transfer fails with
 	throttle      int
 	injected      map[string][]injection // call → errors to answer, in order
+	beforeChange  func()                 // runs once before the next change batch
 
 	// Route 53
 	zones      map[string]*Zone // id → zone
@@ -133,6 +134,14 @@ func (s *Server) FailCall(call string, n, status int, code, msg string) {
 	for range n {
 		s.injected[call] = append(s.injected[call], injection{status, code, msg})
 	}
+}
+
+// BeforeChange runs fn (once) just before the next change batch is
+// applied, as another writer racing the plugin would.
+func (s *Server) BeforeChange(fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.beforeChange = fn
 }
 
 // AddDomain puts a registered domain, with a hosted zone, into the account.

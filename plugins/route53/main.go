@@ -1,0 +1,13 @@
+// Command route53 is Switchyard's registrar plugin for Amazon Route 53
+// Domains and Route 53 DNS. The host launches it; run by hand it only
+// explains that it is a plugin.
+package main
+
+import (
+	"github.com/switchyard/switchyard/plugins/route53/route53registrar"
+	"github.com/switchyard/switchyard/sdk"
+)
+
+func main() {
+	sdk.Serve(sdk.ServeOpts{Registrar: route53registrar.New(route53registrar.WithLogger(sdk.NewLogger("route53")))})
+}
