@@ -52,10 +52,7 @@ func TestBinary(t *testing.T) {
 		fake := awsfake.New(t, keyID, secret)
 		fake.SetAvailability("taken-binary.com", "UNAVAILABLE")
 		fake.AddDomain(awsfake.Domain{Name: "owned-binary.com", Expires: time.Now().AddDate(1, 0, 0)})
-		r, err := host.Registrar(sdktest.Launch(t, bin, host.Options{}))
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := sdktest.LaunchRegistrar(t, bin, host.Options{})
 		sdktest.RunRegistrarConformance(t, r, sdktest.ConformanceConfig{
 			Settings:         settings(fake),
 			RequiredSettings: []string{route53registrar.SettingAccessKeyID, route53registrar.SettingSecretAccessKey},
@@ -75,10 +72,7 @@ func TestBinary(t *testing.T) {
 // follow the change until INSYNC.
 func registerThenMailRecords(t *testing.T, bin string) {
 	fake := awsfake.New(t, keyID, secret)
-	r, err := host.Registrar(sdktest.Launch(t, bin, host.Options{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := sdktest.LaunchRegistrar(t, bin, host.Options{})
 	ctx := context.Background()
 	if err := r.Configure(ctx, settings(fake)); err != nil {
 		t.Fatal(err)

@@ -224,7 +224,7 @@ const (
 	// CodeTLDRules (invalid_input): the TLD's registry does not allow this
 	// operation or these values (some TLDs have no transfer lock, say).
 	CodeTLDRules = "tld_rules"
-	// CodeAlreadyInAccount (invalid_input): registering or transferring a
+	// CodeAlreadyInAccount (already_exists): registering or transferring a
 	// domain the account already holds. A retried registration whose first
 	// call went through ends here: hold it for an operator, never refund.
 	CodeAlreadyInAccount = "already_in_account"

@@ -12,6 +12,7 @@ import (
 	"github.com/switchyard/switchyard/sdk/mailer"
 	"github.com/switchyard/switchyard/sdk/provider"
 	"github.com/switchyard/switchyard/sdk/provisioner"
+	"github.com/switchyard/switchyard/sdk/registrar"
 )
 
 // Launch starts the plugin binary at path the way a host does (fixed
@@ -66,4 +67,15 @@ func LaunchMailer(t testing.TB, path string, opts host.Options) mailer.Mailer {
 		t.Fatalf("sdktest: %v", err)
 	}
 	return m
+}
+
+// LaunchRegistrar launches a registrar plugin binary and returns the host's
+// view of it.
+func LaunchRegistrar(t testing.TB, path string, opts host.Options) registrar.Registrar {
+	t.Helper()
+	r, err := host.Registrar(Launch(t, path, opts))
+	if err != nil {
+		t.Fatalf("sdktest: %v", err)
+	}
+	return r
 }

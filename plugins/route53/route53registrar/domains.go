@@ -164,7 +164,7 @@ func (inst *instance) explainUnavailable(ctx context.Context, name string, a reg
 func (inst *instance) ownedError(ctx context.Context, name string) error {
 	d, err := inst.domains.GetDomainDetail(ctx, &route53domains.GetDomainDetailInput{DomainName: aws.String(name)})
 	if err == nil {
-		return sdk.Invalid("%s is already registered in this AWS account (expires %s)", name, aws.ToTime(d.ExpirationDate).UTC().Format(time.DateOnly)).WithCode(registrar.CodeAlreadyInAccount).WithField("domain")
+		return sdk.AlreadyExists("%s is already registered in this AWS account (expires %s)", name, aws.ToTime(d.ExpirationDate).UTC().Format(time.DateOnly)).WithCode(registrar.CodeAlreadyInAccount).WithField("domain")
 	}
 	if mapped := mapError(ctx, "route53domains GetDomainDetail", err); sdk.CategoryOf(mapped) != sdk.CategoryNotFound {
 		return mapped

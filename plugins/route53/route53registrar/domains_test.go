@@ -140,7 +140,7 @@ func TestRegisterRefusals(t *testing.T) {
 	wantErr(t, "Register(taken)", err, sdkerr.CategoryDeclined, registrar.CodeDomainUnavailable)
 
 	_, err = r.Register(ctx, registrar.RegisterRequest{Domain: "mine.com", Years: 1, Registrant: contact()})
-	wantErr(t, "Register(already ours)", err, sdkerr.CategoryInvalidInput, registrar.CodeAlreadyInAccount)
+	wantErr(t, "Register(already ours)", err, sdkerr.CategoryAlreadyExists, registrar.CodeAlreadyInAccount)
 
 	_, err = r.Register(ctx, registrar.RegisterRequest{Domain: "shop.xyz", Years: 1, Registrant: contact()})
 	wantErr(t, "Register(unsupported TLD)", err, sdkerr.CategoryInvalidInput, registrar.CodeUnsupportedTLD)
@@ -158,7 +158,7 @@ func TestRegisterRefusals(t *testing.T) {
 	}
 	follow(t, r, first.ID)
 	_, err = r.Register(ctx, registrar.RegisterRequest{Domain: "twice.com", Years: 1, Registrant: contact()})
-	wantErr(t, "Register(after success)", err, sdkerr.CategoryInvalidInput, registrar.CodeAlreadyInAccount)
+	wantErr(t, "Register(after success)", err, sdkerr.CategoryAlreadyExists, registrar.CodeAlreadyInAccount)
 	if n := fake.Count("route53domains.RegisterDomain"); n != 1 {
 		t.Errorf("RegisterDomain called %d times, want 1", n)
 	}
@@ -259,7 +259,7 @@ func TestTransfer(t *testing.T) {
 		t.Errorf("final = %+v, want failed", final)
 	}
 	_, err = r.Transfer(ctx, registrar.TransferRequest{Domain: "moving.com", AuthCode: "x", Years: 1, Registrant: contact()})
-	wantErr(t, "Transfer(already ours)", err, sdkerr.CategoryInvalidInput, registrar.CodeAlreadyInAccount)
+	wantErr(t, "Transfer(already ours)", err, sdkerr.CategoryAlreadyExists, registrar.CodeAlreadyInAccount)
 }
 
 func TestRenew(t *testing.T) {
