@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -334,7 +335,7 @@ func buildBatch(plan []plannedChange, current map[setKey]*types.ResourceRecordSe
 				continue
 			}
 			ttl := ttlOr(p.ttl, int(aws.ToInt64(cur.TTL)))
-			if equalStrings(merged, rawValues(cur)) && int64(ttl) == aws.ToInt64(cur.TTL) {
+			if slices.Equal(merged, rawValues(cur)) && int64(ttl) == aws.ToInt64(cur.TTL) {
 				continue
 			}
 			batch = append(batch, types.Change{Action: types.ChangeActionDelete, ResourceRecordSet: cur},
@@ -451,18 +452,6 @@ func removeValues(txt bool, raw []string, requested []string) []string {
 		}
 	}
 	return out
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // zoneFor finds the public hosted zone named domain. Several public zones
