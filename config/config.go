@@ -19,6 +19,7 @@ type Config struct {
 	API       APIConfig       `koanf:"api"`
 	Webhooks  WebhooksConfig  `koanf:"webhooks"`
 	Licenses  LicensesConfig  `koanf:"licenses"`
+	Hooks     HooksConfig     `koanf:"hooks"`
 
 	// loadProblems are what Load found before the typed checks (unknown
 	// keys, ill-typed values, unresolvable secrets); Validate reports them.
@@ -47,6 +48,9 @@ type PublicConfig struct {
 	// WebhookAliases maps a legacy path (e.g. /api/webhook.php) to a provider
 	// instance id, so seed integrations keep their registered URLs.
 	WebhookAliases map[string]string `koanf:"webhook_aliases"`
+	// HSTSMaxAge is the Strict-Transport-Security max-age sent on every
+	// public response when BaseURL is https; 0 sends no header.
+	HSTSMaxAge time.Duration `koanf:"hsts_max_age"`
 }
 
 // AdminConfig is the operator listener: admin API and /metrics.
@@ -234,3 +238,34 @@ type LicensesConfig struct {
 // timeout. It equals core/licenses.MaxTimeout (config cannot import that
 // package, which depends on config; a test there keeps the two equal).
 const LicensesMaxTimeout = 25 * time.Second
+
+// HooksConfig is the inbound provider webhook intake: /hooks/… and the
+// public.webhook_aliases paths.
+type HooksConfig struct {
+	// RateLimit is a token bucket per source address (an IPv6 source by
+	// its /64); excess requests get 429 before their body is read.
+	RateLimit HooksRateLimitConfig `koanf:"rate_limit"`
+	// TrustedProxies are the addresses or CIDR prefixes of reverse proxies
+	// in front of the public listener: a request from one of them is
+	// attributed to the address its X-Forwarded-For names. Empty: the peer
+	// address is the source.
+	TrustedProxies []string `koanf:"trusted_proxies"`
+	// Retention is how long stored requests are kept.
+	Retention HooksRetentionConfig `koanf:"retention"`
+}
+
+// HooksRateLimitConfig is the webhook intake's bucket per source.
+type HooksRateLimitConfig struct {
+	RequestsPerSecond float64 `koanf:"requests_per_second"`
+	Burst             int     `koanf:"burst"`
+}
+
+// HooksRetentionConfig are the windows of the webhook request retention
+// job, counted from when a request was received.
+type HooksRetentionConfig struct {
+	// Unverified requests (the plugin refused them) are bounded excerpts
+	// kept for diagnosis.
+	Unverified time.Duration `koanf:"unverified"`
+	// Verified requests are kept whole, as the record behind applied events.
+	Verified time.Duration `koanf:"verified"`
+}

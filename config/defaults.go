@@ -15,7 +15,7 @@ func Defaults() Config {
 		}
 	}
 	return Config{
-		Public: PublicConfig{HTTPConfig: listener("127.0.0.1:8080")},
+		Public: PublicConfig{HTTPConfig: listener("127.0.0.1:8080"), HSTSMaxAge: 365 * 24 * time.Hour},
 		Admin:  AdminConfig{HTTPConfig: listener("127.0.0.1:8081")},
 		Store: StoreConfig{
 			DSN:          "sqlite:var/switchyard.db",
@@ -41,5 +41,9 @@ func Defaults() Config {
 			AuthCacheTTL: 2 * time.Second},
 		Webhooks: WebhooksConfig{Timeout: 10 * time.Second},
 		Licenses: LicensesConfig{Timeout: 10 * time.Second},
+		Hooks: HooksConfig{
+			RateLimit: HooksRateLimitConfig{RequestsPerSecond: 20, Burst: 100},
+			Retention: HooksRetentionConfig{Unverified: 7 * 24 * time.Hour, Verified: 90 * 24 * time.Hour},
+		},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -136,6 +137,7 @@ func (c *Config) Validate() error {
 	if c.API.AuthCacheTTL < 0 || c.API.AuthCacheTTL > APIMaxAuthCacheTTL {
 		v.add("api.auth_cache_ttl", "must be between 0s (off) and %s: it is how long a key revoked elsewhere may still be accepted", APIMaxAuthCacheTTL)
 	}
+	v.hooks(c.Hooks)
 	v.positive("webhooks.timeout", c.Webhooks.Timeout)
 	if id := c.Webhooks.NotifyMailer; id != "" {
 		if kind, ok := kinds[id]; !ok {
@@ -313,9 +315,43 @@ func (v *validator) public(c *Config) {
 	if c.Public.BaseURL != "" {
 		v.httpURL("public.base_url", c.Public.BaseURL)
 	}
+	if c.Public.HSTSMaxAge < 0 {
+		v.add("public.hsts_max_age", "must be 0s (no header) or positive")
+	}
 	if _, port, err := net.SplitHostPort(c.Public.Addr); err == nil && port != "0" && c.Public.Addr == c.Admin.Addr {
 		v.add("admin.addr", "must differ from public.addr (both are %q)", c.Admin.Addr)
 	}
+}
+
+// hooks checks the webhook intake: the per-source bucket, the proxies
+// (addresses or prefixes) and the retention windows.
+func (v *validator) hooks(h HooksConfig) {
+	if h.RateLimit.RequestsPerSecond <= 0 {
+		v.add("hooks.rate_limit.requests_per_second", "must be greater than 0")
+	}
+	if h.RateLimit.Burst < 1 {
+		v.add("hooks.rate_limit.burst", "must be at least 1")
+	}
+	for i, p := range h.TrustedProxies {
+		if _, err := ParseTrustedProxy(p); err != nil {
+			v.add(fmt.Sprintf("hooks.trusted_proxies[%d]", i), "must be an IP address or CIDR prefix such as 10.0.0.0/8, got %q", p)
+		}
+	}
+	v.positive("hooks.retention.unverified", h.Retention.Unverified)
+	v.positive("hooks.retention.verified", h.Retention.Verified)
+}
+
+// ParseTrustedProxy reads one hooks.trusted_proxies entry: a CIDR prefix,
+// or a single address (its /32 or /128).
+func ParseTrustedProxy(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 func (v *validator) admin(c *Config) {

@@ -105,6 +105,12 @@ func TestValidate(t *testing.T) {
 		{"licenses timeout zero", func(c *config.Config) { c.Licenses.Timeout = 0 }, "licenses.timeout", "positive"},
 		{"licenses timeout negative", func(c *config.Config) { c.Licenses.Timeout = -time.Second }, "licenses.timeout", "positive"},
 		{"licenses timeout too long", func(c *config.Config) { c.Licenses.Timeout = 26 * time.Second }, "licenses.timeout", "at most 25s"},
+		{"hsts negative", func(c *config.Config) { c.Public.HSTSMaxAge = -time.Second }, "public.hsts_max_age", "0s (no header) or positive"},
+		{"hooks rate", func(c *config.Config) { c.Hooks.RateLimit.RequestsPerSecond = 0 }, "hooks.rate_limit.requests_per_second", "greater than 0"},
+		{"hooks burst", func(c *config.Config) { c.Hooks.RateLimit.Burst = 0 }, "hooks.rate_limit.burst", "at least 1"},
+		{"hooks proxy", func(c *config.Config) { c.Hooks.TrustedProxies = []string{"10.0.0.0/8", "proxy.internal"} }, "hooks.trusted_proxies[1]", "IP address or CIDR prefix"},
+		{"hooks unverified retention", func(c *config.Config) { c.Hooks.Retention.Unverified = 0 }, "hooks.retention.unverified", "positive"},
+		{"hooks verified retention", func(c *config.Config) { c.Hooks.Retention.Verified = -time.Hour }, "hooks.retention.verified", "positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

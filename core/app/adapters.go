@@ -45,6 +45,13 @@ func (p hostProviders) Describe(id string) (provider.Description, error) {
 	if !ok || info.Kind != meta.KindProvider {
 		return provider.Description{}, domain.NotFound("provider")
 	}
+	if info.Health.State == pluginhost.StateDisabled {
+		// Switched off by the operator: say so, so whoever reads the
+		// provider's delivery log knows why, and let the provider retry
+		// (the instance may be switched on again).
+		return provider.Description{}, &domain.Error{Kind: domain.ErrUnavailable, Code: "provider_disabled",
+			Message: "the provider instance " + id + " is disabled; its webhooks are refused until it is enabled"}
+	}
 	if info.Name == "" {
 		// Configured but never started: the provider should retry later,
 		// not be told this instance does not exist.

@@ -175,16 +175,18 @@ func (a *App) buildServices() error {
 		return err
 	}
 	pay, err := payments.New(payments.Deps{
-		Store:         st,
-		Jobs:          a.enq,
-		Router:        a.Router,
-		Providers:     &licenses.Providers{Providers: hostProviders{a.Plugins}, Keygen: a.Licenses},
-		Sessions:      cfg.Sessions,
-		Events:        a.Webhooks,
-		CheckIPNURL:   a.Webhooks.Guard().CheckURL,
-		Accounts:      acc,
-		PublicBaseURL: base,
-		Logger:        a.Logger,
+		Store:            st,
+		Jobs:             a.enq,
+		Router:           a.Router,
+		Providers:        &licenses.Providers{Providers: hostProviders{a.Plugins}, Keygen: a.Licenses},
+		Sessions:         cfg.Sessions,
+		Events:           a.Webhooks,
+		CheckIPNURL:      a.Webhooks.Guard().CheckURL,
+		Accounts:         acc,
+		PublicBaseURL:    base,
+		WebhookRetention: cfg.Hooks.Retention,
+		Meter:            a.Telemetry.Meter("switchyard/payments"),
+		Logger:           a.Logger,
 	})
 	if err != nil {
 		return err

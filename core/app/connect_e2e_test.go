@@ -182,7 +182,7 @@ func newConnectEnv(t *testing.T, st *store.Store) *connectEnv {
 	}
 	srv.Config.Handler = httpapi.New(httpapi.Options{BodyLimit: 1 << 20},
 		httpapi.ProviderHTTP(env.Providers, pages, httpapi.ProviderHTTPOptions{Events: acc, PublicBaseURL: base}),
-		httpapi.ProviderHooks(pay, nil),
+		httpapi.ProviderHooks(pay, httpapi.ProviderHooksOptions{}),
 		httpapi.AdminConnect(acc, []string{connectE2EToken}))
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -86,7 +86,7 @@ func newPayProEnv(t *testing.T, st *store.Store, bin string, wrap func(provider.
 	srv.Config.Handler = httpapi.New(httpapi.Options{BodyLimit: 1 << 20},
 		httpapi.MerchantAPI(env.Service, env.Merchants, httpapi.MerchantAPIOptions{}),
 		httpapi.Checkout(env.Service, pages, httpapi.CheckoutOptions{PublicBaseURL: base}),
-		httpapi.ProviderHooks(env.Service, nil),
+		httpapi.ProviderHooks(env.Service, httpapi.ProviderHooksOptions{}),
 	)
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -63,8 +64,8 @@ func (a *App) Serve(ctx context.Context, onListen func(Listening)) error {
 	if err := a.Plugins.Start(ctx); err != nil {
 		a.Logger.Error("some plugins did not start", "err", err)
 	}
-	public := a.newServer("public", a.Config.Public.HTTPConfig, pubMounts...)
-	admin := a.newServer("admin", a.Config.Admin.HTTPConfig, a.adminMounts()...)
+	public := a.newServer("public", a.Config.Public.HTTPConfig, a.hstsMaxAge(), pubMounts...)
+	admin := a.newServer("admin", a.Config.Admin.HTTPConfig, 0, a.adminMounts()...)
 
 	errc := make(chan error, 2)
 	go func() { errc <- serveOn(public, pubLn) }()
@@ -97,12 +98,13 @@ func serveOn(srv *http.Server, ln net.Listener) error {
 	return nil
 }
 
-func (a *App) newServer(name string, hc config.HTTPConfig, mounts ...httpapi.Mount) *http.Server {
+func (a *App) newServer(name string, hc config.HTTPConfig, hsts time.Duration, mounts ...httpapi.Mount) *http.Server {
 	e := httpapi.New(httpapi.Options{
 		Logger:     a.Logger,
 		Middleware: a.Telemetry.Middleware(name),
 		BodyLimit:  hc.BodyLimit,
 		Ready:      a.Ready,
+		HSTSMaxAge: hsts,
 	}, mounts...)
 	return &http.Server{
 		Handler:           e,
@@ -121,11 +123,35 @@ func (a *App) publicMounts() ([]httpapi.Mount, error) {
 	}
 	return []httpapi.Mount{
 		httpapi.MerchantAPI(a.Payments, a.Merchants, httpapi.MerchantAPIOptions{Limiter: a.RateLimiter}),
-		httpapi.ProviderHooks(a.Payments, a.Config.Public.WebhookAliases),
+		httpapi.ProviderHooks(a.Payments, a.hooksOptions()),
 		httpapi.Checkout(a.Payments, pages, httpapi.CheckoutOptions{Logger: a.Logger, PublicBaseURL: a.PublicBaseURL(),
 			FormActionOrigins: a.providerPageOrigins()}),
 		httpapi.ProviderHTTP(a.Plugins, pages, httpapi.ProviderHTTPOptions{Events: a.Accounts, Logger: a.Logger, PublicBaseURL: a.PublicBaseURL()}),
 	}, nil
+}
+
+// hstsMaxAge is the public listener's Strict-Transport-Security max-age:
+// public.hsts_max_age when shoppers and providers reach it over HTTPS
+// (public.base_url is https), else none.
+func (a *App) hstsMaxAge() time.Duration {
+	if !strings.HasPrefix(strings.ToLower(a.Config.Public.BaseURL), "https://") {
+		return 0
+	}
+	return a.Config.Public.HSTSMaxAge
+}
+
+// hooksOptions are the webhook intake's settings (public.webhook_aliases,
+// hooks.rate_limit, hooks.trusted_proxies; Validate checked the proxies).
+func (a *App) hooksOptions() httpapi.ProviderHooksOptions {
+	h := a.Config.Hooks
+	opts := httpapi.ProviderHooksOptions{Aliases: a.Config.Public.WebhookAliases,
+		RequestsPerSecond: h.RateLimit.RequestsPerSecond, Burst: h.RateLimit.Burst}
+	for _, p := range h.TrustedProxies {
+		if prefix, err := config.ParseTrustedProxy(p); err == nil {
+			opts.TrustedProxies = append(opts.TrustedProxies, prefix)
+		}
+	}
+	return opts
 }
 
 // providerPageOrigins are the page origins of the enabled provider

@@ -128,7 +128,7 @@ func startStripeE2E(t *testing.T, st *store.Store, mockURL string) *stripeE2E {
 	srv.Config.Handler = httpapi.New(httpapi.Options{BodyLimit: 1 << 20},
 		httpapi.MerchantAPI(env.Service, env.Merchants, httpapi.MerchantAPIOptions{}),
 		httpapi.Checkout(env.Service, pages, httpapi.CheckoutOptions{PublicBaseURL: base, FormActionOrigins: []string{"https://checkout.stripe.com"}}),
-		httpapi.ProviderHooks(env.Service, map[string]string{"/stripe-webhook.php": "stripe"}),
+		httpapi.ProviderHooks(env.Service, httpapi.ProviderHooksOptions{Aliases: map[string]string{"/stripe-webhook.php": "stripe"}}),
 	)
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -53,7 +53,7 @@ func newFlowEnv(t *testing.T) *flowEnv {
 	srv.Config.Handler = httpapi.New(httpapi.Options{BodyLimit: 1 << 20},
 		httpapi.Checkout(env.Service, pages, httpapi.CheckoutOptions{PublicBaseURL: base}),
 		httpapi.ProviderHTTP(env.Providers, pages, httpapi.ProviderHTTPOptions{PublicBaseURL: base}),
-		httpapi.ProviderHooks(env.Service, nil),
+		httpapi.ProviderHooks(env.Service, httpapi.ProviderHooksOptions{}),
 	)
 	srv.Start()
 	t.Cleanup(srv.Close)

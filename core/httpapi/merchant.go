@@ -180,18 +180,41 @@ func requireScope(scope domain.Scope) echo.MiddlewareFunc {
 }
 
 // keyLimit applies the limiter to each authenticated request, keyed by
-// the API key. A limiter that cannot decide (a fail-closed shared
-// limiter without Redis) refuses with 503: the caller did nothing wrong.
+// the API key.
 func keyLimit(l ratelimit.Limiter) echo.MiddlewareFunc {
+	return limitBy(l, apiKeyOf, func(_ echo.Context, wait time.Duration) error {
+		return &retryAfterError{
+			err: &domain.Error{Kind: domain.ErrRateLimited, Code: "rate_limited",
+				Message: "too many requests for this API key; retry after the Retry-After delay"},
+			after: wait,
+		}
+	})
+}
+
+// apiKeyOf is the merchant API's limiter key. The public prefix, not the
+// id: it is unique across deployments sharing one Redis (ids restart at 1
+// in every database). A request without a principal is not limited here.
+func apiKeyOf(c echo.Context) (string, bool) {
+	p := principal(c)
+	if p == nil {
+		return "", false
+	}
+	return "key:" + p.Key.Prefix, true
+}
+
+// limitBy applies l to each request with a key (keyOf's false lets it
+// pass); over the limit the request gets tooMany's error, built from the
+// wait until a token is free. A limiter that cannot decide (a fail-closed
+// shared limiter without Redis) refuses with 503: the caller did nothing
+// wrong. Every rate limit of the public listener goes through here.
+func limitBy(l ratelimit.Limiter, keyOf func(echo.Context) (string, bool), tooMany func(echo.Context, time.Duration) error) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			p := principal(c)
-			if p == nil {
+			key, ok := keyOf(c)
+			if !ok {
 				return next(c)
 			}
-			// The public prefix, not the id: it is unique across deployments
-			// sharing one Redis (ids restart at 1 in every database).
-			d, err := l.Allow(c.Request().Context(), "key:"+p.Key.Prefix)
+			d, err := l.Allow(c.Request().Context(), key)
 			if err != nil {
 				return &retryAfterError{
 					err: &domain.Error{Kind: domain.ErrUnavailable, Code: "rate_limiter_unavailable",
@@ -200,11 +223,7 @@ func keyLimit(l ratelimit.Limiter) echo.MiddlewareFunc {
 				}
 			}
 			if !d.Allowed {
-				return &retryAfterError{
-					err: &domain.Error{Kind: domain.ErrRateLimited, Code: "rate_limited",
-						Message: "too many requests for this API key; retry after the Retry-After delay"},
-					after: d.RetryAfter,
-				}
+				return tooMany(c, d.RetryAfter)
 			}
 			return next(c)
 		}

@@ -50,7 +50,7 @@ func newAPIEnv(t testing.TB, st *store.Store, limit MerchantAPIOptions) *apiEnv 
 	}
 	e := New(Options{BodyLimit: testBodyLimit},
 		MerchantAPI(env.Service, env.Merchants, limit),
-		ProviderHooks(env.Service, map[string]string{webhookAlias: "sbx"}))
+		ProviderHooks(env.Service, ProviderHooksOptions{Aliases: map[string]string{webhookAlias: "sbx"}}))
 	return &apiEnv{Env: env, e: e}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,12 @@ type Options struct {
 	// Ready reports whether this instance can serve traffic (database
 	// reachable, migrations current). Nil means always ready.
 	Ready func(ctx context.Context) error
+	// HSTSMaxAge, when positive, adds Strict-Transport-Security with this
+	// max-age to every response. core/app sets it on the public listener
+	// when public.base_url is https (a browser ignores the header over
+	// plain HTTP, and one that reached us over HTTPS through the proxy must
+	// never fall back).
+	HSTSMaxAge time.Duration
 }
 
 // Mount registers a group of routes on an echo instance. Feature packages
@@ -50,6 +57,10 @@ func New(opts Options, mounts ...Mount) *echo.Echo {
 		},
 	}))
 	e.Use(opts.Middleware...)
+	if opts.HSTSMaxAge > 0 {
+		e.Use(hsts(opts.HSTSMaxAge))
+	}
+	e.Use(singleAuthorization)
 	if opts.BodyLimit > 0 {
 		e.Use(bodyLimit(opts.BodyLimit))
 	}
@@ -106,6 +117,31 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 }
 
 func (l *limitedBody) Close() error { return l.rc.Close() }
+
+// hsts sets Strict-Transport-Security on every response, errors included.
+func hsts(maxAge time.Duration) echo.MiddlewareFunc {
+	value := "max-age=" + strconv.FormatInt(int64(maxAge/time.Second), 10)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Response().Header().Set("Strict-Transport-Security", value)
+			return next(c)
+		}
+	}
+}
+
+// singleAuthorization refuses a request with more than one Authorization
+// header: which one would count depends on who reads it (Switchyard takes
+// the first, a proxy or a plugin may take another), so the request is
+// ambiguous and is answered 400 before any credential is looked at.
+func singleAuthorization(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if n := len(c.Request().Header.Values(echo.HeaderAuthorization)); n > 1 {
+			return domain.Invalid("duplicate_header", "",
+				"the Authorization header was sent %d times; send it once", n)
+		}
+		return next(c)
+	}
+}
 
 // bearerToken extracts the token of an "Authorization: Bearer …" header.
 func bearerToken(r *http.Request) (string, bool) {

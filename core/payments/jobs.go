@@ -22,6 +22,13 @@ type CleanupIdempotencyKeysArgs struct{}
 // Kind implements river.JobArgs.
 func (CleanupIdempotencyKeysArgs) Kind() string { return "cleanup_idempotency_keys" }
 
+// PruneWebhookRequestsArgs is the periodic job that deletes stored
+// webhook requests past their retention window (hooks.retention).
+type PruneWebhookRequestsArgs struct{}
+
+// Kind implements river.JobArgs.
+func (PruneWebhookRequestsArgs) Kind() string { return "prune_webhook_requests" }
+
 // ReconcileProcessingArgs is the periodic job that asks providers about
 // sessions stuck in processing.
 type ReconcileProcessingArgs struct{}
@@ -80,19 +87,25 @@ func (s *Service) RegisterJobs(reg *jobs.Registry) error {
 	if err := jobs.Register(reg, &cleanupWorker{svc: s}, jobs.Exponential(3, time.Minute, 10*time.Minute, 0.2)); err != nil {
 		return err
 	}
+	if err := jobs.Register(reg, &pruneWorker{svc: s}, jobs.Exponential(3, time.Minute, 10*time.Minute, 0.2)); err != nil {
+		return err
+	}
 	return jobs.Register(reg, &reconcileWorker{svc: s}, jobs.Exponential(3, time.Minute, 10*time.Minute, 0.2))
 }
 
 // PeriodicJobs are the recurring jobs to hand to River's periodic-job
 // scheduler (river.Config.PeriodicJobs): the expiry sweep every
-// ExpirySweepInterval, idempotency-key cleanup and reconciliation of
-// processing sessions. Only the elected leader among the instances
+// ExpirySweepInterval, idempotency-key cleanup, webhook request retention
+// and reconciliation of processing sessions. Only the elected leader among the instances
 // enqueues them, so each runs once per interval cluster-wide.
 func (s *Service) PeriodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		s.ExpirySweepJob(ExpirySweepInterval),
 		river.NewPeriodicJob(river.PeriodicInterval(CleanupInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return CleanupIdempotencyKeysArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(CleanupInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return PruneWebhookRequestsArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(ReconcileInterval),
 			func() (river.JobArgs, *river.InsertOpts) { return ReconcileProcessingArgs{}, nil },
@@ -144,6 +157,16 @@ type cleanupWorker struct {
 
 func (w *cleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupIdempotencyKeysArgs]) error {
 	_, err := w.svc.CleanupIdempotencyKeys(ctx)
+	return err
+}
+
+type pruneWorker struct {
+	river.WorkerDefaults[PruneWebhookRequestsArgs]
+	svc *Service
+}
+
+func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[PruneWebhookRequestsArgs]) error {
+	_, err := w.svc.PruneWebhookRequests(ctx)
 	return err
 }
 

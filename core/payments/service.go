@@ -10,6 +10,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/domain"
@@ -25,7 +27,9 @@ type Providers interface {
 	// while its plugin is down.
 	Provider(id string) (provider.Provider, error)
 	// Describe returns the instance's last known Description (kept while
-	// the plugin restarts): domain.ErrNotFound for an unknown id.
+	// the plugin restarts): domain.ErrNotFound for an unknown id, a
+	// *domain.Error of kind ErrUnavailable saying why for an instance that
+	// is disabled or has not started.
 	Describe(id string) (provider.Description, error)
 	// IDs lists the configured provider instance ids.
 	IDs() []string
@@ -94,6 +98,11 @@ type Deps struct {
 	// (scheme://host[:port], no trailing slash); checkout and webhook URLs
 	// are built from it.
 	PublicBaseURL string
+	// WebhookRetention are the windows of the stored webhook request
+	// retention job (hooks.retention); zero values get the defaults.
+	WebhookRetention config.HooksRetentionConfig
+	// Meter makes the service's metrics; nil means none are exported.
+	Meter metric.Meter
 	// ReconcileAfter is how long a session may stay processing before the
 	// reconciliation job asks the provider. Default 10 minutes.
 	ReconcileAfter time.Duration
@@ -124,8 +133,28 @@ type Service struct {
 	idemTTL        time.Duration
 	reconcileAfter time.Duration
 	maxAmount      domain.AmountLimit
+	retention      config.HooksRetentionConfig
+	metrics        *metrics
 	clock          func() time.Time
 	log            *slog.Logger
+}
+
+// metrics are the service's instruments.
+type metrics struct {
+	rejected metric.Int64Counter
+}
+
+func newMetrics(m metric.Meter) (*metrics, error) {
+	if m == nil {
+		m = noop.NewMeterProvider().Meter("payments")
+	}
+	rejected, err := m.Int64Counter("switchyard.webhook.intake.rejected",
+		metric.WithDescription("Inbound provider webhooks not accepted, by provider instance and reason (unverified, invalid, not_found, too_large, rate_limited, unavailable, unknown_provider, error)."),
+		metric.WithUnit("{request}"))
+	if err != nil {
+		return nil, fmt.Errorf("payments: metrics: %w", err)
+	}
+	return &metrics{rejected: rejected}, nil
 }
 
 // New builds the service. It fails on a missing dependency or an invalid
@@ -154,6 +183,10 @@ func New(d Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("payments: sessions.max_amount: %w", err)
 	}
+	mx, err := newMetrics(d.Meter)
+	if err != nil {
+		return nil, err
+	}
 	s := &Service{
 		store:          d.Store,
 		jobs:           d.Jobs,
@@ -167,6 +200,8 @@ func New(d Deps) (*Service, error) {
 		idemTTL:        d.Sessions.IdempotencyTTL,
 		reconcileAfter: d.ReconcileAfter,
 		maxAmount:      limit,
+		retention:      d.WebhookRetention,
+		metrics:        mx,
 		clock:          d.Clock,
 		log:            d.Logger,
 	}
@@ -178,6 +213,12 @@ func New(d Deps) (*Service, error) {
 	}
 	if s.reconcileAfter <= 0 {
 		s.reconcileAfter = DefaultReconcileAfter
+	}
+	if s.retention.Unverified <= 0 {
+		s.retention.Unverified = DefaultUnverifiedRetention
+	}
+	if s.retention.Verified <= 0 {
+		s.retention.Verified = DefaultVerifiedRetention
 	}
 	if s.clock == nil {
 		s.clock = time.Now

@@ -23,87 +23,107 @@ import (
 // providerID. typ is the {type} path segment and must equal the plugin's
 // Describe name; an alias route passes "" to skip that check.
 //
-// Order of work, so nothing is acknowledged before it is durable:
-//  1. the raw request is stored (webhook_requests);
-//  2. the plugin verifies and normalizes it (HandleWebhook);
+// Order of work, so nothing is acknowledged before it is durable and
+// unverified traffic cannot fill the disk:
+//  1. the plugin verifies and normalizes the request (HandleWebhook);
+//  2. a request it accepted (events, or an answer below 400) is stored
+//     whole and marked verified (webhook_requests); one it did not accept
+//     is stored as a bounded excerpt (intakeExcerpt), counted in the
+//     switchyard.webhook.intake.rejected metric, and answered;
 //  3. each event is applied in its own transaction, de-duplicated by
 //     (provider, provider event id);
 //  4. the plugin's response is returned for the HTTP layer to send.
 //
-// Errors: unknown provider or type mismatch → not found (404); plugin down
-// or timing out → unavailable (503, the provider retries); a webhook that
-// fails verification → unauthorized (401); a store failure → 500, and the
-// provider's retry is safe because events are de-duplicated.
+// One write per request, so junk costs one bounded row; the retention job
+// (PruneWebhookRequests) deletes rows past their window.
+//
+// Errors: unknown provider or type mismatch → not found (404); a disabled
+// instance, a plugin down or timing out → unavailable (503, the provider
+// retries); a webhook that fails verification → unauthorized (401); a
+// store failure → 500, and the provider's retry is safe because events are
+// de-duplicated.
 func (s *Service) ApplyWebhook(ctx context.Context, providerID, typ string, req provider.WebhookRequest) (provider.HTTPResponse, error) {
 	desc, err := s.providers.Describe(providerID)
 	if err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
+			s.CountWebhookRejection(ctx, providerID, RejectUnknownProvider)
 			return provider.HTTPResponse{}, domain.NotFound("provider")
+		}
+		s.CountWebhookRejection(ctx, providerID, RejectUnavailable)
+		if _, ok := domain.AsError(err); ok {
+			// The host's own answer (disabled, not started yet) says why.
+			return provider.HTTPResponse{}, err
 		}
 		return provider.HTTPResponse{}, unavailable(err)
 	}
 	if typ != "" && typ != desc.Name {
+		s.CountWebhookRejection(ctx, providerID, RejectNotFound)
 		return provider.HTTPResponse{}, domain.NotFound("provider")
 	}
 
-	headers, err := json.Marshal(redactHeaders(req.Headers))
-	if err != nil {
-		return provider.HTTPResponse{}, fmt.Errorf("encode webhook headers: %w", err)
+	at := s.now()
+	out, err := s.verifyWebhook(ctx, providerID, req)
+	if err != nil || !acceptedWebhook(out) {
+		s.recordRejected(ctx, providerID, req, at, responseStatus(out.Response, err))
+		return out.Response, err
 	}
-	raw := &store.WebhookRequest{
-		ProviderID: providerID, Method: req.Method, Path: req.Path, Query: req.Query, Headers: string(headers),
-		Body: req.Body, RemoteAddr: req.RemoteAddr, ReceivedAt: s.now(),
+	raw, err := verifiedRequest(providerID, req, at, responseStatus(out.Response, nil))
+	if err != nil {
+		return provider.HTTPResponse{}, err
 	}
 	if err := s.store.InsertWebhookRequest(ctx, raw); err != nil {
 		return provider.HTTPResponse{}, err
 	}
-	resp, err := s.handleWebhook(ctx, providerID, raw.ID, req)
-	status := resp.Status
-	if err != nil {
-		status = errorStatus(err)
-	} else if status == 0 {
-		status = http.StatusOK
+	if err := s.applyWebhookEvents(ctx, providerID, raw.ID, out.Events); err != nil {
+		// Best effort: the answer is diagnostics; the provider retries.
+		if rerr := s.store.SetWebhookResponseStatus(context.WithoutCancel(ctx), raw.ID, errorStatus(err)); rerr != nil {
+			s.log.WarnContext(ctx, "could not record webhook response status", "webhook_request_id", raw.ID, "err", rerr)
+		}
+		return provider.HTTPResponse{}, err
 	}
-	// Best effort: the answer is diagnostics, the events are already safe.
-	if rerr := s.store.SetWebhookResponseStatus(context.WithoutCancel(ctx), raw.ID, status); rerr != nil {
-		s.log.WarnContext(ctx, "could not record webhook response status", "webhook_request_id", raw.ID, "err", rerr)
-	}
-	return resp, err
+	return out.Response, nil
 }
 
-func (s *Service) handleWebhook(ctx context.Context, providerID string, requestID int64, req provider.WebhookRequest) (provider.HTTPResponse, error) {
+// verifyWebhook has the plugin verify and normalize req, mapping its
+// errors onto the domain's.
+func (s *Service) verifyWebhook(ctx context.Context, providerID string, req provider.WebhookRequest) (provider.WebhookResponse, error) {
 	p, err := s.providers.Provider(providerID)
 	if err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
-			return provider.HTTPResponse{}, domain.NotFound("provider")
+			return provider.WebhookResponse{}, domain.NotFound("provider")
 		}
-		return provider.HTTPResponse{}, unavailable(err)
+		return provider.WebhookResponse{}, unavailable(err)
 	}
 	out, err := p.HandleWebhook(ctx, req)
 	if err != nil {
 		switch sdkerr.CategoryOf(err) {
 		case sdkerr.CategoryUnauthorized:
-			return provider.HTTPResponse{}, &domain.Error{Kind: domain.ErrUnauthorized, Code: "webhook_unverified",
+			return provider.WebhookResponse{}, &domain.Error{Kind: domain.ErrUnauthorized, Code: "webhook_unverified",
 				Message: "the webhook could not be verified"}
 		case sdkerr.CategoryInvalidInput:
-			return provider.HTTPResponse{}, domain.Invalid("invalid_webhook", "", "the webhook payload was rejected by the provider plugin")
+			return provider.WebhookResponse{}, domain.Invalid("invalid_webhook", "", "the webhook payload was rejected by the provider plugin")
 		case sdkerr.CategoryNotFound:
-			return provider.HTTPResponse{}, domain.NotFound("webhook route")
+			return provider.WebhookResponse{}, domain.NotFound("webhook route")
 		default:
-			return provider.HTTPResponse{}, unavailable(err)
+			return provider.WebhookResponse{}, unavailable(err)
 		}
 	}
-	// Events apply whenever the plugin returned no error, whatever its HTTP
-	// response: a redirect (303 back to the checkout) is a normal answer,
-	// and a plugin that rejects a request returns no events.
-	events := append([]provider.Event(nil), out.Events...)
+	return out, nil
+}
+
+// applyWebhookEvents applies a verified request's events, oldest first.
+// Events apply whenever the plugin returned no error, whatever its HTTP
+// response: a redirect (303 back to the checkout) is a normal answer, and a
+// plugin that rejects a request returns no events.
+func (s *Service) applyWebhookEvents(ctx context.Context, providerID string, requestID int64, evs []provider.Event) error {
+	events := append([]provider.Event(nil), evs...)
 	sort.SliceStable(events, func(i, j int) bool { return events[i].OccurredAt.Before(events[j].OccurredAt) })
 	for _, ev := range events {
 		if _, err := s.applyProviderEvent(ctx, providerID, &requestID, ev); err != nil {
-			return provider.HTTPResponse{}, fmt.Errorf("apply %s event %s: %w", providerID, ev.ProviderEventID, err)
+			return fmt.Errorf("apply %s event %s: %w", providerID, ev.ProviderEventID, err)
 		}
 	}
-	return out.Response, nil
+	return nil
 }
 
 // applyAccountEvent hands a webhook's account event (Stripe's

@@ -31,6 +31,7 @@ func migrationList() []migration {
 		migration0004ProviderAccounts(),
 		migration0005SessionExpiryIndex(),
 		migration0006AttemptRedirect(),
+		migration0020WebhookIntake(),
 	}
 }
 

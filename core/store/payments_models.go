@@ -92,9 +92,12 @@ type Event struct {
 	CreatedAt  time.Time `bun:"created_at,notnull"`
 }
 
-// WebhookRequest is an inbound provider webhook exactly as received,
-// persisted before the plugin sees it so nothing is acknowledged that is not
-// durable. Headers is a JSON object of string arrays.
+// WebhookRequest is an inbound provider webhook, stored once its plugin
+// has judged it: whole (Verified) when the plugin accepted it, before its
+// events apply, so nothing is acknowledged that is not durable; as a
+// bounded excerpt otherwise (Truncated when anything was cut), so
+// unverified traffic cannot fill the disk. Headers is a JSON object of
+// string arrays; BodySize is the body's length as received.
 type WebhookRequest struct {
 	bun.BaseModel `bun:"table:webhook_requests,alias:wr"`
 
@@ -108,6 +111,9 @@ type WebhookRequest struct {
 	RemoteAddr     string    `bun:"remote_addr,notnull"`
 	ReceivedAt     time.Time `bun:"received_at,notnull"`
 	ResponseStatus *int      `bun:"response_status"`
+	Verified       bool      `bun:"verified,notnull"`
+	BodySize       int64     `bun:"body_size,notnull"`
+	Truncated      bool      `bun:"truncated,notnull"`
 }
 
 // ProviderEventOutcome says what applying a provider event did.

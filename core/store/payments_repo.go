@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
 	"github.com/switchyard/switchyard/core/domain"
@@ -396,4 +397,38 @@ LIMIT ?`, now.UTC(), after.ExpiresAt.UTC(), after.ExpiresAt.UTC(), after.ID, lim
 		return nil, fmt.Errorf("list due sessions: %w", err)
 	}
 	return out, nil
+}
+
+// DeleteWebhookRequestsBefore removes up to limit stored webhook requests
+// received before cutoff, verified ones or unverified ones, and reports how
+// many went. Provider events keep their normalized payload and lose only
+// the link to the raw request. Each batch is one short transaction.
+func (s *Store) DeleteWebhookRequestsBefore(ctx context.Context, verified bool, cutoff time.Time, limit int) (int64, error) {
+	var n int64
+	err := s.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var ids []int64
+		err := tx.NewSelect().Model((*WebhookRequest)(nil)).Column("id").
+			Where("verified = ? AND received_at < ?", verified, cutoff.UTC()).
+			Order("received_at").Limit(int64(limit)).Scan(ctx, &ids)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		if verified {
+			_, err = tx.NewUpdate().Model((*ProviderEvent)(nil)).Set("webhook_request_id = NULL").
+				Where("webhook_request_id IN (?)", bun.In(ids)).Exec(ctx)
+			if err != nil {
+				return err
+			}
+		}
+		res, err := tx.NewDelete().Model((*WebhookRequest)(nil)).Where("id IN (?)", bun.In(ids)).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete webhook requests: %w", err)
+	}
+	return n, nil
 }

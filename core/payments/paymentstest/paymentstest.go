@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/jobs"
@@ -41,6 +43,9 @@ type Options struct {
 	// Events and CheckIPNURL are passed to payments.Deps as they are.
 	Events      payments.EventSink
 	CheckIPNURL payments.URLChecker
+	// Meter and WebhookRetention are passed to payments.Deps as they are.
+	Meter            metric.Meter
+	WebhookRetention config.HooksRetentionConfig
 }
 
 // Env is a ready service with its collaborators exposed for assertions.
@@ -113,6 +118,7 @@ func New(t testing.TB, st *store.Store, opts Options) *Env {
 	svc, err := payments.New(payments.Deps{
 		Store: st, Jobs: runner, Router: router, Providers: provs, Sessions: opts.Sessions,
 		PublicBaseURL: opts.BaseURL, Clock: now, Events: opts.Events, CheckIPNURL: opts.CheckIPNURL,
+		Meter: opts.Meter, WebhookRetention: opts.WebhookRetention,
 	})
 	if err != nil {
 		t.Fatalf("paymentstest: payments: %v", err)
