@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,8 +22,6 @@ import (
 // scripted is a provider whose CreatePayment behaviour is chosen by the
 // request's Method, so one plugin can exercise every path across the wire.
 type scripted struct {
-	provider.UnimplementedHTTP
-
 	mu      sync.Mutex
 	traceID trace.TraceID
 	got     provider.CreatePaymentRequest
@@ -30,7 +29,8 @@ type scripted struct {
 
 func (s *scripted) Describe(context.Context) (provider.Description, error) {
 	return provider.Description{
-		Info:    meta.Info{Name: "scripted", Version: "0.0.1"},
+		// A hand-written capability list is replaced by what the type has.
+		Info:    meta.Info{Name: "scripted", Version: "0.0.1", Capabilities: []string{provider.CapabilityRefunds, "teleport"}},
 		Methods: []provider.Method{{Method: "card", Label: "Card", Limits: []provider.AmountLimit{{Currency: "JPY", Min: 50}}}},
 	}, nil
 }
@@ -66,10 +66,6 @@ func (s *scripted) CreatePayment(ctx context.Context, req provider.CreatePayment
 
 func (s *scripted) GetPayment(context.Context, provider.GetPaymentRequest) (provider.Payment, error) {
 	return provider.Payment{}, sdk.NotFound("none")
-}
-
-func (s *scripted) Refund(context.Context, provider.RefundRequest) (provider.RefundResult, error) {
-	return provider.RefundResult{}, sdk.Unimplemented("no refunds")
 }
 
 // HandleWebhook echoes the request back as one event, to check that
@@ -317,5 +313,86 @@ func TestProviderConnectionTestIsOptional(t *testing.T) {
 	without := sdktest.ProviderClient(t, &scripted{}).(provider.ConnectionTester)
 	if _, err := without.TestConnection(ctx); sdk.CategoryOf(err) != sdk.CategoryUnimplemented {
 		t.Errorf("TestConnection without the interface: %v, want unimplemented", err)
+	}
+}
+
+// everything implements every optional provider interface.
+type everything struct{ connTesting }
+
+func (*everything) HandleHTTP(context.Context, provider.HTTPRequest) (provider.HTTPResponse, error) {
+	return provider.HTTPResponse{Status: http.StatusTeapot}, nil
+}
+
+func (*everything) Refund(_ context.Context, r provider.RefundRequest) (provider.RefundResult, error) {
+	return provider.RefundResult{RefundRef: "re_" + r.ProviderRef, Status: provider.RefundSucceeded, Amount: r.Amount}, nil
+}
+
+func (*everything) PartialRefunds()     {}
+func (*everything) SubscriptionEvents() {}
+
+func (*everything) Describe(context.Context) (provider.Description, error) {
+	return provider.Description{
+		Info:        meta.Info{Name: "everything", Version: "1.0.0"},
+		Methods:     []provider.Method{{Method: "card", Label: "Card"}},
+		PageOrigins: []string{"https://pay.example.test", "https://alt.example.test:8443"},
+	}, nil
+}
+
+var (
+	_ provider.HTTPHandler        = (*everything)(nil)
+	_ provider.PartialRefunder    = (*everything)(nil)
+	_ provider.SubscriptionSource = (*everything)(nil)
+	_ provider.ConnectionTester   = (*everything)(nil)
+)
+
+func TestCapabilitiesFollowTheInterfaces(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		impl provider.Provider
+		want []string
+	}{
+		{"none", &scripted{}, nil},
+		{"connection test only", &connTesting{}, []string{provider.CapabilityTestConnection}},
+		{"everything", &everything{}, []string{
+			provider.CapabilityHTTP, provider.CapabilityRefunds, provider.CapabilityPartialRefunds,
+			provider.CapabilitySubscriptions, provider.CapabilityTestConnection,
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := provider.Capabilities(tc.impl); !slices.Equal(got, tc.want) {
+				t.Errorf("provider.Capabilities = %v, want %v", got, tc.want)
+			}
+			d, err := sdktest.ProviderClient(t, tc.impl).Describe(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(d.Capabilities, tc.want) {
+				t.Errorf("Describe across the wire: capabilities %v, want %v", d.Capabilities, tc.want)
+			}
+		})
+	}
+}
+
+func TestOptionalProviderCallsWithoutTheInterface(t *testing.T) {
+	ctx := context.Background()
+	without := sdktest.ProviderClient(t, &scripted{})
+	if _, err := without.Refund(ctx, provider.RefundRequest{ProviderRef: "ref_1"}); sdk.CategoryOf(err) != sdk.CategoryUnimplemented {
+		t.Errorf("Refund without Refunder: %v, want unimplemented", err)
+	}
+	if _, err := without.HandleHTTP(ctx, provider.HTTPRequest{Method: "GET", Path: "/"}); sdk.CategoryOf(err) != sdk.CategoryUnimplemented {
+		t.Errorf("HandleHTTP without HTTPHandler: %v, want unimplemented", err)
+	}
+	with := sdktest.ProviderClient(t, &everything{})
+	if r, err := with.Refund(ctx, provider.RefundRequest{ProviderRef: "ref_1", Amount: 5}); err != nil || r.RefundRef != "re_ref_1" || r.Amount != 5 {
+		t.Errorf("Refund with Refunder = %+v, %v", r, err)
+	}
+	if r, err := with.HandleHTTP(ctx, provider.HTTPRequest{Method: "GET", Path: "/"}); err != nil || r.Status != http.StatusTeapot {
+		t.Errorf("HandleHTTP with HTTPHandler = %+v, %v", r, err)
+	}
+	d, err := with.Describe(ctx)
+	if err != nil || !slices.Equal(d.PageOrigins, []string{"https://pay.example.test", "https://alt.example.test:8443"}) {
+		t.Errorf("PageOrigins across the wire = %v, %v", d.PageOrigins, err)
 	}
 }

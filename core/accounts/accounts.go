@@ -27,7 +27,7 @@ var _ Keyring = (*secrets.Keyring)(nil)
 // Providers finds a provider plugin by instance id; pluginhost.Host
 // satisfies it (unknown ids are domain.ErrNotFound).
 type Providers interface {
-	Provider(id string) (provider.Provider, error)
+	Provider(id string) (provider.Client, error)
 }
 
 // Deps are the service's collaborators.

@@ -17,7 +17,7 @@ import (
 
 // linkProvider answers HandleHTTP only; anything else panics (nil embed).
 type linkProvider struct {
-	provider.Provider
+	provider.Client
 	resp provider.HTTPResponse
 	err  error
 	got  provider.HTTPRequest
@@ -28,9 +28,9 @@ func (p *linkProvider) HandleHTTP(_ context.Context, req provider.HTTPRequest) (
 	return p.resp, p.err
 }
 
-type lookup map[string]provider.Provider
+type lookup map[string]provider.Client
 
-func (l lookup) Provider(id string) (provider.Provider, error) {
+func (l lookup) Provider(id string) (provider.Client, error) {
 	if p, ok := l[id]; ok {
 		return p, nil
 	}

@@ -34,9 +34,9 @@ type hostProviders struct{ h *pluginhost.Host }
 
 var _ payments.Providers = hostProviders{}
 
-func (p hostProviders) Provider(id string) (provider.Provider, error) { return p.h.Provider(id) }
-func (p hostProviders) IDs() []string                                 { return p.h.Providers() }
-func (p hostProviders) Healthy(id string) bool                        { return p.h.Healthy(id) }
+func (p hostProviders) Provider(id string) (provider.Client, error) { return p.h.Provider(id) }
+func (p hostProviders) IDs() []string                               { return p.h.Providers() }
+func (p hostProviders) Healthy(id string) bool                      { return p.h.Healthy(id) }
 
 // Describe is the instance's last known description, kept while its
 // plugin restarts.

@@ -57,7 +57,7 @@ type payproEnv struct {
 	c    *http.Client
 }
 
-func newPayProEnv(t *testing.T, st *store.Store, bin string, wrap func(provider.Provider) provider.Provider) *payproEnv {
+func newPayProEnv(t *testing.T, st *store.Store, bin string, wrap func(provider.Client) provider.Client) *payproEnv {
 	t.Helper()
 	plugin := sdktest.LaunchProvider(t, bin, host.Options{})
 	if wrap != nil {
@@ -351,7 +351,7 @@ func TestPayProLicenseRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newPayProEnv(t, storetest.SQLite(t), bin, func(p provider.Provider) provider.Provider { return licenses.Wrap("paypro", p, kg) })
+	e := newPayProEnv(t, storetest.SQLite(t), bin, func(p provider.Client) provider.Client { return licenses.Wrap("paypro", p, kg) })
 	s := e.createSession(t)
 	sessionID.Store(s.SessionID)
 	pay := checkoutRedirect(t, e, s)

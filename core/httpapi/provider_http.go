@@ -20,7 +20,7 @@ import (
 // satisfies it: unknown ids are domain.ErrNotFound, and the handle's calls
 // fail with sdk category unavailable while the plugin is down.
 type ProviderLookup interface {
-	Provider(id string) (provider.Provider, error)
+	Provider(id string) (provider.Client, error)
 }
 
 // AccountEvents applies the events a provider's HTTP route returned

@@ -20,7 +20,7 @@ import (
 // fakeProvider answers HandleHTTP only; the embedded nil interface panics
 // if the passthrough ever calls anything else.
 type fakeProvider struct {
-	provider.Provider
+	provider.Client
 	resp provider.HTTPResponse
 	err  error
 	got  *provider.HTTPRequest
@@ -43,7 +43,7 @@ var (
 	_ httpapi.ProviderLookup = (*pluginhost.Host)(nil)
 )
 
-func (l *fakeLookup) Provider(id string) (provider.Provider, error) {
+func (l *fakeLookup) Provider(id string) (provider.Client, error) {
 	l.calls++
 	if l.err != nil {
 		return nil, l.err

@@ -207,7 +207,7 @@ func TestMaxTimeoutMatchesConfig(t *testing.T) {
 
 // fakeProvider answers every webhook with out.
 type fakeProvider struct {
-	provider.Provider
+	provider.Client
 	out provider.WebhookResponse
 }
 

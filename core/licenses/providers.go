@@ -18,7 +18,7 @@ type Providers struct {
 var _ payments.Providers = (*Providers)(nil)
 
 // Provider implements payments.Providers.
-func (p *Providers) Provider(id string) (provider.Provider, error) {
+func (p *Providers) Provider(id string) (provider.Client, error) {
 	inner, err := p.Providers.Provider(id)
 	if err != nil {
 		return nil, err
@@ -32,18 +32,18 @@ func (p *Providers) Provider(id string) (provider.Provider, error) {
 // response is the failure status and the events are dropped, because the
 // host applies no events from a non-2xx answer and the provider will send
 // the request again.
-func Wrap(providerID string, prov provider.Provider, k *Keygen) provider.Provider {
-	return &licensing{Provider: prov, id: providerID, keygen: k}
+func Wrap(providerID string, prov provider.Client, k *Keygen) provider.Client {
+	return &licensing{Client: prov, id: providerID, keygen: k}
 }
 
 type licensing struct {
-	provider.Provider
+	provider.Client
 	id     string
 	keygen *Keygen
 }
 
 func (l *licensing) HandleWebhook(ctx context.Context, req provider.WebhookRequest) (provider.WebhookResponse, error) {
-	out, err := l.Provider.HandleWebhook(ctx, req)
+	out, err := l.Client.HandleWebhook(ctx, req)
 	if err != nil {
 		return out, err
 	}

@@ -49,7 +49,7 @@ func (f *accountsFake) ApplyEventTx(_ context.Context, _ bun.IDB, _ string, ev p
 // accountRecorder is the sandbox provider, recording the MerchantAccount
 // of each CreatePayment as the plugin received it (across the wire).
 type accountRecorder struct {
-	provider.Provider
+	*sandbox.Provider
 	mu  sync.Mutex
 	got []string
 }

@@ -17,7 +17,7 @@ import (
 
 // countingProvider counts the upstream payments CreatePayment makes.
 type countingProvider struct {
-	provider.Provider
+	*sandbox.Provider
 	created atomic.Int64
 }
 
@@ -27,7 +27,7 @@ func (c *countingProvider) CreatePayment(ctx context.Context, req provider.Creat
 }
 
 // noRedirectProvider answers like a provider that needs no shopper page.
-type noRedirectProvider struct{ provider.Provider }
+type noRedirectProvider struct{ *sandbox.Provider }
 
 func (n noRedirectProvider) CreatePayment(ctx context.Context, req provider.CreatePaymentRequest) (provider.CreatePaymentResponse, error) {
 	resp, err := n.Provider.CreatePayment(ctx, req)

@@ -25,7 +25,7 @@ type Providers interface {
 	// Provider returns a callable handle for a configured provider
 	// instance: domain.ErrNotFound for an unknown id, domain.ErrUnavailable
 	// while its plugin is down.
-	Provider(id string) (provider.Provider, error)
+	Provider(id string) (provider.Client, error)
 	// Describe returns the instance's last known Description (kept while
 	// the plugin restarts): domain.ErrNotFound for an unknown id, a
 	// *domain.Error of kind ErrUnavailable saying why for an instance that

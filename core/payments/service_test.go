@@ -505,7 +505,7 @@ func TestStartPaymentFailover(t *testing.T) {
 }
 
 // unavailableProvider fails every CreatePayment as an unreachable upstream.
-type unavailableProvider struct{ provider.Provider }
+type unavailableProvider struct{ *sandbox.Provider }
 
 func (unavailableProvider) CreatePayment(context.Context, provider.CreatePaymentRequest) (provider.CreatePaymentResponse, error) {
 	return provider.CreatePaymentResponse{}, sdk.Unavailable("upstream unreachable")
@@ -862,7 +862,7 @@ func TestEventSinkAndIPNURL(t *testing.T) {
 }
 
 // decliningProvider declines every payment on its merits.
-type decliningProvider struct{ provider.Provider }
+type decliningProvider struct{ *sandbox.Provider }
 
 func (decliningProvider) CreatePayment(context.Context, provider.CreatePaymentRequest) (provider.CreatePaymentResponse, error) {
 	return provider.CreatePaymentResponse{}, sdk.Declined("card declined").WithCode("insufficient_funds")

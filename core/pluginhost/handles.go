@@ -73,52 +73,49 @@ func configure[I commonAPI](in *instance, ctx context.Context, settings map[stri
 	return err
 }
 
-// providerHandle is the stable provider.Provider for one instance.
+// providerHandle is the stable provider.Client for one instance.
 type providerHandle struct{ in *instance }
 
-var (
-	_ provider.Provider         = (*providerHandle)(nil)
-	_ provider.ConnectionTester = (*providerHandle)(nil)
-)
+var _ provider.Client = (*providerHandle)(nil)
 
 func (p *providerHandle) Describe(ctx context.Context) (provider.Description, error) {
-	return invoke(p.in, ctx, "describe", provider.Provider.Describe)
+	return invoke(p.in, ctx, "describe", provider.Client.Describe)
 }
 
 func (p *providerHandle) Configure(ctx context.Context, settings map[string]string) error {
-	return configure[provider.Provider](p.in, ctx, settings)
+	return configure[provider.Client](p.in, ctx, settings)
 }
 
 func (p *providerHandle) CheckHealth(ctx context.Context) (meta.Health, error) {
-	return invoke(p.in, ctx, "check health", provider.Provider.CheckHealth)
+	return invoke(p.in, ctx, "check health", provider.Client.CheckHealth)
 }
 
 func (p *providerHandle) CreatePayment(ctx context.Context, req provider.CreatePaymentRequest) (provider.CreatePaymentResponse, error) {
-	return invoke(p.in, ctx, "create payment", func(impl provider.Provider, ctx context.Context) (provider.CreatePaymentResponse, error) {
+	return invoke(p.in, ctx, "create payment", func(impl provider.Client, ctx context.Context) (provider.CreatePaymentResponse, error) {
 		return impl.CreatePayment(ctx, req)
 	})
 }
 
 func (p *providerHandle) GetPayment(ctx context.Context, req provider.GetPaymentRequest) (provider.Payment, error) {
-	return invoke(p.in, ctx, "get payment", func(impl provider.Provider, ctx context.Context) (provider.Payment, error) {
+	return invoke(p.in, ctx, "get payment", func(impl provider.Client, ctx context.Context) (provider.Payment, error) {
 		return impl.GetPayment(ctx, req)
 	})
 }
 
 func (p *providerHandle) Refund(ctx context.Context, req provider.RefundRequest) (provider.RefundResult, error) {
-	return invoke(p.in, ctx, "refund", func(impl provider.Provider, ctx context.Context) (provider.RefundResult, error) {
+	return invoke(p.in, ctx, "refund", func(impl provider.Client, ctx context.Context) (provider.RefundResult, error) {
 		return impl.Refund(ctx, req)
 	})
 }
 
 func (p *providerHandle) HandleWebhook(ctx context.Context, req provider.WebhookRequest) (provider.WebhookResponse, error) {
-	return invoke(p.in, ctx, "handle webhook", func(impl provider.Provider, ctx context.Context) (provider.WebhookResponse, error) {
+	return invoke(p.in, ctx, "handle webhook", func(impl provider.Client, ctx context.Context) (provider.WebhookResponse, error) {
 		return impl.HandleWebhook(ctx, req)
 	})
 }
 
 func (p *providerHandle) HandleHTTP(ctx context.Context, req provider.HTTPRequest) (provider.HTTPResponse, error) {
-	return invoke(p.in, ctx, "handle http", func(impl provider.Provider, ctx context.Context) (provider.HTTPResponse, error) {
+	return invoke(p.in, ctx, "handle http", func(impl provider.Client, ctx context.Context) (provider.HTTPResponse, error) {
 		return impl.HandleHTTP(ctx, req)
 	})
 }

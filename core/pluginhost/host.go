@@ -213,8 +213,8 @@ func (h *Host) lookup(id string, kind meta.Kind) (*instance, error) {
 // error matching domain.ErrUnavailable (sdk category unavailable). Unknown
 // ids are domain.ErrNotFound, other kinds domain.ErrInvalid. A disabled
 // instance yields a handle whose calls always fail as unavailable.
-func (h *Host) Provider(id string) (provider.Provider, error) {
-	return handle(h, id, meta.KindProvider, func(in *instance) provider.Provider { return &providerHandle{in: in} })
+func (h *Host) Provider(id string) (provider.Client, error) {
+	return handle(h, id, meta.KindProvider, func(in *instance) provider.Client { return &providerHandle{in: in} })
 }
 
 // Provisioner is Provider for provisioner instances.

@@ -33,7 +33,7 @@ type commonAPI interface {
 // conn is one running plugin process.
 type conn struct {
 	client *plugin.Client
-	// impl is the dispensed kind interface (provider.Provider …).
+	// impl is the dispensed kind interface (provider.Client …).
 	impl   any
 	common commonAPI
 	// done is cancelled by go-plugin when the process exits.
@@ -139,7 +139,7 @@ func (in *instance) launch(stop context.Context) (_ *conn, err error) {
 // describe calls the kind's Describe; only providers have methods.
 func describe(ctx context.Context, impl any) (provider.Description, error) {
 	switch p := impl.(type) {
-	case provider.Provider:
+	case provider.Client:
 		return p.Describe(ctx)
 	case provisioner.Provisioner:
 		info, err := p.Describe(ctx)

@@ -86,8 +86,8 @@ func dispense[T any](c plugin.ClientProtocol, kind meta.Kind) (T, error) {
 
 // Provider dispenses the provider served by a connected plugin (from
 // (*plugin.Client).Client()).
-func Provider(c plugin.ClientProtocol) (provider.Provider, error) {
-	return dispense[provider.Provider](c, meta.KindProvider)
+func Provider(c plugin.ClientProtocol) (provider.Client, error) {
+	return dispense[provider.Client](c, meta.KindProvider)
 }
 
 // Provisioner dispenses the provisioner served by a connected plugin.
@@ -105,11 +105,11 @@ func Mailer(c plugin.ClientProtocol) (mailer.Mailer, error) {
 	return dispense[mailer.Mailer](c, meta.KindMailer)
 }
 
-// NewProviderClient returns a provider.Provider over an existing gRPC
+// NewProviderClient returns a provider.Client over an existing gRPC
 // connection, for hosts that manage connections themselves (and for
 // benchmarks). done, when non-nil, makes calls fail fast with
 // sdk.CategoryUnavailable once it is cancelled (the plugin has exited).
-func NewProviderClient(done context.Context, conn grpc.ClientConnInterface) provider.Provider {
+func NewProviderClient(done context.Context, conn grpc.ClientConnInterface) provider.Client {
 	return grpcplugin.NewProviderClient(done, conn)
 }
 

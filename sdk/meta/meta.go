@@ -15,8 +15,9 @@ const (
 // Kinds lists every kind in a stable order.
 func Kinds() []Kind { return []Kind{KindProvider, KindProvisioner, KindRegistrar, KindMailer} }
 
-// Info describes a plugin. Kind is filled in by the SDK from the kind being
-// served, so implementations may leave it empty.
+// Info describes a plugin. Kind and Capabilities are filled in by the SDK
+// from the kind being served and the implementation, so implementations
+// leave them empty.
 type Info struct {
 	// Name is a stable machine name such as "stripe" or "sandbox".
 	Name string
@@ -24,8 +25,10 @@ type Info struct {
 	// `switchyard plugins list`.
 	Version string
 	Kind    Kind
-	// Capabilities are optional features, named by constants in the kind
-	// packages (for example provider.CapabilityHTTP).
+	// Capabilities are the optional interfaces the plugin implements, named
+	// by constants in the kind packages (provider.CapabilityHTTP …). The
+	// SDK fills them in from the implementation, replacing anything set
+	// here, so they never disagree with what the plugin can do.
 	Capabilities []string
 }
 

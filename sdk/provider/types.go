@@ -11,8 +11,19 @@ import (
 // Description is what Describe returns: the common plugin metadata and the
 // payment methods this provider can take.
 type Description struct {
+	// Info's Kind and Capabilities are filled in by the SDK.
 	meta.Info
 	Methods []Method
+	// PageOrigins are the origins (scheme://host[:port], no path) of the
+	// pages CreatePayment's redirects send shoppers to, such as
+	// "https://checkout.stripe.com". The hosted checkout lists them in its
+	// Content-Security-Policy form-action, so choosing a method redirects
+	// the shopper there directly; a redirect to any other origin (and to
+	// your own /p/{provider_id} routes, which need no entry) still works
+	// through a hand-off page. Operators can add more with
+	// plugins.instances[].page_origins, for an upstream you cannot know in
+	// advance.
+	PageOrigins []string
 }
 
 // Method is one way to pay (card, bank_transfer, wallet, paypal …) and where

@@ -7,7 +7,8 @@ import (
 	"github.com/switchyard/switchyard/sdk/meta"
 )
 
-// Capabilities a provisioner may advertise in meta.Info.Capabilities.
+// Capabilities name the optional interfaces a provisioner implements; the
+// SDK reports them in meta.Info.Capabilities (see Capabilities).
 const (
 	// CapabilityPackages: the plugin implements PackageLister.
 	CapabilityPackages = "packages"
@@ -44,8 +45,8 @@ type Provisioner interface {
 // PackageLister is optional: a provisioner that implements it lists the
 // panel's packages, so the host can refuse a product whose package does not
 // exist when the product is saved (and `switchyard plugins test` can check
-// one) instead of failing the first paid order. Advertise
-// CapabilityPackages with it.
+// one) instead of failing the first paid order. The SDK advertises
+// CapabilityPackages for it.
 type PackageLister interface {
 	ListPackages(ctx context.Context) ([]Package, error)
 }
@@ -53,7 +54,7 @@ type PackageLister interface {
 // LoginLinker is optional: a provisioner that implements it creates a
 // one-time login link into an account's control panel, for operators and
 // for the service-ready mail. An unknown account is sdk.CategoryNotFound.
-// Advertise CapabilityLoginURL with it.
+// The SDK advertises CapabilityLoginURL for it.
 type LoginLinker interface {
 	LoginURL(ctx context.Context, req LoginURLRequest) (LoginURL, error)
 }
@@ -173,4 +174,18 @@ type ChangePasswordRequest struct {
 	Username string
 	// Password is the new password. Never log it.
 	Password string
+}
+
+// Capabilities lists the capabilities p has by the optional interfaces it
+// implements, in a stable order. The SDK puts them in the meta.Info the host
+// receives, replacing whatever Describe returned.
+func Capabilities(p Provisioner) []string {
+	var out []string
+	if _, ok := p.(PackageLister); ok {
+		out = append(out, CapabilityPackages)
+	}
+	if _, ok := p.(LoginLinker); ok {
+		out = append(out, CapabilityLoginURL)
+	}
+	return out
 }

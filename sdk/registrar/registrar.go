@@ -245,7 +245,8 @@ const (
 	CodeNoHostedZone = "no_hosted_zone"
 )
 
-// Capabilities a registrar reports in meta.Info.Capabilities.
+// Capabilities name the optional interfaces a registrar implements; the SDK
+// reports them in meta.Info.Capabilities (see Capabilities).
 const (
 	// CapabilityRecordChanges: the plugin implements RecordChanger.
 	CapabilityRecordChanges = "record_changes"
@@ -300,7 +301,7 @@ type ListRecordsRequest struct {
 }
 
 // RecordChanger is implemented by registrars that can merge and delete
-// record sets, not only upsert them. Report CapabilityRecordChanges. The
+// record sets, not only upsert them. The SDK reports CapabilityRecordChanges. The
 // host's client always has the method; a plugin without it answers
 // sdk.CategoryUnimplemented.
 type RecordChanger interface {
@@ -308,8 +309,22 @@ type RecordChanger interface {
 }
 
 // RecordLister is implemented by registrars that can read a zone's record
-// sets. Report CapabilityListRecords. Values come back as ChangeRecords
+// sets. The SDK reports CapabilityListRecords. Values come back as ChangeRecords
 // takes them (TXT unquoted and joined).
 type RecordLister interface {
 	ListRecords(ctx context.Context, req ListRecordsRequest) ([]Record, error)
+}
+
+// Capabilities lists the capabilities p has by the optional interfaces it
+// implements, in a stable order. The SDK puts them in the meta.Info the host
+// receives, replacing whatever Describe returned.
+func Capabilities(p Registrar) []string {
+	var out []string
+	if _, ok := p.(RecordChanger); ok {
+		out = append(out, CapabilityRecordChanges)
+	}
+	if _, ok := p.(RecordLister); ok {
+		out = append(out, CapabilityListRecords)
+	}
+	return out
 }

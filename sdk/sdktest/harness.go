@@ -89,7 +89,7 @@ func Serve(t testing.TB, opts sdk.ServeOpts) plugin.ClientProtocol {
 }
 
 // ProviderClient serves impl in-process and returns the host's view of it.
-func ProviderClient(t testing.TB, impl provider.Provider) provider.Provider {
+func ProviderClient(t testing.TB, impl provider.Provider) provider.Client {
 	t.Helper()
 	p, err := host.Provider(Serve(t, sdk.ServeOpts{Provider: impl}))
 	if err != nil {

@@ -38,7 +38,7 @@ func Launch(t testing.TB, path string, opts host.Options) plugin.ClientProtocol 
 
 // LaunchProvider launches a provider plugin binary and returns the host's
 // view of it.
-func LaunchProvider(t testing.TB, path string, opts host.Options) provider.Provider {
+func LaunchProvider(t testing.TB, path string, opts host.Options) provider.Client {
 	t.Helper()
 	p, err := host.Provider(Launch(t, path, opts))
 	if err != nil {

@@ -46,9 +46,6 @@ import (
 )
 
 type acme struct {
-	provider.UnimplementedHTTP
-	provider.UnimplementedRefunds
-
 	mu       sync.Mutex
 	key      []byte
 	payments map[string]provider.Payment
@@ -141,6 +138,8 @@ func (a *acme) HandleWebhook(_ context.Context, r provider.WebhookRequest) (prov
 		Response: provider.HTTPResponse{Status: http.StatusOK},
 	}, nil
 }
+
+var _ provider.Provider = (*acme)(nil)
 
 func main() {
 	sdk.Serve(sdk.ServeOpts{Provider: &acme{

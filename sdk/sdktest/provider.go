@@ -102,7 +102,7 @@ func limitFor(m provider.Method, cur string) (provider.AmountLimit, bool) {
 // ProviderClient or a launched plugin binary — meets the provider contract.
 // It configures p with cfg.Settings and creates payments, so run it against
 // a sandbox or test-mode account.
-func RunProviderConformance(t *testing.T, p provider.Provider, cfg ProviderConformanceConfig) {
+func RunProviderConformance(t *testing.T, p provider.Client, cfg ProviderConformanceConfig) {
 	t.Helper()
 	cfg.defaults()
 

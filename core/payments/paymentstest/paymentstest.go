@@ -183,7 +183,7 @@ type Providers struct {
 }
 
 type entry struct {
-	client provider.Provider
+	client provider.Client
 	desc   provider.Description
 	down   bool
 }
@@ -201,7 +201,7 @@ func (p *Providers) SetDown(id string, down bool) {
 }
 
 // Client returns the gRPC client of an instance, for driving it directly.
-func (p *Providers) Client(id string) provider.Provider {
+func (p *Providers) Client(id string) provider.Client {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if e := p.entries[id]; e != nil {
@@ -211,7 +211,7 @@ func (p *Providers) Client(id string) provider.Provider {
 }
 
 // Provider implements payments.Providers.
-func (p *Providers) Provider(id string) (provider.Provider, error) {
+func (p *Providers) Provider(id string) (provider.Client, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	e := p.entries[id]

@@ -28,8 +28,6 @@ const maxRemembered = 50000
 // in memory only. Both are conveniences: sessions are settled by IPNs, and
 // the host de-duplicates them.
 type Provider struct {
-	provider.UnimplementedHTTP
-
 	now        func() time.Time
 	httpClient *http.Client
 
@@ -44,7 +42,19 @@ type Provider struct {
 	refundOrder []string
 }
 
-var _ provider.Provider = (*Provider)(nil)
+var (
+	_ provider.Provider           = (*Provider)(nil)
+	_ provider.PartialRefunder    = (*Provider)(nil)
+	_ provider.SubscriptionSource = (*Provider)(nil)
+)
+
+// PartialRefunds declares provider.PartialRefunder: Orders/DoPartialRefund
+// refunds part of an order item.
+func (*Provider) PartialRefunds() {}
+
+// SubscriptionEvents declares provider.SubscriptionSource: PayPro's IPNs
+// report subscription charges, suspensions and cancellations.
+func (*Provider) SubscriptionEvents() {}
 
 type payment struct {
 	req      provider.CreatePaymentRequest
@@ -82,10 +92,8 @@ func (p *Provider) Describe(context.Context) (provider.Description, error) {
 	}
 	return provider.Description{
 		Info: meta.Info{
-			Name:         "paypro",
-			Version:      Version,
-			Kind:         meta.KindProvider,
-			Capabilities: []string{provider.CapabilitySubscriptions, provider.CapabilityRefunds, provider.CapabilityPartialRefunds},
+			Name:    "paypro",
+			Version: Version,
 		},
 		Methods: methods,
 	}, nil

@@ -9,7 +9,7 @@ import (
 	"github.com/switchyard/switchyard/sdk/provider"
 )
 
-// Refund implements provider.Provider through PayPro's order API: a whole
+// Refund implements provider.Refunder through PayPro's order API: a whole
 // order (Amount 0: everything, taxes included) with Orders/DoRefund, part of
 // it with Orders/DoPartialRefund on the order item. PayPro names orders by
 // its own ids, which reach the host in the payment.succeeded event's Data

@@ -34,7 +34,7 @@ func newClock() *clock {
 }
 
 // configured returns the host's view of a configured sandbox.
-func configured(t *testing.T, c *clock) provider.Provider {
+func configured(t *testing.T, c *clock) provider.Client {
 	t.Helper()
 	p := sdktest.ProviderClient(t, sandbox.New(sandbox.WithClock(c.now)))
 	if err := p.Configure(context.Background(), settings()); err != nil {
@@ -55,7 +55,7 @@ func paymentRequest(session string) provider.CreatePaymentRequest {
 
 // payPage follows the redirect of CreatePayment into HandleHTTP, as the
 // host does for /p/{provider_id}/…, and returns the page.
-func payPage(t *testing.T, p provider.Provider, resp provider.CreatePaymentResponse) provider.HTTPResponse {
+func payPage(t *testing.T, p provider.Client, resp provider.CreatePaymentResponse) provider.HTTPResponse {
 	t.Helper()
 	u, err := url.Parse(resp.NextAction.URL)
 	if err != nil {
@@ -123,7 +123,7 @@ func forms(t *testing.T, body []byte) []form {
 	return out
 }
 
-func post(t *testing.T, p provider.Provider, values url.Values) provider.WebhookResponse {
+func post(t *testing.T, p provider.Client, values url.Values) provider.WebhookResponse {
 	t.Helper()
 	resp, err := p.HandleWebhook(context.Background(), provider.WebhookRequest{
 		Method: http.MethodPost, Path: "/hooks/sandbox/prv_1",

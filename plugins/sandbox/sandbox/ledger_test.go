@@ -18,7 +18,7 @@ import (
 // withLedger returns a configured sandbox (through the real gRPC adapters)
 // whose state lives in path; two calls with one path behave like two
 // plugin processes, or one process before and after a restart.
-func withLedger(t *testing.T, path string) provider.Provider {
+func withLedger(t *testing.T, path string) provider.Client {
 	t.Helper()
 	p := sdktest.ProviderClient(t, sandbox.New())
 	s := settings()
@@ -30,7 +30,7 @@ func withLedger(t *testing.T, path string) provider.Provider {
 }
 
 // paid creates a payment on p and settles it with a signed Succeed callback.
-func paid(t *testing.T, p provider.Provider, session string, amount int64) string {
+func paid(t *testing.T, p provider.Client, session string, amount int64) string {
 	t.Helper()
 	req := paymentRequest(session)
 	req.Amount = amount
@@ -100,7 +100,7 @@ func TestLedgerSurvivesRestartAndIsShared(t *testing.T) {
 func TestLedgerConcurrentRefundsNeverExceedThePayment(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
-	procs := []provider.Provider{withLedger(t, path), withLedger(t, path)}
+	procs := []provider.Client{withLedger(t, path), withLedger(t, path)}
 	ref := paid(t, procs[0], "cs_race", 10000)
 
 	// 20 refunds of 7.00 against 100.00, half through each process: 14 fit.

@@ -19,7 +19,7 @@ import (
 
 var refPattern = regexp.MustCompile(`^sbx_[0-9a-f]{24}$`)
 
-// HandleHTTP implements provider.Provider: it serves the pay page at
+// HandleHTTP implements provider.HTTPHandler: it serves the pay page at
 // GET /pay/{ref}.
 func (p *Provider) HandleHTTP(ctx context.Context, req provider.HTTPRequest) (provider.HTTPResponse, error) {
 	if err := ctx.Err(); err != nil {

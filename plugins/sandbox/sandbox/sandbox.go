@@ -71,7 +71,15 @@ type refundEntry struct {
 	res provider.RefundResult
 }
 
-var _ provider.Provider = (*Provider)(nil)
+var (
+	_ provider.Provider        = (*Provider)(nil)
+	_ provider.HTTPHandler     = (*Provider)(nil)
+	_ provider.PartialRefunder = (*Provider)(nil)
+)
+
+// PartialRefunds declares provider.PartialRefunder: the sandbox refunds any
+// part of what is left.
+func (*Provider) PartialRefunds() {}
 
 type settings struct {
 	configured  bool
@@ -115,10 +123,6 @@ func (p *Provider) Describe(context.Context) (provider.Description, error) {
 		Info: meta.Info{
 			Name:    "sandbox",
 			Version: Version,
-			Kind:    meta.KindProvider,
-			Capabilities: []string{
-				provider.CapabilityHTTP, provider.CapabilityRefunds, provider.CapabilityPartialRefunds,
-			},
 		},
 		Methods: []provider.Method{
 			{Method: "card", Label: "Card (sandbox)"},
@@ -363,7 +367,7 @@ func (p *Provider) GetPayment(ctx context.Context, req provider.GetPaymentReques
 	return out, ledgerError(err)
 }
 
-// Refund implements provider.Provider. Refunds complete at once, except
+// Refund implements provider.Refunder. Refunds complete at once, except
 // for the magic amounts (DeclineRefundSuffix, UnavailableRefundSuffix).
 // Every refund executed is one OpRefund ledger record; a replay of a key
 // answers the first result without moving money again.

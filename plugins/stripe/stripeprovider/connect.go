@@ -118,7 +118,7 @@ func verifyState(key []byte, raw string, now time.Time) (connectState, error) {
 	return st, nil
 }
 
-// HandleHTTP implements provider.Provider: Connect Standard onboarding.
+// HandleHTTP implements provider.HTTPHandler: Connect Standard onboarding.
 func (p *Provider) HandleHTTP(ctx context.Context, req provider.HTTPRequest) (provider.HTTPResponse, error) {
 	if err := ctx.Err(); err != nil {
 		return provider.HTTPResponse{}, err

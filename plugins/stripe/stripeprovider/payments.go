@@ -360,7 +360,7 @@ func sessionStatus(cs *stripe.CheckoutSession) provider.PaymentStatus {
 	return provider.StatusPending
 }
 
-// Refund implements provider.Provider. Refunds are created on the
+// Refund implements provider.Refunder. Refunds are created on the
 // session's payment intent, on the connected account when there is one.
 func (p *Provider) Refund(ctx context.Context, req provider.RefundRequest) (provider.RefundResult, error) {
 	if err := ctx.Err(); err != nil {

@@ -29,7 +29,20 @@ type Provider struct {
 	inst *instance
 }
 
-var _ provider.Provider = (*Provider)(nil)
+var (
+	_ provider.Provider           = (*Provider)(nil)
+	_ provider.HTTPHandler        = (*Provider)(nil)
+	_ provider.PartialRefunder    = (*Provider)(nil)
+	_ provider.SubscriptionSource = (*Provider)(nil)
+)
+
+// PartialRefunds declares provider.PartialRefunder: Stripe refunds any part
+// of a charge, several times.
+func (*Provider) PartialRefunds() {}
+
+// SubscriptionEvents declares provider.SubscriptionSource: Stripe Billing
+// reports invoices and subscriptions through webhooks.
+func (*Provider) SubscriptionEvents() {}
 
 // instance is everything built from one set of settings; Configure swaps it
 // atomically so in-flight calls finish on the old one.
@@ -72,11 +85,6 @@ func (p *Provider) Describe(context.Context) (provider.Description, error) {
 		Info: meta.Info{
 			Name:    "stripe",
 			Version: Version,
-			Kind:    meta.KindProvider,
-			Capabilities: []string{
-				provider.CapabilityHTTP, provider.CapabilityRefunds,
-				provider.CapabilityPartialRefunds, provider.CapabilitySubscriptions,
-			},
 		},
 		Methods: []provider.Method{
 			{Method: MethodCard, Label: "Card", Currencies: cardCurrencies(), Limits: minimumCharges()},

@@ -48,6 +48,8 @@ var _ providerv1.ProviderServer = (*providerServer)(nil)
 
 func (s *providerServer) Describe(ctx context.Context, _ *commonv1.DescribeRequest) (*providerv1.DescribeResponse, error) {
 	d, err := s.impl.Describe(ctx)
+	// Capabilities follow from the interfaces, never from a hand-kept list.
+	d.Capabilities = provider.Capabilities(s.impl)
 	return respond(d, err, wire.DescriptionToProto)
 }
 
@@ -70,7 +72,11 @@ func (s *providerServer) GetPayment(ctx context.Context, req *providerv1.GetPaym
 }
 
 func (s *providerServer) Refund(ctx context.Context, req *providerv1.RefundRequest) (*providerv1.RefundResult, error) {
-	r, err := s.impl.Refund(ctx, wire.RefundRequestFromProto(req))
+	rf, ok := s.impl.(provider.Refunder)
+	if !ok {
+		return nil, wire.ToStatus(sdkerr.Unimplemented("provider does not refund"))
+	}
+	r, err := rf.Refund(ctx, wire.RefundRequestFromProto(req))
 	return respond(r, err, wire.RefundResultToProto)
 }
 
@@ -80,7 +86,11 @@ func (s *providerServer) HandleWebhook(ctx context.Context, req *providerv1.Webh
 }
 
 func (s *providerServer) HandleHTTP(ctx context.Context, req *providerv1.HTTPRequest) (*providerv1.HTTPResponse, error) {
-	r, err := s.impl.HandleHTTP(ctx, wire.HTTPRequestFromProto(req))
+	h, ok := s.impl.(provider.HTTPHandler)
+	if !ok {
+		return nil, wire.ToStatus(sdkerr.Unimplemented("provider serves no http routes"))
+	}
+	r, err := h.HandleHTTP(ctx, wire.HTTPRequestFromProto(req))
 	return respond(r, err, wire.HTTPResponseToProto)
 }
 
@@ -92,7 +102,7 @@ func (s *providerServer) TestConnection(ctx context.Context, _ *commonv1.TestCon
 	return serveTestConnection(ctx, t)
 }
 
-// ProviderClient is the host-side provider.Provider backed by gRPC.
+// ProviderClient is the host-side provider.Client backed by gRPC.
 type ProviderClient struct {
 	commonClient
 	testConnClient
@@ -100,12 +110,9 @@ type ProviderClient struct {
 	done context.Context
 }
 
-var (
-	_ provider.Provider         = (*ProviderClient)(nil)
-	_ provider.ConnectionTester = (*ProviderClient)(nil)
-)
+var _ provider.Client = (*ProviderClient)(nil)
 
-// NewProviderClient returns a provider.Provider calling the service on conn.
+// NewProviderClient returns a provider.Client calling the service on conn.
 // done, when non-nil, is cancelled when the plugin process exits.
 func NewProviderClient(done context.Context, conn grpc.ClientConnInterface) *ProviderClient {
 	rpc := providerv1.NewProviderClient(conn)

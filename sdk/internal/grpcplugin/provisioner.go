@@ -44,6 +44,7 @@ type provisionerServer struct {
 
 func (s *provisionerServer) Describe(ctx context.Context, _ *commonv1.DescribeRequest) (*commonv1.PluginInfo, error) {
 	i, err := s.impl.Describe(ctx)
+	i.Capabilities = provisioner.Capabilities(s.impl)
 	return respond(i, err, func(i meta.Info) *commonv1.PluginInfo { return wire.InfoToProto(i, meta.KindProvisioner) })
 }
 

@@ -44,6 +44,7 @@ type registrarServer struct {
 
 func (s *registrarServer) Describe(ctx context.Context, _ *commonv1.DescribeRequest) (*commonv1.PluginInfo, error) {
 	i, err := s.impl.Describe(ctx)
+	i.Capabilities = registrar.Capabilities(s.impl)
 	return respond(i, err, func(i meta.Info) *commonv1.PluginInfo { return wire.InfoToProto(i, meta.KindRegistrar) })
 }
 

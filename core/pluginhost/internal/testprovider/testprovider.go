@@ -45,7 +45,6 @@ const (
 
 // Provider is the test provider.
 type Provider struct {
-	provider.UnimplementedHTTP
 	log      hclog.Logger
 	mu       sync.Mutex
 	settings map[string]string
@@ -53,7 +52,10 @@ type Provider struct {
 	release  chan struct{}
 }
 
-var _ provider.Provider = (*Provider)(nil)
+var (
+	_ provider.Provider = (*Provider)(nil)
+	_ provider.Refunder = (*Provider)(nil)
+)
 
 // New returns a Provider logging to log.
 func New(log hclog.Logger) *Provider { return &Provider{log: log} }
@@ -61,7 +63,7 @@ func New(log hclog.Logger) *Provider { return &Provider{log: log} }
 // Describe implements provider.Provider.
 func (p *Provider) Describe(context.Context) (provider.Description, error) {
 	return provider.Description{
-		Info: meta.Info{Name: Name, Version: Version, Capabilities: []string{provider.CapabilityRefunds}},
+		Info: meta.Info{Name: Name, Version: Version},
 		Methods: []provider.Method{
 			{Method: "card", Label: "Card", Currencies: []string{"EUR", "USD"}},
 		},
