@@ -125,7 +125,7 @@ func (a *App) publicMounts() ([]httpapi.Mount, error) {
 		httpapi.MerchantAPI(a.Payments, a.Merchants, httpapi.MerchantAPIOptions{Limiter: a.RateLimiter}),
 		httpapi.ProviderHooks(a.Payments, a.hooksOptions()),
 		httpapi.Checkout(a.Payments, pages, httpapi.CheckoutOptions{Logger: a.Logger, PublicBaseURL: a.PublicBaseURL(),
-			FormActionOrigins: a.providerPageOrigins()}),
+			FormActionOrigins: a.providerPageOrigins(), PageOrigins: a.describedPageOrigins}),
 		httpapi.ProviderHTTP(a.Plugins, pages, httpapi.ProviderHTTPOptions{Events: a.Accounts, Logger: a.Logger, PublicBaseURL: a.PublicBaseURL()}),
 	}, nil
 }
@@ -154,11 +154,11 @@ func (a *App) hooksOptions() httpapi.ProviderHooksOptions {
 	return opts
 }
 
-// providerPageOrigins are the page origins of the enabled provider
-// instances (plugins.instances[].page_origins), in configuration order
-// without repeats. Plugins do not describe where their pages live, so the
-// configuration is the only source; a disabled instance takes no payments,
-// so its pages need no place in the checkout's policy.
+// providerPageOrigins are the page origins operators configured for the
+// enabled provider instances (plugins.instances[].page_origins), in
+// configuration order without repeats; a disabled instance takes no
+// payments, so its pages need no place in the checkout's policy. The
+// origins plugins describe themselves come from describedPageOrigins.
 func (a *App) providerPageOrigins() []string {
 	var out []string
 	for _, in := range a.Config.Plugins.Instances {
@@ -169,6 +169,20 @@ func (a *App) providerPageOrigins() []string {
 			if !slices.Contains(out, o) {
 				out = append(out, o)
 			}
+		}
+	}
+	return out
+}
+
+// describedPageOrigins are the page origins the running provider plugins
+// report in Describe, read on every checkout request because a plugin
+// describes itself only once it has started (and again after a restart).
+// Disabled instances never start, so they add nothing.
+func (a *App) describedPageOrigins() []string {
+	var out []string
+	for _, in := range a.Plugins.Instances() {
+		if in.Kind == meta.KindProvider {
+			out = append(out, in.PageOrigins...)
 		}
 	}
 	return out

@@ -118,6 +118,10 @@ type CheckoutOptions struct {
 	// must be listed here to get a direct 303; any other origin gets a
 	// hand-off page whose plain navigation form-action does not govern.
 	FormActionOrigins []string
+	// PageOrigins, when set, returns more such origins on every request:
+	// those the provider plugins describe (provider.Description.PageOrigins),
+	// which are known only once the plugins run and may change on restart.
+	PageOrigins func() []string
 	// CountryHeader names a request header that a trusted proxy sets to
 	// the shopper's ISO 3166 alpha-2 country (e.g. CF-IPCountry), for
 	// country routing rules. Empty: the country is unknown.
@@ -152,6 +156,7 @@ type checkoutHandlers struct {
 	log       *slog.Logger
 	selfURL   *url.URL
 	allowed   []string
+	described func() []string
 	countryH  string
 	pollLimit int
 	now       func() time.Time
@@ -162,7 +167,7 @@ type checkoutHandlers struct {
 func Checkout(svc CheckoutService, r *checkout.Renderer, opts CheckoutOptions) Mount {
 	h := &checkoutHandlers{
 		svc: svc, pages: r, log: opts.Logger, countryH: opts.CountryHeader,
-		pollLimit: opts.PollLimit, now: opts.Now,
+		pollLimit: opts.PollLimit, now: opts.Now, described: opts.PageOrigins,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -176,12 +181,8 @@ func Checkout(svc CheckoutService, r *checkout.Renderer, opts CheckoutOptions) M
 	if u, err := url.Parse(opts.PublicBaseURL); err == nil && u.Host != "" {
 		h.selfURL = u
 	}
-	for _, o := range opts.FormActionOrigins {
-		if u, err := url.Parse(o); err == nil && u.Scheme != "" && u.Host != "" {
-			h.allowed = append(h.allowed, origin(u))
-		}
-	}
-	headers := securityHeaders(checkoutCSP(h.allowed))
+	h.allowed = origins(nil, opts.FormActionOrigins)
+	headers := securityHeaders(func() string { return checkoutCSP(h.formOrigins()) })
 	return func(e *echo.Echo) {
 		e.GET(checkout.AssetsPrefix+"*", echo.WrapHandler(r.AssetHandler()), headers)
 		e.GET("/checkout/:session_id", h.show, headers)
@@ -211,11 +212,11 @@ func checkoutCSP(formOrigins []string) string {
 // securityHeaders sets the headers every checkout response carries. Session
 // pages must never be cached (they show live state and a bearer id); the
 // asset handler overrides Cache-Control for its immutable files.
-func securityHeaders(csp string) echo.MiddlewareFunc {
+func securityHeaders(csp func() string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
-			h.Set("Content-Security-Policy", csp)
+			h.Set("Content-Security-Policy", csp())
 			h.Set("X-Content-Type-Options", "nosniff")
 			h.Set("X-Frame-Options", "DENY")
 			// same-origin rather than no-referrer: under no-referrer
@@ -527,7 +528,27 @@ func (h *checkoutHandlers) formMayReach(c echo.Context, u *url.URL) bool {
 	if o == h.selfOrigin(c) {
 		return true
 	}
-	return slices.Contains(h.allowed, o)
+	return slices.Contains(h.formOrigins(), o)
+}
+
+// formOrigins are the configured origins followed by those the plugins
+// describe now, without repeats.
+func (h *checkoutHandlers) formOrigins() []string {
+	if h.described == nil {
+		return h.allowed
+	}
+	return origins(slices.Clone(h.allowed), h.described())
+}
+
+// origins appends the origins of the absolute URLs in raw to out, skipping
+// repeats and anything that is not a URL.
+func origins(out []string, raw []string) []string {
+	for _, o := range raw {
+		if u, err := url.Parse(o); err == nil && u.Scheme != "" && u.Host != "" && !slices.Contains(out, origin(u)) {
+			out = append(out, origin(u))
+		}
+	}
+	return out
 }
 
 func (h *checkoutHandlers) selfOrigin(c echo.Context) string {

@@ -526,6 +526,31 @@ func TestCheckoutPay(t *testing.T) {
 			},
 		}, " https://checkout.provider.example")
 	})
+
+	// Origins the plugins describe are read per request: a provider that
+	// starts (or reports a new origin) after the routes were mounted counts.
+	var described []string
+	describedOpts := func(o *httpapi.CheckoutOptions) {
+		o.FormActionOrigins = []string{"https://configured.example"}
+		o.PageOrigins = func() []string { return described }
+	}
+	t.Run("described origin not yet known: hand-off page", func(t *testing.T) {
+		checkCase(t, checkoutCase{
+			method: http.MethodPost, path: pay, form: card, view: &hosted, status: 200,
+			setup: func(f *fakeCheckout) { f.startURL = "https://pay.described.example/c/1" },
+			opts:  describedOpts,
+			want:  []string{`href="https://pay.described.example/c/1"`},
+		}, " https://configured.example")
+	})
+	t.Run("described provider origin gets a 303 and is in form-action", func(t *testing.T) {
+		described = []string{"https://pay.described.example", "https://configured.example", "::bad"}
+		checkCase(t, checkoutCase{
+			method: http.MethodPost, path: pay, form: card, view: &hosted, status: 303,
+			loc:   "https://pay.described.example/c/1",
+			setup: func(f *fakeCheckout) { f.startURL = "https://pay.described.example/c/1" },
+			opts:  describedOpts,
+		}, " https://configured.example https://pay.described.example")
+	})
 }
 
 func TestCheckoutReturn(t *testing.T) {

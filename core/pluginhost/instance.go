@@ -61,7 +61,10 @@ type InstanceInfo struct {
 	Capabilities []string `json:"capabilities,omitempty"`
 	// Methods are a provider's payment methods.
 	Methods []provider.Method `json:"methods,omitempty"`
-	Health  Health            `json:"health"`
+	// PageOrigins are the origins of a provider's shopper pages, from its
+	// Describe.
+	PageOrigins []string `json:"page_origins,omitempty"`
+	Health      Health   `json:"health"`
 	// PID is the running plugin process, 0 when none.
 	PID int `json:"pid,omitempty"`
 	// Restarts counts launches after the first.
@@ -327,6 +330,7 @@ func (in *instance) info() InstanceInfo {
 		Version:      in.desc.Version,
 		Capabilities: slices.Clone(in.desc.Capabilities),
 		Methods:      slices.Clone(in.desc.Methods),
+		PageOrigins:  slices.Clone(in.desc.PageOrigins),
 		Health:       *in.health.Load(),
 		Restarts:     in.restarts,
 		LastError:    in.lastErr,

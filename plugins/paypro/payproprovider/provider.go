@@ -3,6 +3,7 @@ package payproprovider
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -95,7 +96,10 @@ func (p *Provider) Describe(context.Context) (provider.Description, error) {
 			Name:    "paypro",
 			Version: Version,
 		},
-		Methods: methods,
+		// The default checkout_base's origin: Describe cannot depend on
+		// settings, so a moved checkout_base is the operator's to add.
+		PageOrigins: []string{pageOrigin(DefaultCheckoutBase)},
+		Methods:     methods,
 	}, nil
 }
 
@@ -289,4 +293,13 @@ func (p *Provider) refundDelta(order, total int64) int64 {
 		p.refunded[order] = append(seen, total)
 	}
 	return total - prev
+}
+
+// pageOrigin is scheme://host of an absolute URL constant.
+func pageOrigin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		panic(err)
+	}
+	return u.Scheme + "://" + u.Host
 }

@@ -86,6 +86,9 @@ func (p *Provider) Describe(context.Context) (provider.Description, error) {
 			Name:    "stripe",
 			Version: Version,
 		},
+		// Stripe Checkout's hosted page; a custom checkout domain is the
+		// operator's to add (plugins.instances[].page_origins).
+		PageOrigins: []string{"https://checkout.stripe.com"},
 		Methods: []provider.Method{
 			{Method: MethodCard, Label: "Card", Currencies: cardCurrencies(), Limits: minimumCharges()},
 			{Method: MethodWallet, Label: "Wallet (Link, Apple Pay, Google Pay)", Currencies: cardCurrencies(), Limits: minimumCharges()},
