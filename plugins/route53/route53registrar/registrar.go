@@ -94,10 +94,10 @@ func (r *Registrar) Configure(_ context.Context, in map[string]string) error {
 		return err
 	}
 	inst := &instance{settings: s}
-	creds := aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(s.accessKeyID, s.secretAccessKey, s.sessionToken))
+	creds := aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(s.AccessKeyID, s.SecretAccessKey, s.SessionToken))
 	retryer := func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = s.maxAttempts
+			o.MaxAttempts = s.MaxAttempts
 			if r.backoff != nil {
 				o.Backoff = r.backoff
 			}
@@ -108,26 +108,19 @@ func (r *Registrar) Configure(_ context.Context, in map[string]string) error {
 		Credentials:  creds,
 		HTTPClient:   r.httpClient,
 		Retryer:      retryer(),
-		BaseEndpoint: optional(s.domainsEndpoint),
+		BaseEndpoint: endpoint(s.DomainsEndpoint),
 	})
 	inst.dns = route53.New(route53.Options{
 		Region:       Region,
 		Credentials:  creds,
 		HTTPClient:   r.httpClient,
 		Retryer:      retryer(),
-		BaseEndpoint: optional(s.route53Endpoint),
+		BaseEndpoint: endpoint(s.Route53Endpoint),
 	})
 	r.mu.Lock()
 	r.inst = inst
 	r.mu.Unlock()
 	return nil
-}
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 func (r *Registrar) instance() (*instance, error) {

@@ -3,8 +3,6 @@ package route53registrar
 import (
 	"net/url"
 	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/switchyard/switchyard/sdk"
@@ -31,79 +29,49 @@ const (
 // is global and signed for it too.
 const Region = "us-east-1"
 
-const defaultMaxAttempts = 3
-
 // AWS access key ids are upper-case letters and digits (AKIA… for IAM
 // users, ASIA… for temporary credentials).
 var accessKeyIDPattern = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
 
-// settings is the parsed, validated configuration of one instance.
+// settings is the decoded, validated configuration of one instance
+// (sdk.DecodeSettings rejects unknown keys, so a typo fails at start, not
+// at the first paid registration).
 type settings struct {
-	accessKeyID     string
-	secretAccessKey string
-	sessionToken    string
-	domainsEndpoint string
-	route53Endpoint string
-	maxAttempts     int
+	AccessKeyID     string   `setting:"access_key_id,required"`
+	SecretAccessKey string   `setting:"secret_access_key,required,secret"`
+	SessionToken    string   `setting:"session_token,secret"`
+	DomainsEndpoint *url.URL `setting:"domains_endpoint"`
+	Route53Endpoint *url.URL `setting:"route53_endpoint"`
+	MaxAttempts     int      `setting:"max_attempts" default:"3"`
 }
 
-func invalidSetting(key, format string, args ...any) error {
-	return sdk.Invalid("setting "+key+": "+format, args...).WithField(key).WithCode("invalid_setting")
-}
-
-// parseSettings validates in. Unknown keys are rejected so a typo fails at
-// start, not at the first paid registration.
 func parseSettings(in map[string]string) (settings, error) {
-	s := settings{maxAttempts: defaultMaxAttempts}
-	keys := make([]string, 0, len(in))
-	for k := range in {
-		keys = append(keys, k)
+	var s settings
+	if err := sdk.DecodeSettings(in, &s); err != nil {
+		return settings{}, err
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := strings.TrimSpace(in[k])
-		switch k {
-		case SettingAccessKeyID:
-			if !accessKeyIDPattern.MatchString(v) {
-				return settings{}, invalidSetting(k, "must be an AWS access key id (AKIA…, 16 to 128 upper-case letters and digits)")
-			}
-			s.accessKeyID = v
-		case SettingSecretAccessKey:
-			if len(v) < 16 || strings.ContainsAny(v, " \t\r\n") {
-				return settings{}, invalidSetting(k, "must be an AWS secret access key (at least 16 characters, no spaces)")
-			}
-			s.secretAccessKey = v
-		case SettingSessionToken:
-			s.sessionToken = v
-		case SettingDomainsEndpoint, SettingRoute53Endpoint:
-			if v == "" {
-				continue
-			}
-			u, err := url.Parse(v)
-			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.User != nil {
-				return settings{}, invalidSetting(k, "must be an absolute http(s) URL without credentials or query")
-			}
-			v = strings.TrimRight(v, "/")
-			if k == SettingDomainsEndpoint {
-				s.domainsEndpoint = v
-			} else {
-				s.route53Endpoint = v
-			}
-		case SettingMaxAttempts:
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 10 {
-				return settings{}, invalidSetting(k, "must be a whole number from 1 to 10, got %q", v)
-			}
-			s.maxAttempts = n
-		default:
-			return settings{}, sdk.Invalid("unknown setting %q", k).WithField(k).WithCode("invalid_setting")
+	if !accessKeyIDPattern.MatchString(s.AccessKeyID) {
+		return settings{}, sdk.InvalidSetting(SettingAccessKeyID, "must be an AWS access key id (AKIA…, 16 to 128 upper-case letters and digits)")
+	}
+	if len(s.SecretAccessKey) < 16 || strings.ContainsAny(s.SecretAccessKey, " \t\r\n") {
+		return settings{}, sdk.InvalidSetting(SettingSecretAccessKey, "must be an AWS secret access key (at least 16 characters, no spaces)")
+	}
+	for name, u := range map[string]*url.URL{SettingDomainsEndpoint: s.DomainsEndpoint, SettingRoute53Endpoint: s.Route53Endpoint} {
+		if u != nil && (u.User != nil || u.RawQuery != "") {
+			return settings{}, sdk.InvalidSetting(name, "must be a URL without credentials or query")
 		}
 	}
-	if s.accessKeyID == "" {
-		return settings{}, invalidSetting(SettingAccessKeyID, "is required")
-	}
-	if s.secretAccessKey == "" {
-		return settings{}, invalidSetting(SettingSecretAccessKey, "is required")
+	if s.MaxAttempts < 1 || s.MaxAttempts > 10 {
+		return settings{}, sdk.InvalidSetting(SettingMaxAttempts, "must be from 1 to 10, got %d", s.MaxAttempts)
 	}
 	return s, nil
+}
+
+// endpoint is the override as the AWS clients take it, nil for AWS's own.
+func endpoint(u *url.URL) *string {
+	if u == nil {
+		return nil
+	}
+	s := strings.TrimRight(u.String(), "/")
+	return &s
 }
