@@ -214,6 +214,8 @@ const RateLimitMaxRedisTimeout = 5 * time.Second
 
 // WebhooksConfig sets outbound webhook policy.
 type WebhooksConfig struct {
+	// AllowPrivateTargets lets target URLs reach loopback (127.0.0.0/8,
+	// ::1), for development; nothing else non-public opens.
 	AllowPrivateTargets bool          `koanf:"allow_private_targets"`
 	Timeout             time.Duration `koanf:"timeout"`
 	// NotifyMailer is a mailer plugin instance id; when set, a merchant's

@@ -71,7 +71,7 @@ type Options struct {
 	// Client sends the request; default refuses internal addresses at dial
 	// time (webhooks.Guard), like outbound webhooks.
 	Client *http.Client
-	// AllowPrivateTargets opens loopback and private ranges in the default
+	// AllowPrivateTargets opens loopback (only) in the default
 	// client (webhooks.allow_private_targets, for development and tests).
 	AllowPrivateTargets bool
 	// MaxKey bounds the key's size; default DefaultMaxKey.

@@ -275,7 +275,7 @@ func TestDialTimeGuardInWorker(t *testing.T) {
 		h.startWorkers(t, st, "w1")
 		ev := h.emit(t, h.session(t, "shop.test", "test", ""), "session.paid")
 		d := h.waitStatus(t, h.onlyDelivery(t, ev.ID).ID, store.DeliveryFailed)
-		if len(rc.all()) != 0 || !strings.Contains(d.AttemptLog[0].Error, "loopback") {
+		if len(rc.all()) != 0 || !strings.Contains(d.AttemptLog[0].Error, "127.0.0.1 is not a permitted destination") {
 			t.Fatalf("hits %d, attempt %+v", len(rc.all()), d.AttemptLog[0])
 		}
 	})

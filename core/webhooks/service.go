@@ -72,7 +72,8 @@ type Deps struct {
 	Keyring Keyring
 	// Jobs enqueues delivery attempts; required.
 	Jobs Enqueuer
-	// AllowPrivateTargets is webhooks.allow_private_targets.
+	// AllowPrivateTargets is webhooks.allow_private_targets: loopback
+	// targets pass the SSRF guard (Guard.AllowLoopback).
 	AllowPrivateTargets bool
 	// Timeout bounds each POST (webhooks.timeout). Default 10s.
 	Timeout time.Duration

@@ -12,95 +12,73 @@ import (
 	"syscall"
 	"time"
 
+	"code.dny.dev/ssrf"
+
 	"github.com/switchyard/switchyard/core/domain"
 )
 
 // ErrBlockedTarget marks a delivery target refused by the SSRF guard.
 var ErrBlockedTarget = errors.New("webhook target address is not allowed")
 
-// blockedPrefix is a range no webhook may reach, with the reason shown to
-// the operator. private ranges become reachable with AllowPrivate; the
-// others never do (nothing legitimate listens there, or it is the cloud
-// metadata service).
-type blockedPrefix struct {
-	prefix  netip.Prefix
-	reason  string
-	private bool
-}
-
-func blockedPrefixes() []blockedPrefix {
-	p := func(s, reason string, private bool) blockedPrefix {
-		return blockedPrefix{netip.MustParsePrefix(s), reason, private}
-	}
-	// Order matters: the metadata hosts sit inside link-local and ULA
-	// ranges and must match first so AllowPrivate does not open them.
-	return []blockedPrefix{
-		p("169.254.169.254/32", "cloud metadata", false),
-		p("fd00:ec2::254/128", "cloud metadata", false),
-		p("0.0.0.0/8", "unspecified", false),
-		p("::/128", "unspecified", false),
-		p("224.0.0.0/4", "multicast", false),
-		p("ff00::/8", "multicast", false),
-		p("255.255.255.255/32", "broadcast", false),
-		p("240.0.0.0/4", "reserved", false),
-		p("127.0.0.0/8", "loopback", true),
-		p("::1/128", "loopback", true),
-		p("10.0.0.0/8", "private", true),
-		p("172.16.0.0/12", "private", true),
-		p("192.168.0.0/16", "private", true),
-		p("fc00::/7", "private", true),
-		p("100.64.0.0/10", "carrier-grade NAT", true),
-		p("169.254.0.0/16", "link-local", true),
-		p("fe80::/10", "link-local", true),
-		p("192.0.0.0/24", "IETF protocol assignments", true),
-		p("198.18.0.0/15", "benchmarking", true),
-		// IPv6 forms that embed an IPv4 address a router would reach.
-		p("::ffff:0:0/96", "IPv4-mapped IPv6", true),
-		p("64:ff9b::/96", "NAT64", true),
-		p("2002::/16", "6to4", true),
-	}
-}
-
-// Guard refuses webhook targets that resolve to internal addresses. It is
-// applied twice: CheckURL when an endpoint (or ipn_url) is saved, and
+// Guard refuses webhook targets that are not on the public internet. It is
+// an allow rule, not a deny list: an address passes only when it is global
+// unicast and outside every special-purpose range IANA registers
+// (code.dny.dev/ssrf, which is generated from those registries). So
+// private, loopback, link-local, CGNAT (with Alibaba Cloud's metadata
+// address 100.100.100.200), the metadata hosts, documentation, benchmarking,
+// discard, site-local, Teredo, 6to4, NAT64 (both the well-known and the
+// local-use prefix, which can map onto 10.0.0.0/8), IPv4-compatible and
+// IPv4-mapped IPv6 addresses are all refused without being listed here.
+//
+// It is applied twice: CheckURL when an endpoint (or ipn_url) is saved, and
 // Control on every connection the delivery client dials, so a name that
 // resolved to a public address at save time and to 127.0.0.1 at send time
 // (DNS rebinding) still fails.
 type Guard struct {
-	// AllowPrivate opens loopback, private, link-local and CGNAT ranges
-	// (webhooks.allow_private_targets, for development). Metadata,
-	// multicast and unspecified addresses stay refused.
-	AllowPrivate bool
+	// AllowLoopback opens 127.0.0.0/8 and ::1, and nothing else
+	// (webhooks.allow_private_targets, for development: a receiver on the
+	// same machine). Private networks and metadata services stay refused.
+	AllowLoopback bool
 	// Lookup resolves a host name; nil means net.DefaultResolver.
 	Lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 
-	prefixes []blockedPrefix
+	rule *ssrf.Guardian
 }
 
-// NewGuard builds a guard.
-func NewGuard(allowPrivate bool) *Guard {
-	return &Guard{AllowPrivate: allowPrivate, prefixes: blockedPrefixes()}
+// Loopback is what Guard.AllowLoopback opens.
+var (
+	loopbackV4 = netip.MustParsePrefix("127.0.0.0/8")
+	loopbackV6 = netip.MustParsePrefix("::1/128")
+)
+
+// NewGuard builds a guard; allowLoopback is webhooks.allow_private_targets.
+func NewGuard(allowLoopback bool) *Guard {
+	return &Guard{AllowLoopback: allowLoopback, rule: newRule(allowLoopback)}
+}
+
+// newRule is the allow rule: any port (merchants' receivers listen where
+// they like), TCP only.
+func newRule(allowLoopback bool) *ssrf.Guardian {
+	opts := []ssrf.Option{ssrf.WithAnyPort()}
+	if allowLoopback {
+		opts = append(opts, ssrf.WithAllowedV4Prefixes(loopbackV4), ssrf.WithAllowedV6Prefixes(loopbackV6))
+	}
+	return ssrf.New(opts...)
+}
+
+// allowRule is the guard's rule; a Guard literal (not from NewGuard) gets
+// one built from its fields, so it is never more permissive than asked.
+func (g *Guard) allowRule() *ssrf.Guardian {
+	if g.rule != nil {
+		return g.rule
+	}
+	return newRule(g.AllowLoopback)
 }
 
 // CheckAddr reports why ip may not be dialled, or nil.
 func (g *Guard) CheckAddr(ip netip.Addr) error {
-	ip = ip.WithZone("")
-	prefixes := g.prefixes
-	if prefixes == nil { // a Guard literal, not from NewGuard: still safe
-		prefixes = blockedPrefixes()
-	}
-	for _, b := range prefixes {
-		if !b.prefix.Contains(ip) {
-			continue
-		}
-		if b.private && g.AllowPrivate {
-			if ip.Is4In6() {
-				// Judge the embedded IPv4 address on its own.
-				return g.CheckAddr(ip.Unmap())
-			}
-			return nil
-		}
-		return fmt.Errorf("%w: %s is %s", ErrBlockedTarget, ip, b.reason)
+	if err := g.allowRule().SafeAddr(ip.WithZone("")); err != nil {
+		return fmt.Errorf("%w: %w", ErrBlockedTarget, err)
 	}
 	return nil
 }
@@ -149,13 +127,13 @@ func (g *Guard) resolve(ctx context.Context, host string) ([]netip.Addr, error) 
 }
 
 // Control is a net.Dialer Control hook: it runs after name resolution with
-// the concrete address about to be connected, and refuses blocked ones.
-func (g *Guard) Control(_, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: cannot parse dial address %q", ErrBlockedTarget, address)
+// the concrete network (tcp4, tcp6) and address about to be connected, and
+// refuses anything the allow rule does not admit.
+func (g *Guard) Control(network, address string, c syscall.RawConn) error {
+	if err := g.allowRule().Safe(network, address, c); err != nil {
+		return fmt.Errorf("%w: %w", ErrBlockedTarget, err)
 	}
-	return g.CheckAddr(ap.Addr())
+	return nil
 }
 
 // NewHTTPClient returns the delivery client: every dial goes through the
