@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/pluginhost"
 	"github.com/switchyard/switchyard/core/telemetry"
 	"github.com/switchyard/switchyard/sdk/meta"
@@ -16,7 +17,7 @@ import (
 // pluginsCmd is `switchyard plugins`: inspect the configured plugins.
 func pluginsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "plugins", Short: "Inspect plugin instances and binaries"}
-	cmd.AddCommand(pluginsListCmd(), pluginsHashCmd())
+	cmd.AddCommand(pluginsListCmd(), pluginsTestCmd(), pluginsHashCmd())
 	return cmd
 }
 
@@ -33,27 +34,12 @@ func pluginsListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// Launch chatter would bury the listing; warnings and errors
-			// (why a plugin failed) still go to stderr.
-			logCfg := cfg.Log
-			if logCfg.Level == "" || logCfg.Level == "info" {
-				logCfg.Level = "warn"
-			}
-			logger, err := telemetry.NewLogger(logCfg, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			h, err := pluginhost.New(cfg.Plugins, pluginhost.Options{Logger: logger})
+			h, err := quietHost(cmd, cfg.Log, cfg.Plugins)
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			defer func() {
-				// Plugins must not outlive the command, even on Ctrl-C.
-				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-				defer cancel()
-				_ = h.Close(cctx)
-			}()
+			defer closeHost(ctx, h)
 			// Failures are shown per instance below, not as one error.
 			_ = h.Start(ctx)
 
@@ -96,6 +82,28 @@ func pluginsListCmd() *cobra.Command {
 	}
 	addJSONFlag(cmd)
 	return cmd
+}
+
+// quietHost builds a plugin host for a one-shot command. Launch chatter
+// would bury the output; warnings and errors (why a plugin failed) still
+// go to stderr.
+func quietHost(cmd *cobra.Command, logCfg config.LogConfig, plugins config.PluginsConfig) (*pluginhost.Host, error) {
+	if logCfg.Level == "" || logCfg.Level == "info" {
+		logCfg.Level = "warn"
+	}
+	logger, err := telemetry.NewLogger(logCfg, cmd.ErrOrStderr())
+	if err != nil {
+		return nil, err
+	}
+	return pluginhost.New(plugins, pluginhost.Options{Logger: logger})
+}
+
+// closeHost stops the plugins; they must not outlive the command, even on
+// Ctrl-C.
+func closeHost(ctx context.Context, h *pluginhost.Host) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_ = h.Close(cctx)
 }
 
 // listedPlugin is the --json shape: InstanceInfo with the SDK's method

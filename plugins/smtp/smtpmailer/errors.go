@@ -37,8 +37,7 @@ func classifyDial(ctx context.Context, s *settings, err error) error {
 		}
 		return sdk.Unauthorized("smtp %s: the server refused the credentials of %q: %v", s.host, s.username, errors.Unwrap(err)).
 			WithCode("auth_failed")
-	case strings.Contains(msg, "server does not support SMTP AUTH") || strings.Contains(msg, "AuthNotSupported") ||
-		strings.Contains(msg, "not supported by server") || strings.Contains(msg, "unsupported SMTP AUTH"):
+	case strings.Contains(msg, "server does not support SMTP AUTH") || errors.Is(err, gomail.ErrNoSupportedAuthDiscovered):
 		return sdk.Unauthorized("smtp %s: cannot log in: %v", s.host, err).WithCode("auth_unsupported")
 	case errors.As(err, &proto):
 		if proto.Code/100 == 4 {

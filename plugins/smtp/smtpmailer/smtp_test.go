@@ -235,6 +235,11 @@ func TestBadCredentials(t *testing.T) {
 	if len(srv.Messages()) != 0 || slices.Contains(srv.Commands(), "MAIL") {
 		t.Error("mail was attempted after a failed login")
 	}
+
+	// A mechanism the server does not offer (it offers PLAIN only).
+	m = configured(t, with(srv.Settings("Shop"), smtpmailer.SettingAuth, "login"))
+	_, err = m.TestConnection(ctx)
+	wantErr(t, "AUTH LOGIN against a PLAIN-only server", err, sdk.CategoryUnauthorized, "auth_unsupported")
 }
 
 func TestTLSIsRequired(t *testing.T) {

@@ -40,9 +40,9 @@ func TestPasswordStrength(t *testing.T) {
 	}{
 		{"", 0, 0},
 		{"abc", 1, 1},
-		{"aaaaaaaaaaaa", 0, 30},           // all repeats: pattern entropy only
-		{"abcdefghijklmnop", 0, 40},       // a run of neighbours
-		{"luggage12", 40, 64},             // below a 65 minimum
+		{"aaaaaaaaaaaa", 0, 30},          // all repeats: pattern entropy only
+		{"abcdefghijklmnop", 0, 40},      // a run of neighbours
+		{"luggage12", 40, 64},            // below a 65 minimum
 		{"Kx7!mQ2#vR9$wT4%zL", 100, 100}, // mixed groups, 18 characters
 		{"correct horse battery", 100, 100},
 	}
