@@ -6,8 +6,6 @@ import (
 	"net/mail"
 	"regexp"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -61,12 +59,6 @@ const (
 	SecurityNone     = "none"
 )
 
-// Defaults.
-const (
-	DefaultPort    = 587
-	DefaultTimeout = 30 * time.Second
-)
-
 type settings struct {
 	host     string
 	port     int
@@ -80,122 +72,96 @@ type settings struct {
 	roots    *x509.CertPool // nil: the system roots
 }
 
+// rawSettings is what sdk.DecodeSettings fills; parseSettings checks the
+// values further.
+type rawSettings struct {
+	Host     string        `setting:"host,required"`
+	Port     int           `setting:"port" default:"587"`
+	Security string        `setting:"security"`
+	Username string        `setting:"username"`
+	Password string        `setting:"password,secret"`
+	Auth     string        `setting:"auth" default:"auto"`
+	From     string        `setting:"from,required"`
+	FromName string        `setting:"from_name"`
+	Timeout  time.Duration `setting:"timeout" default:"30s"`
+	HELO     string        `setting:"helo"`
+	TLSCAPEM string        `setting:"tls_ca_pem"`
+}
+
 var (
 	hostName  = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
 	authMechs = []string{"auto", "plain", "login", "cram-md5", "scram-sha-256"}
 )
 
-func invalidSetting(key, format string, args ...any) error {
-	return sdk.Invalid("setting "+key+": "+format, args...).WithField(key).WithCode("invalid_setting")
-}
-
-// parseSettings validates in; unknown keys are refused so a typo fails at
-// start rather than silently falling back to a default.
+// parseSettings validates in; unknown keys are refused (by
+// sdk.DecodeSettings) so a typo fails at start rather than silently falling
+// back to a default.
 func parseSettings(in map[string]string) (settings, error) {
-	s := settings{timeout: DefaultTimeout, auth: "auto"}
-	var fromAddr, fromName string
-	keys := make([]string, 0, len(in))
-	for k := range in {
-		keys = append(keys, k)
+	var raw rawSettings
+	if err := sdk.DecodeSettings(in, &raw); err != nil {
+		return settings{}, err
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := in[k]
-		if k != SettingPassword && k != SettingTLSCAPEM {
-			v = strings.TrimSpace(v)
-		}
-		switch k {
-		case SettingHost:
-			if ip := net.ParseIP(strings.Trim(v, "[]")); ip != nil {
-				s.host = ip.String()
-			} else if hostName.MatchString(v) && len(v) <= 253 {
-				s.host = strings.ToLower(v)
-			} else {
-				return settings{}, invalidSetting(k, "want a hostname or IP address such as heracles.mxrouting.net, got %q", v)
-			}
-		case SettingPort:
-			p, err := strconv.Atoi(v)
-			if err != nil || p < 1 || p > 65535 {
-				return settings{}, invalidSetting(k, "want a TCP port, got %q", v)
-			}
-			s.port = p
-		case SettingSecurity:
-			switch v {
-			case SecuritySTARTTLS, SecurityTLS, SecurityNone:
-				s.security = v
-			default:
-				return settings{}, invalidSetting(k, "want %q, %q or %q, got %q", SecuritySTARTTLS, SecurityTLS, SecurityNone, v)
-			}
-		case SettingUsername:
-			s.username = v
-		case SettingPassword:
-			s.password = v
-		case SettingAuth:
-			v = strings.ToLower(v)
-			if !slices.Contains(authMechs, v) {
-				return settings{}, invalidSetting(k, "want one of %v, got %q", authMechs, v)
-			}
-			s.auth = v
-		case SettingFrom:
-			fromAddr = v
-		case SettingFromName:
-			if strings.ContainsAny(v, "\r\n") {
-				return settings{}, invalidSetting(k, "must be one line")
-			}
-			fromName = v
-		case SettingTimeout:
-			d, err := time.ParseDuration(v)
-			if err != nil || d < time.Second || d > 5*time.Minute {
-				return settings{}, invalidSetting(k, "want a duration between 1s and 5m, got %q", v)
-			}
-			s.timeout = d
-		case SettingHELO:
-			if !hostName.MatchString(v) {
-				return settings{}, invalidSetting(k, "want a hostname, got %q", v)
-			}
-			s.helo = v
-		case SettingTLSCAPEM:
-			if strings.TrimSpace(v) == "" {
-				continue
-			}
-			pool, err := x509.SystemCertPool()
-			if err != nil || pool == nil {
-				pool = x509.NewCertPool()
-			}
-			if !pool.AppendCertsFromPEM([]byte(v)) {
-				return settings{}, invalidSetting(k, "no PEM certificate found")
-			}
-			s.roots = pool
-		default:
-			return settings{}, sdk.Invalid("unknown setting %q", k).WithField(k).WithCode("unknown_setting")
-		}
+	s := settings{port: raw.Port, security: raw.Security, username: raw.Username, auth: strings.ToLower(raw.Auth), timeout: raw.Timeout}
+	// DecodeSettings trims values; a password is used exactly as given.
+	if raw.Password != "" {
+		s.password = in[SettingPassword]
 	}
-	if s.host == "" {
-		return settings{}, invalidSetting(SettingHost, "required")
+	if ip := net.ParseIP(strings.Trim(raw.Host, "[]")); ip != nil {
+		s.host = ip.String()
+	} else if hostName.MatchString(raw.Host) && len(raw.Host) <= 253 {
+		s.host = strings.ToLower(raw.Host)
+	} else {
+		return settings{}, sdk.InvalidSetting(SettingHost, "want a hostname or IP address such as heracles.mxrouting.net, got %q", raw.Host)
 	}
-	if s.port == 0 {
-		s.port = DefaultPort
+	if s.port < 1 || s.port > 65535 {
+		return settings{}, sdk.InvalidSetting(SettingPort, "want a TCP port, got %d", s.port)
 	}
-	if s.security == "" {
+	switch s.security {
+	case "":
 		s.security = SecuritySTARTTLS
 		if s.port == 465 {
 			s.security = SecurityTLS
 		}
+	case SecuritySTARTTLS, SecurityTLS, SecurityNone:
+	default:
+		return settings{}, sdk.InvalidSetting(SettingSecurity, "want %q, %q or %q, got %q", SecuritySTARTTLS, SecurityTLS, SecurityNone, s.security)
+	}
+	if !slices.Contains(authMechs, s.auth) {
+		return settings{}, sdk.InvalidSetting(SettingAuth, "want one of %v, got %q", authMechs, raw.Auth)
 	}
 	if (s.username == "") != (s.password == "") {
-		return settings{}, invalidSetting(SettingPassword, "give both %s and %s, or neither", SettingUsername, SettingPassword)
+		return settings{}, sdk.InvalidSetting(SettingPassword, "give both %s and %s, or neither", SettingUsername, SettingPassword)
 	}
 	if s.security == SecurityNone && s.username != "" {
-		return settings{}, invalidSetting(SettingSecurity, "%q would send the password in clear; use starttls or tls", SecurityNone)
+		return settings{}, sdk.InvalidSetting(SettingSecurity, "%q would send the password in clear; use starttls or tls", SecurityNone)
 	}
-	if fromAddr == "" {
-		return settings{}, invalidSetting(SettingFrom, "required (the sending mailbox, e.g. billing@yourdomain.com)")
-	}
-	a, err := mail.ParseAddress(fromAddr)
+	a, err := mail.ParseAddress(raw.From)
 	if err != nil || a.Name != "" {
-		return settings{}, invalidSetting(SettingFrom, "want a bare address such as billing@yourdomain.com (the name goes in %s)", SettingFromName)
+		return settings{}, sdk.InvalidSetting(SettingFrom, "want a bare address such as billing@yourdomain.com (the name goes in %s)", SettingFromName)
 	}
-	a.Name = fromName
+	if strings.ContainsAny(raw.FromName, "\r\n") {
+		return settings{}, sdk.InvalidSetting(SettingFromName, "must be one line")
+	}
+	a.Name = raw.FromName
 	s.from = a
+	if s.timeout < time.Second || s.timeout > 5*time.Minute {
+		return settings{}, sdk.InvalidSetting(SettingTimeout, "want a duration between 1s and 5m, got %s", s.timeout)
+	}
+	if raw.HELO != "" {
+		if !hostName.MatchString(raw.HELO) {
+			return settings{}, sdk.InvalidSetting(SettingHELO, "want a hostname, got %q", raw.HELO)
+		}
+		s.helo = raw.HELO
+	}
+	if raw.TLSCAPEM != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM([]byte(raw.TLSCAPEM)) {
+			return settings{}, sdk.InvalidSetting(SettingTLSCAPEM, "no PEM certificate found")
+		}
+		s.roots = pool
+	}
 	return s, nil
 }

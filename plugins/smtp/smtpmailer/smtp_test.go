@@ -388,3 +388,13 @@ func TestSettings(t *testing.T) {
 		t.Errorf("an unauthenticated local relay: %v", err)
 	}
 }
+
+// TestPasswordIsUsedAsGiven: settings are trimmed, but a password is a
+// credential and goes to the server byte for byte.
+func TestPasswordIsUsedAsGiven(t *testing.T) {
+	srv := smtptest.New(t, smtptest.Options{Password: " pass with spaces "})
+	m := configured(t, srv.Settings("Shop"))
+	if _, err := m.TestConnection(context.Background()); err != nil {
+		t.Fatalf("login with a password that has surrounding spaces: %v", err)
+	}
+}

@@ -1,10 +1,10 @@
 package whmprovisioner
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"net"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -38,13 +38,6 @@ const (
 	SettingTimeout = "timeout"
 )
 
-// Defaults.
-const (
-	DefaultPort     = 2087
-	DefaultUsername = "root"
-	DefaultTimeout  = 90 * time.Second
-)
-
 // settings is the parsed, validated configuration of one instance.
 type settings struct {
 	host        string
@@ -60,6 +53,17 @@ func (s settings) baseURL() string {
 	return "https://" + net.JoinHostPort(s.host, strconv.Itoa(s.port))
 }
 
+// rawSettings is what sdk.DecodeSettings fills; parseSettings checks the
+// values further.
+type rawSettings struct {
+	Host        string        `setting:"host,required"`
+	Port        int           `setting:"port" default:"2087"`
+	Username    string        `setting:"username" default:"root"`
+	APIToken    string        `setting:"api_token,required,secret"`
+	Fingerprint string        `setting:"tls_fingerprint_sha256"`
+	Timeout     time.Duration `setting:"timeout" default:"90s"`
+}
+
 var (
 	hostName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
 	// whmUser: root or a reseller's cPanel username.
@@ -70,74 +74,44 @@ var (
 	tokenChars = regexp.MustCompile(`^[\x21-\x7e]{16,256}$`)
 )
 
-func invalidSetting(key, format string, args ...any) error {
-	return sdk.Invalid("setting "+key+": "+format, args...).WithField(key).WithCode("invalid_setting")
-}
-
-// parseSettings validates in. Unknown keys are rejected so that a typo
-// (tls_fingerprint for tls_fingerprint_sha256) fails loudly instead of
-// silently leaving the pin out.
+// parseSettings validates in. Unknown keys are rejected (by
+// sdk.DecodeSettings) so that a typo (tls_fingerprint for
+// tls_fingerprint_sha256) fails loudly instead of silently leaving the pin
+// out.
 func parseSettings(in map[string]string) (settings, error) {
-	s := settings{port: DefaultPort, username: DefaultUsername, timeout: DefaultTimeout}
-	keys := make([]string, 0, len(in))
-	for k := range in {
-		keys = append(keys, k)
+	var raw rawSettings
+	if err := sdk.DecodeSettings(in, &raw); err != nil {
+		return settings{}, err
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := strings.TrimSpace(in[k])
-		switch k {
-		case SettingHost:
-			if strings.Contains(v, "://") || strings.ContainsAny(v, "/?#@ ") {
-				return settings{}, invalidSetting(k, "want a bare hostname or IP address such as whm.example.com, got %q", v)
-			}
-			if ip := net.ParseIP(strings.Trim(v, "[]")); ip != nil {
-				s.host = ip.String()
-			} else if hostName.MatchString(v) && len(v) <= 253 {
-				s.host = strings.ToLower(v)
-			} else {
-				return settings{}, invalidSetting(k, "%q is not a hostname or IP address", v)
-			}
-		case SettingPort:
-			p, err := strconv.Atoi(v)
-			if err != nil || p < 1 || p > 65535 {
-				return settings{}, invalidSetting(k, "want a TCP port, got %q", v)
-			}
-			s.port = p
-		case SettingUsername:
-			if !whmUser.MatchString(v) {
-				return settings{}, invalidSetting(k, "%q is not a WHM username", v)
-			}
-			s.username = v
-		case SettingAPIToken:
-			if !tokenChars.MatchString(v) {
-				return settings{}, invalidSetting(k, "must be the WHM API token (at least 16 printable characters, no spaces)")
-			}
-			s.token = v
-		case SettingTLSFingerprint:
-			if v == "" {
-				continue
-			}
-			fp, err := hex.DecodeString(strings.ReplaceAll(v, ":", ""))
-			if err != nil || len(fp) != 32 {
-				return settings{}, invalidSetting(k, "want the certificate's SHA-256 fingerprint, 64 hex digits (colons allowed)")
-			}
-			s.fingerprint = fp
-		case SettingTimeout:
-			d, err := time.ParseDuration(v)
-			if err != nil || d < time.Second || d > 10*time.Minute {
-				return settings{}, invalidSetting(k, "want a duration between 1s and 10m, got %q", v)
-			}
-			s.timeout = d
-		default:
-			return settings{}, sdk.Invalid("unknown setting %q", k).WithField(k).WithCode("unknown_setting")
+	s := settings{port: raw.Port, username: raw.Username, token: raw.APIToken, timeout: raw.Timeout}
+	switch h := raw.Host; {
+	case strings.Contains(h, "://") || strings.ContainsAny(h, "/?#@ "):
+		return settings{}, sdk.InvalidSetting(SettingHost, "want a bare hostname or IP address such as whm.example.com, got %q", h)
+	case net.ParseIP(strings.Trim(h, "[]")) != nil:
+		s.host = net.ParseIP(strings.Trim(h, "[]")).String()
+	case hostName.MatchString(h) && len(h) <= 253:
+		s.host = strings.ToLower(h)
+	default:
+		return settings{}, sdk.InvalidSetting(SettingHost, "%q is not a hostname or IP address", h)
+	}
+	if s.port < 1 || s.port > 65535 {
+		return settings{}, sdk.InvalidSetting(SettingPort, "want a TCP port, got %d", s.port)
+	}
+	if !whmUser.MatchString(s.username) {
+		return settings{}, sdk.InvalidSetting(SettingUsername, "%q is not a WHM username", s.username)
+	}
+	if !tokenChars.MatchString(s.token) {
+		return settings{}, sdk.InvalidSetting(SettingAPIToken, "must be the WHM API token (at least 16 printable characters, no spaces)")
+	}
+	if raw.Fingerprint != "" {
+		fp, err := hex.DecodeString(strings.ReplaceAll(raw.Fingerprint, ":", ""))
+		if err != nil || len(fp) != sha256.Size {
+			return settings{}, sdk.InvalidSetting(SettingTLSFingerprint, "want the certificate's SHA-256 fingerprint, 64 hex digits (colons allowed)")
 		}
+		s.fingerprint = fp
 	}
-	if s.host == "" {
-		return settings{}, invalidSetting(SettingHost, "required")
-	}
-	if s.token == "" {
-		return settings{}, invalidSetting(SettingAPIToken, "required")
+	if s.timeout < time.Second || s.timeout > 10*time.Minute {
+		return settings{}, sdk.InvalidSetting(SettingTimeout, "want a duration between 1s and 10m, got %s", s.timeout)
 	}
 	return s, nil
 }
