@@ -55,12 +55,10 @@ func New(opts ...Option) *Provisioner {
 	return p
 }
 
-// Describe implements provisioner.Provisioner.
+// Describe implements provisioner.Provisioner. The SDK adds the packages
+// and login_url capabilities from the optional interfaces implemented.
 func (p *Provisioner) Describe(context.Context) (meta.Info, error) {
-	return meta.Info{
-		Name: "whm", Version: Version, Kind: meta.KindProvisioner,
-		Capabilities: []string{provisioner.CapabilityPackages, provisioner.CapabilityLoginURL},
-	}, nil
+	return meta.Info{Name: "whm", Version: Version, Kind: meta.KindProvisioner}, nil
 }
 
 // Configure implements provisioner.Provisioner. It validates the settings
