@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -104,7 +105,7 @@ func deliveriesCmd() *cobra.Command {
 
 	recoverCmd := &cobra.Command{
 		Use:   "recover",
-		Short: "Resend every failed delivery created since a time",
+		Short: "Resend every failed (and re-enabled disabled) delivery created since a time",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := cmd.Flags()
@@ -127,14 +128,12 @@ func deliveriesCmd() *cobra.Command {
 				if wantJSON(cmd) {
 					return printJSON(cmd.OutOrStdout(), res)
 				}
-				_, err = fmt.Fprintf(cmd.OutOrStdout(), "%d failed deliveries scheduled for resend, %d skipped\n", res.Resent, res.Skipped)
-				for _, e := range res.Errors {
-					fmt.Fprintf(cmd.OutOrStdout(), "  %s\n", e)
-				}
-				return err
+				return printRecover(cmd.OutOrStdout(), res)
 			})
 		},
 	}
+	recoverCmd.Long = "Resend, once each, every delivery created since a time whose retries ran out (failed), and every one\n" +
+		"recorded while its endpoint was disabled (disabled) if the endpoint is enabled again. The rest are skipped, with the reason."
 	recoverCmd.Flags().String("since", "", "RFC 3339 time, or a duration such as 24h (required)")
 	recoverCmd.Flags().Int64("merchant", 0, "only this merchant's deliveries")
 	recoverCmd.Flags().String("endpoint", "", "only this endpoint's deliveries")
@@ -142,4 +141,30 @@ func deliveriesCmd() *cobra.Command {
 
 	cmd.AddCommand(list, show, resend, recoverCmd)
 	return cmd
+}
+
+// printRecover says what recover scheduled, failed and disabled deliveries
+// apart, and why any were skipped.
+func printRecover(w io.Writer, res *webhooks.RecoverResult) error {
+	_, err := fmt.Fprintf(w, "%s and %s scheduled for resend, %d skipped\n",
+		count(res.ResentFailed, "failed delivery", "failed deliveries"),
+		count(res.ResentDisabled, "disabled delivery", "disabled deliveries"), res.Skipped)
+	for _, e := range res.Errors {
+		if err == nil {
+			_, err = fmt.Fprintf(w, "  skipped %s\n", e)
+		}
+	}
+	if more := res.Skipped - len(res.Errors); more > 0 && err == nil {
+		_, err = fmt.Fprintf(w, "  … and %d more\n", more)
+	}
+	return err
+}
+
+// count is n with the noun in the right number: "1 failed delivery",
+// "2 failed deliveries", "0 failed deliveries".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

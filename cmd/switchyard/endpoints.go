@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -46,6 +47,53 @@ func printEndpoints(cmd *cobra.Command, eps []*webhooks.Endpoint) error {
 		rows = append(rows, []string{e.ID, fmt.Sprint(e.MerchantID), site, e.Profile, e.Schedule, state, types, target})
 	}
 	return printTable(cmd.OutOrStdout(), []string{"ID", "MERCHANT", "SITE", "PROFILE", "SCHEDULE", "STATE", "EVENTS", "URL"}, rows)
+}
+
+// printEndpoint writes one endpoint as "field  value" lines; a disabled
+// endpoint's state line says why (a 410 from the receiver names the
+// delivery that got it, an operator's reason is quoted).
+func printEndpoint(w io.Writer, e *webhooks.Endpoint) error {
+	state := "enabled"
+	if !e.Enabled {
+		state = "disabled"
+		if e.DisabledReason != "" {
+			state += ": " + e.DisabledReason
+		}
+	}
+	target := e.URL
+	if e.Kind == "ipn" {
+		target = "(ipn_url of each session; this is the site's IPN signing config)"
+	}
+	orAll := func(v, all string) string {
+		if v == "" {
+			return all
+		}
+		return v
+	}
+	rows := [][2]string{
+		{"endpoint", e.ID},
+		{"state", state},
+		{"merchant", fmt.Sprint(e.MerchantID)},
+		{"kind", e.Kind},
+		{"url", target},
+		{"site", orAll(e.Site, "* (every site)")},
+		{"events", orAll(strings.Join(e.EventTypes, " "), "* (all)")},
+		{"mode", orAll(e.Mode, "test and live")},
+		{"profile", e.Profile},
+		{"schedule", e.Schedule},
+		{"description", orAll(e.Description, "-")},
+		{"created", e.CreatedAt.Format(time.RFC3339)},
+		{"updated", e.UpdatedAt.Format(time.RFC3339)},
+	}
+	if e.PreviousSecretExpiresAt != nil {
+		rows = append(rows, [2]string{"previous secret", "valid until " + e.PreviousSecretExpiresAt.Format(time.RFC3339)})
+	}
+	for _, r := range rows {
+		if _, err := fmt.Fprintf(w, "%-16s %s\n", r[0], r[1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func printSecret(cmd *cobra.Command, ep *webhooks.EndpointWithSecret, verb string) error {
@@ -116,6 +164,25 @@ func endpointsCmd() *cobra.Command {
 	}
 	list.Flags().Int64("merchant", 0, "only this merchant's endpoints")
 	addJSONFlag(list)
+
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show one endpoint, with why it is disabled when it is",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withWebhooks(cmd, func(ctx context.Context, svc *webhooks.Service) error {
+				ep, err := svc.GetEndpoint(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if wantJSON(cmd) {
+					return printJSON(cmd.OutOrStdout(), ep)
+				}
+				return printEndpoint(cmd.OutOrStdout(), ep)
+			})
+		},
+	}
+	addJSONFlag(show)
 
 	rotate := &cobra.Command{
 		Use:   "rotate-secret ID",
@@ -204,7 +271,7 @@ func endpointsCmd() *cobra.Command {
 	}
 	addJSONFlag(test)
 
-	cmd.AddCommand(add, list, rotate,
+	cmd.AddCommand(add, list, show, rotate,
 		setEnabled("disable", "Stop sending to an endpoint", false),
 		setEnabled("enable", "Resume sending to an endpoint", true),
 		del, test)

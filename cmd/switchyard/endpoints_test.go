@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/switchyard/switchyard/core/webhooks"
 )
 
 // withWebhookCommands returns the CLI root with the webhook commands,
@@ -77,13 +79,30 @@ func TestEndpointsEventsDeliveriesCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "disabled") {
 		t.Fatalf("disable: %s", out)
 	}
+	out, _, code = run("endpoints", "show", ep.ID)
+	if code != 0 || !strings.Contains(out, "state            disabled: maintenance") || !strings.Contains(out, "http://127.0.0.1:9/hooks") ||
+		!strings.Contains(out, "session.*") || strings.Contains(out, "whsec_") {
+		t.Fatalf("show: %s", out)
+	}
+	out, _, code = run("endpoints", "show", ep.ID, "--json")
+	var shown struct {
+		Enabled        bool   `json:"enabled"`
+		DisabledReason string `json:"disabled_reason"`
+	}
+	if err := json.Unmarshal([]byte(out), &shown); code != 0 || err != nil || shown.Enabled || shown.DisabledReason != "maintenance" {
+		t.Fatalf("show --json: %s", out)
+	}
+	if _, stderr, code := run("endpoints", "show", "ep_nope"); code == 0 || !strings.Contains(stderr, "no such") {
+		t.Fatalf("show unknown: %d %s", code, stderr)
+	}
 	if out, _, code = run("events", "list", "--merchant", mid, "--json"); code != 0 || strings.TrimSpace(out) != "[]" {
 		t.Fatalf("events: %q", out)
 	}
 	if out, _, code = run("deliveries", "list", "--status", "failed", "--since", "24h", "--json"); code != 0 || strings.TrimSpace(out) != "[]" {
 		t.Fatalf("deliveries: %q", out)
 	}
-	if out, _, code = run("deliveries", "recover", "--since", "2026-01-01T00:00:00Z"); code != 0 || !strings.Contains(out, "0 failed deliveries") {
+	if out, _, code = run("deliveries", "recover", "--since", "2026-01-01T00:00:00Z"); code != 0 ||
+		out != "0 failed deliveries and 0 disabled deliveries scheduled for resend, 0 skipped\n" {
 		t.Fatalf("recover: %q", out)
 	}
 	if _, stderr, code = run("deliveries", "resend", "whd_nope"); code == 0 || !strings.Contains(stderr, "no such delivery") {
@@ -111,3 +130,25 @@ func TestEndpointsEventsDeliveriesCommands(t *testing.T) {
 }
 
 func itoaCLI(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestPrintRecover: recover's summary counts failed and disabled
+// deliveries apart, in the right number, and says why any were skipped.
+func TestPrintRecover(t *testing.T) {
+	for _, tc := range []struct {
+		res  webhooks.RecoverResult
+		want string
+	}{
+		{webhooks.RecoverResult{}, "0 failed deliveries and 0 disabled deliveries scheduled for resend, 0 skipped\n"},
+		{webhooks.RecoverResult{Resent: 1, ResentFailed: 1}, "1 failed delivery and 0 disabled deliveries scheduled for resend, 0 skipped\n"},
+		{webhooks.RecoverResult{Resent: 3, ResentFailed: 2, ResentDisabled: 1}, "2 failed deliveries and 1 disabled delivery scheduled for resend, 0 skipped\n"},
+		{webhooks.RecoverResult{Resent: 2, ResentDisabled: 2, Skipped: 1, Errors: []string{"whd_1: endpoint ep_1 is disabled: maintenance; enable it before resending"}},
+			"0 failed deliveries and 2 disabled deliveries scheduled for resend, 1 skipped\n  skipped whd_1: endpoint ep_1 is disabled: maintenance; enable it before resending\n"},
+		{webhooks.RecoverResult{Skipped: 22, Errors: make([]string, 20)}, "0 failed deliveries and 0 disabled deliveries scheduled for resend, 22 skipped\n" +
+			strings.Repeat("  skipped \n", 20) + "  … and 2 more\n"},
+	} {
+		var buf bytes.Buffer
+		if err := printRecover(&buf, &tc.res); err != nil || buf.String() != tc.want {
+			t.Errorf("%+v:\n%q\nwant\n%q", tc.res, buf.String(), tc.want)
+		}
+	}
+}

@@ -100,7 +100,7 @@ func eventsCmd() *cobra.Command {
 // printDelivery writes a delivery and its attempt log for humans.
 func printDelivery(cmd *cobra.Command, d *webhooks.Delivery) {
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "\ndelivery %s → %s\n  status %s after %d attempt(s)", d.ID, d.URL, d.Status, d.Attempts)
+	fmt.Fprintf(w, "\ndelivery %s → %s\n  status %s after %s", d.ID, d.URL, d.Status, count(d.Attempts, "attempt", "attempts"))
 	if d.NextAttemptAt != nil {
 		fmt.Fprintf(w, ", next at %s", d.NextAttemptAt.Format(time.RFC3339))
 	}

@@ -194,6 +194,16 @@ func (r *Repo) CompleteWebhookAttempt(ctx context.Context, a *WebhookAttempt) (b
 	return n == 1, err
 }
 
+// WebhookDelivered reports whether any attempt of a delivery succeeded.
+func (r *Repo) WebhookDelivered(ctx context.Context, deliveryID string) (bool, error) {
+	ok, err := r.db.NewSelect().Model((*WebhookAttempt)(nil)).
+		Where("delivery_id = ? AND state = ?", deliveryID, AttemptOK).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("webhook delivered: %w", err)
+	}
+	return ok, nil
+}
+
 // WebhookAttempts lists a delivery's attempts in order.
 func (r *Repo) WebhookAttempts(ctx context.Context, deliveryID string) ([]*WebhookAttempt, error) {
 	out := []*WebhookAttempt{}

@@ -316,6 +316,19 @@ func (s *Service) record(ctx context.Context, a *store.WebhookAttempt, ep *store
 				}
 			}
 		}
+		if a.Cause != store.CauseAuto && d.Status != store.DeliverySucceeded {
+			// A manual attempt (resend, recover) that did not get through
+			// stays in the history, but a delivery that already reached
+			// its receiver stays succeeded: flipping it to failed would
+			// make the next recover send the event again.
+			delivered, err := r.WebhookDelivered(ctx, d.ID)
+			if err != nil {
+				return err
+			}
+			if delivered {
+				d.Status = store.DeliverySucceeded
+			}
+		}
 		return r.UpdateWebhookDelivery(ctx, d)
 	})
 	if errors.Is(err, errRecorded) {

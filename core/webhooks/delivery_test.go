@@ -182,7 +182,7 @@ func TestGoneDisablesEndpoint(t *testing.T) {
 		if _, err := h.svc.SetEnabled(ctxT(t), ep.ID, true, ""); err != nil {
 			t.Fatal(err)
 		}
-		if res, err := h.svc.Recover(ctxT(t), webhooks.RecoverRequest{Since: since}); err != nil || res.Resent != 2 {
+		if res, err := h.svc.Recover(ctxT(t), webhooks.RecoverRequest{Since: since}); err != nil || res.Resent != 2 || res.ResentDisabled != 2 || res.ResentFailed != 0 {
 			t.Fatalf("recover after enabling: %+v %v", res, err)
 		}
 		h.waitStatus(t, d.ID, store.DeliverySucceeded)

@@ -246,7 +246,13 @@ type RecoverRequest struct {
 
 // RecoverResult counts what Recover did.
 type RecoverResult struct {
-	Resent  int `json:"resent"`
+	// Resent is every delivery scheduled again: ResentFailed ones (their
+	// retries ran out) and ResentDisabled ones (recorded while their
+	// endpoint was off, which is enabled again).
+	Resent         int `json:"resent"`
+	ResentFailed   int `json:"resent_failed"`
+	ResentDisabled int `json:"resent_disabled"`
+	// Skipped could not be resent (endpoint still disabled or deleted).
 	Skipped int `json:"skipped"`
 	// Errors explain the skipped ones (at most 20).
 	Errors []string `json:"errors,omitempty"`
@@ -282,6 +288,11 @@ func (s *Service) Recover(ctx context.Context, req RecoverRequest) (*RecoverResu
 					continue
 				}
 				res.Resent++
+				if status == store.DeliveryFailed {
+					res.ResentFailed++
+				} else {
+					res.ResentDisabled++
+				}
 			}
 			if len(ds) < f.Limit {
 				break

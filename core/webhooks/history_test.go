@@ -58,7 +58,7 @@ func TestResendAndRecover(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Resent != 1 || res.Skipped != 0 {
+		if res.Resent != 1 || res.ResentFailed != 1 || res.ResentDisabled != 0 || res.Skipped != 0 {
 			t.Fatalf("recover %+v", res)
 		}
 		r2 := h.waitStatus(t, d2.ID, store.DeliverySucceeded)
@@ -258,5 +258,80 @@ func TestTwoRunnersDeliverEachAttemptOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("jobs worked by %v; %d attempts for %d events", byInstance, attempts, events)
+	})
+}
+
+// TestFailedManualAttemptKeepsSuccess: a resend of a delivery that already
+// reached its receiver is kept in the history when it fails, but does not
+// turn the delivery into a failed one, which recover would send again.
+// A delivery that never got through stays failed.
+func TestFailedManualAttemptKeepsSuccess(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
+		// One automatic attempt: a delivery that fails, fails at once.
+		h := newHarness(t, st, func(d *webhooks.Deps) {
+			d.Schedules = map[string][]time.Duration{webhooks.ScheduleSvix: {0}, webhooks.SchedulePayPro: {0}}
+		})
+		rc := newReceiver(t, status(200), status(500), status(410))
+		h.addEndpoint(t, webhooks.NewEndpoint{URL: rc.URL(), Site: "shop.test"})
+		broken := newReceiver(t, status(500))
+		other := h.addEndpoint(t, webhooks.NewEndpoint{URL: broken.URL(), Site: "other.test"})
+		h.startWorkers(t, st, "w1")
+		since := time.Now().Add(-time.Minute)
+
+		ev := h.emit(t, h.session(t, "shop.test", "test", ""), "session.paid")
+		d := h.waitStatus(t, h.onlyDelivery(t, ev.ID).ID, store.DeliverySucceeded)
+		resendAndSettle := func(id string, want string) *webhooks.Delivery {
+			t.Helper()
+			before, _ := h.svc.GetDelivery(ctxT(t), id)
+			if _, err := h.svc.Resend(ctxT(t), id); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				got, err := h.svc.GetDelivery(ctxT(t), id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Status != store.DeliveryPending && len(got.AttemptLog) == len(before.AttemptLog)+1 {
+					if got.Status != want {
+						t.Fatalf("after a failed resend the delivery is %s, want %s: %+v", got.Status, want, got)
+					}
+					return got
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("resend of %s did not settle: %+v", id, got)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+
+		got := resendAndSettle(d.ID, store.DeliverySucceeded)
+		last := got.AttemptLog[len(got.AttemptLog)-1]
+		if last.Cause != store.CauseResend || last.State != store.AttemptError || last.StatusCode == nil || *last.StatusCode != 500 || got.Attempts != 2 {
+			t.Fatalf("the failed resend is not in the history as it happened: %+v, last %+v", got, last)
+		}
+		res, err := h.svc.Recover(ctxT(t), webhooks.RecoverRequest{Since: since, EndpointID: *got.EndpointID})
+		if err != nil || res.Resent != 0 || res.Skipped != 0 {
+			t.Fatalf("recover picked up a delivered event: %+v, %v", res, err)
+		}
+		// A resend answered 410 disables the endpoint; the delivery that
+		// got through before stays succeeded.
+		got = resendAndSettle(d.ID, store.DeliverySucceeded)
+		ep, err := h.svc.GetEndpoint(ctxT(t), *got.EndpointID)
+		if err != nil || ep.Enabled || !strings.Contains(ep.DisabledReason, "410") {
+			t.Fatalf("endpoint after a 410 = %+v, %v", ep, err)
+		}
+		if n := len(rc.all()); n != 3 {
+			t.Fatalf("receiver saw %d requests, want 3", n)
+		}
+
+		// Never delivered: the failed resend leaves it failed.
+		ev2 := h.emit(t, h.session(t, "other.test", "test", ""), "session.paid")
+		d2 := h.waitStatus(t, h.onlyDelivery(t, ev2.ID).ID, store.DeliveryFailed)
+		resendAndSettle(d2.ID, store.DeliveryFailed)
+		res, err = h.svc.Recover(ctxT(t), webhooks.RecoverRequest{Since: since, EndpointID: other.ID})
+		if err != nil || res.Resent != 1 || res.ResentFailed != 1 || res.ResentDisabled != 0 {
+			t.Fatalf("recover of the failed delivery = %+v, %v", res, err)
+		}
 	})
 }
