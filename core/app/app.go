@@ -203,6 +203,7 @@ func (a *App) buildServices() error {
 		Registry:     reg,
 		Workers:      cfg.Jobs.Workers,
 		PollInterval: cfg.Jobs.PollInterval,
+		PollOnly:     !cfg.Store.Listen,
 		Logger:       a.Logger,
 		PeriodicJobs: pay.PeriodicJobs(),
 		// A job whose process died mid-run (a webhook POST cut by kill -9)

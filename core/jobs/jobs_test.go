@@ -555,3 +555,72 @@ func TestStop(t *testing.T) {
 		})
 	})
 }
+
+// On PostgreSQL a job enqueued by one process starts on another at once
+// (River's pgx driver LISTENs for the NOTIFY the insert sends), not at the
+// worker's next poll; with PollOnly (store.listen: false) it waits for the
+// poll.
+func TestJobStartsOnAnotherInstanceWithoutPolling(t *testing.T) {
+	const poll = 10 * time.Second
+	storetest.ForPostgres(t, func(t *testing.T, s *store.Store) {
+		for _, pollOnly := range []bool{false, true} {
+			t.Run(fmt.Sprintf("poll_only=%v", pollOnly), func(t *testing.T) {
+				ctx := context.Background()
+				rec := newRecorder()
+				started := make(chan string, 4)
+				reg := jobs.NewRegistry()
+				w := &recordWorker{rec: rec, name: "worker", onWork: func(_ context.Context, job *river.Job[recordArgs]) error {
+					started <- job.Args.Tag
+					return nil
+				}}
+				if err := jobs.Register[recordArgs](reg, w, jobs.RetryPolicy{MaxAttempts: 1}); err != nil {
+					t.Fatal(err)
+				}
+				worker, err := jobs.New(s, jobs.Options{Registry: reg, PollInterval: poll, PollOnly: pollOnly, Logger: quietLogger()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				other := storetest.Reopen(t, s) // another instance's pool
+				enq, err := jobs.New(other, jobs.Options{Registry: reg, InsertOnly: true, Logger: quietLogger()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				enqueue := func(tag string) time.Time {
+					t.Helper()
+					if err := other.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+						_, err := enq.EnqueueTx(ctx, tx, recordArgs{Tag: tag}, nil)
+						return err
+					}); err != nil {
+						t.Fatal(err)
+					}
+					return time.Now()
+				}
+				// The first job is found by the start-up fetch; it proves
+				// the worker is up. The second one needs a wake-up.
+				enqueue("first")
+				start(t, worker)
+				select {
+				case <-started:
+				case <-time.After(poll + 5*time.Second):
+					t.Fatal("first job never started")
+				}
+				committed := enqueue("second")
+				select {
+				case <-started:
+					if pollOnly {
+						t.Fatalf("poll-only worker started the job after %s, before its poll", time.Since(committed))
+					}
+					if d := time.Since(committed); d > 2*time.Second {
+						t.Fatalf("job started %s after commit, want well under the %s poll interval", d, poll)
+					} else {
+						t.Logf("job started %s after commit on another instance", d)
+					}
+				case <-time.After(2 * time.Second):
+					if !pollOnly {
+						t.Fatalf("job not started 2s after commit (poll interval %s): no LISTEN/NOTIFY wake-up", poll)
+					}
+				}
+			})
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/uptrace/bun"
 
@@ -40,10 +41,16 @@ type Options struct {
 	// Queues adds named queues with their worker counts.
 	Queues map[string]int
 
-	// PollInterval is how often idle workers look for new jobs. Neither
-	// SQLite nor River's database/sql driver has LISTEN/NOTIFY, so this is
-	// the latency of a job enqueued by another process. Default 1s.
+	// PollInterval is how often idle workers look for new jobs. On
+	// PostgreSQL (unless PollOnly) a job enqueued by any process is also
+	// announced with NOTIFY and starts at once; on SQLite, and with
+	// PollOnly, this is the latency of a job enqueued by another process.
+	// Default 1s.
 	PollInterval time.Duration
+
+	// PollOnly turns LISTEN off on PostgreSQL (store.listen: false, for
+	// PgBouncer in transaction mode): workers only poll.
+	PollOnly bool
 
 	// FetchCooldown is the minimum gap between two fetches. Default: River's
 	// (100ms), capped at PollInterval.
@@ -71,16 +78,32 @@ type Options struct {
 	PeriodicJobs []*river.PeriodicJob
 }
 
-// Runner owns a River client on a Store's connection pool.
+// Runner owns River clients on a Store's connection pool: client enqueues
+// in bun's transactions (*sql.Tx) and answers queries; worker works jobs.
+// On SQLite they are one client. On PostgreSQL worker is a second client on
+// River's pgx driver over the store's pgx pool, which LISTENs for the
+// NOTIFY that client's inserts send, so a job enqueued on any instance
+// starts without waiting for a poll.
 type Runner struct {
 	client   *river.Client[*sql.Tx]
+	worker   riverWorker
 	registry *Registry
 	workers  bool
 }
 
-// New builds a Runner on s: the riversqlite driver for SQLite, the
-// riverdatabasesql driver for PostgreSQL, both over s.DB().DB, and the
-// store's PostgreSQL schema. It does not start working jobs.
+// riverWorker is the part of a River client that works jobs, whatever
+// its transaction type.
+type riverWorker interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+}
+
+// New builds a Runner on s: the riversqlite driver for SQLite; for
+// PostgreSQL the riverdatabasesql driver for enqueueing (in bun's
+// transactions) and the riverpgxv5 driver for working (LISTEN/NOTIFY),
+// both on the store's one pool, and the store's schema. It does not start
+// working jobs.
 func New(s *store.Store, opts Options) (*Runner, error) {
 	reg := opts.Registry
 	if reg == nil {
@@ -131,12 +154,44 @@ func New(s *store.Store, opts Options) (*Runner, error) {
 		}
 	}
 
-	client, err := river.NewClient(s.RiverDriver(), cfg)
+	r := &Runner{registry: reg, workers: !opts.InsertOnly}
+	if s.PGPool() == nil {
+		client, err := river.NewClient(s.RiverDriver(), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: new river client: %w", err)
+		}
+		r.client, r.worker = client, client
+		return r, nil
+	}
+	// The enqueueing client works nothing: no queues, no periodic jobs, no
+	// maintenance. It knows the workers so that an unknown kind is refused
+	// at enqueue. River sends at most one NOTIFY per queue per client per
+	// FetchCooldown and relies on polling for jobs inserted meanwhile, so
+	// this client's cooldown is short: a job enqueued just after another
+	// one must not wait for the next poll.
+	insCfg := &river.Config{ID: cfg.ID, JobTimeout: cfg.JobTimeout, Logger: cfg.Logger, Schema: cfg.Schema, Workers: cfg.Workers,
+		FetchCooldown: insertNotifyEvery}
+	client, err := river.NewClient(s.RiverDriver(), insCfg)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: new river client: %w", err)
 	}
-	return &Runner{client: client, registry: reg, workers: !opts.InsertOnly}, nil
+	r.client, r.worker = client, client
+	if opts.InsertOnly {
+		return r, nil
+	}
+	cfg.PollOnly = opts.PollOnly
+	worker, err := river.NewClient(riverpgxv5.New(s.PGPool()), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: new river client: %w", err)
+	}
+	r.worker = worker
+	return r, nil
 }
+
+// insertNotifyEvery bounds the NOTIFYs one process sends per queue (each
+// serialises its transaction's commit on PostgreSQL's notification queue):
+// at most one per 5 ms, i.e. 200 a second.
+const insertNotifyEvery = 5 * time.Millisecond
 
 // Start begins working jobs in the background. The client keeps running
 // until Stop, even if ctx is cancelled later: shutdown is Stop's decision
@@ -145,7 +200,7 @@ func (r *Runner) Start(ctx context.Context) error {
 	if !r.workers {
 		return errors.New("jobs: insert-only runner cannot start")
 	}
-	if err := r.client.Start(context.WithoutCancel(ctx)); err != nil {
+	if err := r.worker.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
 	return nil
@@ -156,13 +211,13 @@ func (r *Runner) Start(ctx context.Context) error {
 // up to DefaultStopTimeout more for them to return, then reports ctx's
 // error. Stopping a runner that never started is a no-op.
 func (r *Runner) Stop(ctx context.Context) error {
-	err := r.client.Stop(ctx)
+	err := r.worker.Stop(ctx)
 	if err == nil {
 		return nil
 	}
 	hardCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultStopTimeout)
 	defer cancel()
-	if hardErr := r.client.StopAndCancel(hardCtx); hardErr != nil {
+	if hardErr := r.worker.StopAndCancel(hardCtx); hardErr != nil {
 		return fmt.Errorf("jobs: stop: %w (hard stop: %v)", err, hardErr)
 	}
 	return fmt.Errorf("jobs: stop: in-flight jobs were cancelled: %w", err)
@@ -212,6 +267,7 @@ func (r *Runner) Job(ctx context.Context, id int64) (*rivertype.JobRow, error) {
 	return r.client.JobGet(ctx, id)
 }
 
-// Client exposes the River client for operations this package does not
-// wrap (listing, cancelling, retrying jobs; subscriptions).
+// Client exposes the enqueueing River client for operations this package
+// does not wrap (listing, cancelling, retrying jobs). On PostgreSQL it is
+// not the client that works jobs, so its subscriptions see nothing.
 func (r *Runner) Client() *river.Client[*sql.Tx] { return r.client }

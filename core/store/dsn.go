@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -21,6 +23,9 @@ type target struct {
 	open    func() (*sql.DB, error)
 	// openReader, SQLite only, opens the read-only pool for hot reads.
 	openReader func() (*sql.DB, error)
+	// pool, PostgreSQL only, is the one pgx pool behind open's *sql.DB,
+	// shared with River's pgx driver and LISTEN.
+	pool *pgxpool.Pool
 }
 
 func parseDSN(dsn string, opts Options) (target, error) {
@@ -133,16 +138,26 @@ func parsePostgres(dsn string, opts Options) (target, error) {
 	} else if sp := cfg.RuntimeParams["search_path"]; sp != "" {
 		schema = firstSchema(sp)
 	}
+	pcfg, err := pgxpool.ParseConfig("")
+	if err != nil {
+		return target{}, fmt.Errorf("store: pool config: %w", err)
+	}
+	pcfg.ConnConfig = cfg
+	pcfg.MaxConns = int32(opts.PGMaxOpenConns)
+	// Creating a pool does not connect (MinConns is 0); Open's ping does.
+	pool, err := pgxpool.NewWithConfig(context.Background(), pcfg)
+	if err != nil {
+		return target{}, fmt.Errorf("store dsn %s: %s", display, innermost(err))
+	}
 	return target{
 		dialect: DialectPostgres,
 		display: display,
 		schema:  schema,
-		open: func() (*sql.DB, error) {
-			db := stdlib.OpenDB(*cfg)
-			db.SetMaxOpenConns(opts.PGMaxOpenConns)
-			db.SetMaxIdleConns(opts.PGMaxOpenConns)
-			return db, nil
-		},
+		pool:    pool,
+		// bun reaches the pool through database/sql: every query borrows
+		// a pgx connection (with its statement cache) and gives it back,
+		// so bun, River and LISTEN never hold more than MaxConns together.
+		open: func() (*sql.DB, error) { return stdlib.OpenDBFromPool(pool), nil },
 	}, nil
 }
 

@@ -189,23 +189,24 @@ func (s *Store) tableExists(ctx context.Context, table string) (bool, error) {
 }
 
 // advisoryLock serializes migrations across processes sharing one
-// PostgreSQL schema. The lock lives on a dedicated connection and is
-// released (or dropped with the session) when unlock runs.
+// PostgreSQL schema. The lock is transaction-scoped
+// (pg_advisory_xact_lock) and held by a transaction that stays open until
+// unlock rolls it back: an open transaction keeps its server connection
+// even behind PgBouncer in transaction mode, where a session-level lock
+// could be taken on one server connection and released on another. If the
+// process dies, the server ends the transaction and the lock with it.
 func (s *Store) advisoryLock(ctx context.Context) (unlock func(), err error) {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte("switchyard.migrate:" + s.schema))
 	key := int64(h.Sum64())
 
-	conn, err := s.db.DB.Conn(ctx)
+	tx, err := s.db.DB.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("migrate: acquire connection for lock: %w", err)
+		return nil, fmt.Errorf("migrate: begin lock transaction: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
-		_ = conn.Close()
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", key); err != nil {
+		_ = tx.Rollback()
 		return nil, fmt.Errorf("migrate: take advisory lock: %w", err)
 	}
-	return func() {
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key)
-		_ = conn.Close()
-	}, nil
+	return func() { _ = tx.Rollback() }, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -63,7 +64,8 @@ type Options struct {
 	// hot reads (API key authentication) beside the writer. Default 4.
 	SQLiteReadConns int
 
-	// PGMaxOpenConns caps the PostgreSQL pool. Default 20.
+	// PGMaxOpenConns caps the PostgreSQL pool: one pgx pool per Store,
+	// shared by bun, River's pgx driver and LISTEN. Default 20.
 	PGMaxOpenConns int
 
 	// Schema selects the PostgreSQL schema (search_path) for this store's
@@ -104,7 +106,8 @@ type Store struct {
 	*Repo
 
 	db      *bun.DB
-	reader  *sql.DB // SQLite's read-only pool; nil on PostgreSQL
+	reader  *sql.DB       // SQLite's read-only pool; nil on PostgreSQL
+	pool    *pgxpool.Pool // PostgreSQL's pool behind db; nil on SQLite
 	group   *groupCommitter
 	dialect Dialect
 	schema  string
@@ -122,6 +125,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	sqldb, err := target.open()
 	if err != nil {
+		if target.pool != nil {
+			target.pool.Close()
+		}
 		return nil, err
 	}
 
@@ -160,6 +166,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		Repo:    &Repo{db: db, hot: newHotStatements(db, reader, tracer)},
 		db:      db,
 		reader:  reader,
+		pool:    target.pool,
 		group:   newGroupCommitter(db, target.dialect),
 		dialect: target.dialect,
 		schema:  target.schema,
@@ -210,8 +217,16 @@ func (s *Store) Close() error {
 	if s.reader != nil {
 		_ = s.reader.Close()
 	}
-	return s.db.Close()
+	err := s.db.Close()
+	if s.pool != nil {
+		s.pool.Close()
+	}
+	return err
 }
+
+// PGPool is the pgx pool behind a PostgreSQL store (nil on SQLite), for
+// River's pgx driver and LISTEN: they share bun's connections and limit.
+func (s *Store) PGPool() *pgxpool.Pool { return s.pool }
 
 // RunInTx runs fn in a transaction: committed if fn returns nil, rolled back
 // otherwise (and on panic). Callers pass tx to NewRepo and to the job
@@ -223,7 +238,9 @@ func (s *Store) RunInTx(ctx context.Context, fn func(ctx context.Context, tx bun
 
 // RiverDriver returns the River driver matching this store's dialect, built
 // on the same *sql.DB that bun uses. Both drivers work on *sql.Tx, which is
-// what bun.Tx wraps.
+// what bun.Tx wraps, so jobs are enqueued in bun's transactions. On
+// PostgreSQL the job runner works jobs through River's pgx driver on
+// PGPool instead, which listens for new jobs (LISTEN/NOTIFY).
 func (s *Store) RiverDriver() riverdriver.Driver[*sql.Tx] {
 	if s.dialect == DialectSQLite {
 		return riversqlite.New(s.db.DB)
