@@ -51,7 +51,9 @@ func (r Rate) idleAfter() time.Duration {
 type Unlimited struct{}
 
 // Allow implements Limiter.
-func (Unlimited) Allow(context.Context, string) (Decision, error) { return Decision{Allowed: true}, nil }
+func (Unlimited) Allow(context.Context, string) (Decision, error) {
+	return Decision{Allowed: true}, nil
+}
 
 // Local holds one token bucket per key in this process's memory. Idle
 // buckets are dropped by a periodic sweep, so keys that stop sending do not
