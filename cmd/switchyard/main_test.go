@@ -145,6 +145,17 @@ func TestMerchantsKeysSitesJSON(t *testing.T) {
 		t.Fatalf("bad plan: code %d stderr %q", code, stderr)
 	}
 
+	for _, tc := range []struct{ cmd, want string }{{"suspend", "suspended"}, {"reactivate", "active"}} {
+		stdout, stderr, code := cli(t, "merchants", tc.cmd, "--config", cfg, mid, "--json")
+		var got struct{ Status string }
+		if code != 0 || json.Unmarshal([]byte(stdout), &got) != nil || got.Status != tc.want {
+			t.Fatalf("merchants %s: code %d %q %q", tc.cmd, code, stdout, stderr)
+		}
+	}
+	if _, stderr, code := cli(t, "merchants", "suspend", "--config", cfg, "99999"); code == 0 || !strings.Contains(stderr, "no such merchant") {
+		t.Fatalf("suspend missing merchant: code %d stderr %q", code, stderr)
+	}
+
 	if _, stderr, code := cli(t, "keys", "revoke", "--config", cfg, "nope"); code == 0 || !strings.Contains(stderr, "nope") {
 		t.Fatalf("malformed key id: code %d stderr %q", code, stderr)
 	}

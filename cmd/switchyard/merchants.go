@@ -86,8 +86,37 @@ func merchantsCmd() *cobra.Command {
 	}
 	addJSONFlag(show)
 
-	cmd.AddCommand(create, list, show)
+	cmd.AddCommand(create, list, show,
+		merchantStatusCmd("suspend", "Suspend a merchant: its API keys are refused (403 merchant_suspended)", store.MerchantSuspended),
+		merchantStatusCmd("reactivate", "Reactivate a suspended merchant", store.MerchantActive))
 	return cmd
+}
+
+// merchantStatusCmd is `merchants suspend ID` / `merchants reactivate ID`.
+// Running instances on PostgreSQL apply it within a second (their
+// authentication caches are told); on SQLite a running serve applies it
+// within api.auth_cache_ttl.
+func merchantStatusCmd(use, short string, status store.MerchantStatus) *cobra.Command {
+	c := &cobra.Command{
+		Use:   use + " ID",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseID(args[0], "merchant")
+			if err != nil {
+				return err
+			}
+			return withApp(cmd, func(ctx context.Context, a *app.App) error {
+				m, err := a.Merchants.SetMerchantStatus(ctx, id, status)
+				if err != nil {
+					return err
+				}
+				return printMerchant(cmd, m)
+			})
+		},
+	}
+	addJSONFlag(c)
+	return c
 }
 
 func printMerchant(cmd *cobra.Command, m *store.Merchant) error {

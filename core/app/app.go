@@ -113,7 +113,7 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 	if a.RateLimiter, err = a.buildRateLimiter(); err != nil {
 		return err
 	}
-	a.Merchants = merchants.New(st, merchants.Options{AuthCacheTTL: authCacheTTL(cfg.API.AuthCacheTTL)})
+	a.Merchants = merchants.New(st, merchants.Options{AuthCacheTTL: authCacheTTL(cfg.API.AuthCacheTTL), Logger: a.Logger})
 
 	if a.Plugins, err = pluginhost.New(cfg.Plugins, pluginhost.Options{Logger: a.Logger, TracerProvider: tel.TracerProvider}); err != nil {
 		return err

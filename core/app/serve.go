@@ -59,6 +59,7 @@ func (a *App) Serve(ctx context.Context, onListen func(Listening)) error {
 		_ = admLn.Close()
 		return err
 	}
+	a.listenForChanges(ctx)
 	// A plugin that fails to start does not stop the server: it is retried
 	// in the background and routing skips it until it is healthy.
 	if err := a.Plugins.Start(ctx); err != nil {
@@ -89,6 +90,26 @@ func (a *App) Serve(ctx context.Context, onListen func(Listening)) error {
 	errs = append(errs, public.Shutdown(shutCtx), admin.Shutdown(shutCtx))
 	errs = append(errs, a.Close(shutCtx))
 	return errors.Join(errs...)
+}
+
+// listenForChanges keeps the authentication cache in step with the other
+// instances (PostgreSQL LISTEN, store.listen) until shutdown, which waits
+// for it: the store's pool closes only once its connection is back.
+func (a *App) listenForChanges(ctx context.Context) {
+	if !a.Config.Store.Listen {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = a.Merchants.ListenForChanges(ctx)
+	}()
+	a.onClose(func(context.Context) error {
+		cancel()
+		<-done
+		return nil
+	})
 }
 
 func serveOn(srv *http.Server, ln net.Listener) error {

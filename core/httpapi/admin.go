@@ -22,6 +22,7 @@ type MerchantAdmin interface {
 	CreateKey(ctx context.Context, in merchants.NewKey) (*merchants.CreatedKey, error)
 	ListKeys(ctx context.Context, merchantID int64) ([]*store.APIKey, error)
 	RevokeKey(ctx context.Context, id int64) (*store.APIKey, error)
+	SetMerchantStatus(ctx context.Context, id int64, status store.MerchantStatus) (*store.Merchant, error)
 }
 
 var _ MerchantAdmin = (*merchants.Service)(nil)
@@ -67,6 +68,8 @@ func AdminMerchants(svc MerchantAdmin, tokens []string) Mount {
 			}
 			return c.JSON(http.StatusOK, m)
 		})
+		g.POST("/merchants/:id/suspend", setMerchantStatus(svc, store.MerchantSuspended))
+		g.POST("/merchants/:id/reactivate", setMerchantStatus(svc, store.MerchantActive))
 		g.GET("/merchants/:id/sites", func(c echo.Context) error {
 			id, err := pathID(c, "id")
 			if err != nil {
@@ -136,6 +139,22 @@ func AdminMerchants(svc MerchantAdmin, tokens []string) Mount {
 			}
 			return c.JSON(http.StatusOK, k)
 		})
+	}
+}
+
+// setMerchantStatus is POST /admin/v1/merchants/:id/suspend and
+// /reactivate: the merchant as it is afterwards.
+func setMerchantStatus(svc MerchantAdmin, status store.MerchantStatus) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		m, err := svc.SetMerchantStatus(c.Request().Context(), id, status)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, m)
 	}
 }
 

@@ -44,6 +44,9 @@ func TestAdminMerchants(t *testing.T) {
 			{"missing merchant", "GET", "/admin/v1/merchants/999999", ``, 404, "resource_missing"},
 			{"bad id", "GET", "/admin/v1/merchants/abc", ``, 400, "invalid_id"},
 			{"create key", "POST", "/admin/v1/merchants/" + itoa(m.ID) + "/keys", `{"mode":"live"}`, 201, "sk_live_"},
+			{"suspend", "POST", "/admin/v1/merchants/" + itoa(m.ID) + "/suspend", ``, 200, `"status":"suspended"`},
+			{"reactivate", "POST", "/admin/v1/merchants/" + itoa(m.ID) + "/reactivate", ``, 200, `"status":"active"`},
+			{"suspend missing", "POST", "/admin/v1/merchants/999999/suspend", ``, 404, "resource_missing"},
 			{"list", "GET", "/admin/v1/merchants", ``, 200, `"data"`},
 		}
 		for _, tc := range cases {

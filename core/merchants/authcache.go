@@ -16,15 +16,21 @@ const authCacheMax = 10_000
 
 // authCache keeps recent successful authentications for a few seconds, so
 // a busy key costs one database read per TTL instead of one per request.
-// The price is staleness bounded by the TTL: a key revoked, or a site
-// added, through another process (the CLI, another instance) takes effect
-// here within the TTL; changes made through this Service take effect at
-// once (invalidate). Entries are keyed by the key's hash, never the key.
+// Changes made through this Service take effect here at once
+// (invalidate); on PostgreSQL every other instance hears of them through
+// NOTIFY and invalidates too (Service.ListenForChanges), so staleness up
+// to the TTL remains only where notifications cannot arrive (SQLite with
+// a second process, LISTEN off, a notification lost while reconnecting,
+// which reconnection itself covers by invalidating). Entries are keyed by
+// the key's hash, never the key.
 type authCache struct {
 	ttl time.Duration
 
 	mu      sync.RWMutex
 	entries map[string]authEntry
+	// gen counts invalidations. An authentication read before an
+	// invalidation must not be cached after it: it may predate the change.
+	gen uint64
 }
 
 type authEntry struct {
@@ -52,12 +58,26 @@ func (c *authCache) get(hash string, now time.Time) (*Principal, bool) {
 	return e.p, true
 }
 
-func (c *authCache) put(hash string, p *Principal, now time.Time) {
+// generation is read before the database lookup whose result put caches.
+func (c *authCache) generation() uint64 {
+	if c == nil {
+		return 0
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+// put caches p unless the cache was invalidated since gen was read.
+func (c *authCache) put(hash string, p *Principal, gen uint64, now time.Time) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
 	if len(c.entries) >= authCacheMax {
 		for h, e := range c.entries {
 			if !now.Before(e.expires) {
@@ -80,5 +100,6 @@ func (c *authCache) invalidate() {
 	}
 	c.mu.Lock()
 	clear(c.entries)
+	c.gen++
 	c.mu.Unlock()
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,8 +23,14 @@ const touchEvery = time.Minute
 type Service struct {
 	store *store.Store
 	auth  *authCache
+	log   *slog.Logger
 	now   func() time.Time
 }
+
+// authChannel is the NOTIFY channel on which every change that can make a
+// cached authentication wrong (key revoked, merchant suspended, site
+// added) is announced to the other instances.
+const authChannel = "switchyard_auth"
 
 // Options tune New. The zero value is the production default.
 type Options struct {
@@ -30,6 +38,9 @@ type Options struct {
 	// (api.auth_cache_ttl): zero means DefaultAuthCacheTTL, negative
 	// turns the cache off.
 	AuthCacheTTL time.Duration
+	// Logger hears about announcements that could not be sent (other
+	// instances then rely on their TTL). Default slog.Default().
+	Logger *slog.Logger
 }
 
 // New builds the service on a store.
@@ -41,7 +52,36 @@ func New(s *store.Store, opts ...Options) *Service {
 	if o.AuthCacheTTL == 0 {
 		o.AuthCacheTTL = DefaultAuthCacheTTL
 	}
-	return &Service{store: s, auth: newAuthCache(o.AuthCacheTTL), now: func() time.Time { return time.Now().UTC() }}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Service{store: s, auth: newAuthCache(o.AuthCacheTTL), log: o.Logger, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// changed drops this instance's cached authentications and tells the
+// other instances to drop theirs. It runs after the change committed, so
+// an instance that re-reads sees it. A failed announcement is logged, not
+// returned: the change itself is done, and the others' TTL bounds the rest.
+func (s *Service) changed(ctx context.Context, what string) {
+	s.auth.invalidate()
+	if err := s.store.Notify(context.WithoutCancel(ctx), authChannel, what); err != nil {
+		s.log.Warn("could not tell other instances to drop cached authentications; they honour the change within api.auth_cache_ttl",
+			"change", what, "err", err)
+	}
+}
+
+// ListenForChanges keeps this instance's authentication cache in step with
+// changes made by other processes (PostgreSQL LISTEN), until ctx ends.
+// Whenever listening (re)starts the cache is dropped, since announcements
+// sent while it was not listening are lost. On SQLite it returns at once.
+func (s *Service) ListenForChanges(ctx context.Context) error {
+	return s.store.Listen(ctx, authChannel, store.Listener{
+		OnNotify:    func(string) { s.auth.invalidate() },
+		OnListening: s.auth.invalidate,
+		OnError: func(err error) {
+			s.log.Warn("lost the connection announcing authentication changes; reconnecting (cached authentications expire within api.auth_cache_ttl meanwhile)", "err", err)
+		},
+	})
 }
 
 // NewMerchant is the input of CreateMerchant.
@@ -100,8 +140,24 @@ func (s *Service) AddSite(ctx context.Context, merchantID int64, domainName stri
 		return nil, err
 	}
 	site, err := s.store.AddSite(ctx, merchantID, domainName)
-	s.auth.invalidate()
-	return site, err
+	if err != nil {
+		return nil, err
+	}
+	s.changed(ctx, "site:"+strconv.FormatInt(site.ID, 10))
+	return site, nil
+}
+
+// SetMerchantStatus suspends (store.MerchantSuspended) or reactivates
+// (store.MerchantActive) a merchant. A suspended merchant's keys are
+// refused (403 merchant_suspended) by every instance within a second on
+// PostgreSQL.
+func (s *Service) SetMerchantStatus(ctx context.Context, id int64, status store.MerchantStatus) (*store.Merchant, error) {
+	m, err := s.store.SetMerchantStatus(ctx, id, status)
+	if err != nil {
+		return nil, err
+	}
+	s.changed(ctx, "merchant:"+strconv.FormatInt(id, 10))
+	return m, nil
 }
 
 // ListSites lists a merchant's approved domains.
@@ -173,8 +229,11 @@ func (s *Service) ListKeys(ctx context.Context, merchantID int64) ([]*store.APIK
 // RevokeKey revokes a key; a revoked key authenticates nothing.
 func (s *Service) RevokeKey(ctx context.Context, id int64) (*store.APIKey, error) {
 	k, err := s.store.RevokeAPIKey(ctx, id)
-	s.auth.invalidate()
-	return k, err
+	if err != nil {
+		return nil, err
+	}
+	s.changed(ctx, "key:"+strconv.FormatInt(id, 10))
+	return k, nil
 }
 
 // Principal is an authenticated merchant API caller. Concurrent requests
@@ -200,6 +259,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	if p, ok := s.auth.get(hash, now); ok {
 		return p, nil
 	}
+	gen := s.auth.generation()
 	// One round trip: key, merchant and sites (session create validates
 	// the domain against the sites) come from a single indexed join.
 	k, m, err := s.store.GetAPIKeyWithMerchant(ctx, hash)
@@ -221,7 +281,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 		}
 	}
 	p := &Principal{Merchant: m, Key: k}
-	s.auth.put(hash, p, now)
+	s.auth.put(hash, p, gen, now)
 	return p, nil
 }
 

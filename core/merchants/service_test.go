@@ -303,3 +303,59 @@ func TestAuthenticateCache(t *testing.T) {
 		}
 	})
 }
+
+// On PostgreSQL a key revoked or a merchant suspended through one
+// instance's service is refused by another instance's cache at once (its
+// TTL here is a minute), through LISTEN/NOTIFY; reactivation too.
+func TestAuthenticationChangesReachOtherInstances(t *testing.T) {
+	storetest.ForPostgres(t, func(t *testing.T, s *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		one := merchants.New(s, merchants.Options{AuthCacheTTL: time.Minute})
+		twoStore := storetest.Reopen(t, s)
+		two := merchants.New(twoStore, merchants.Options{AuthCacheTTL: time.Minute})
+		done := make(chan error, 1)
+		go func() { done <- two.ListenForChanges(ctx) }()
+		defer func() { cancel(); <-done }()
+
+		m, err := one.CreateMerchant(ctx, merchants.NewMerchant{Name: "Acme", Plan: "pro", ContactEmail: "ops@acme.test", Domains: []string{"acme.test"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := one.CreateKey(ctx, merchants.NewKey{MerchantID: m.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// waitFor polls instance two (whose cache holds the key for a
+		// minute) until want holds, for at most a second.
+		waitFor := func(what string, want func(error) bool) {
+			t.Helper()
+			deadline := time.Now().Add(time.Second)
+			for {
+				_, err := two.Authenticate(ctx, key.Secret)
+				if want(err) {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: instance two still answers %v after 1s", what, err)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		ok := func(err error) bool { return err == nil }
+		waitFor("warm the cache", ok)
+
+		if _, err := one.SetMerchantStatus(ctx, m.ID, store.MerchantSuspended); err != nil {
+			t.Fatal(err)
+		}
+		waitFor("suspension", func(err error) bool { return errors.Is(err, domain.ErrForbidden) })
+		if _, err := one.SetMerchantStatus(ctx, m.ID, store.MerchantActive); err != nil {
+			t.Fatal(err)
+		}
+		waitFor("reactivation", ok)
+		if _, err := one.RevokeKey(ctx, key.ID); err != nil {
+			t.Fatal(err)
+		}
+		waitFor("revocation", func(err error) bool { return errors.Is(err, domain.ErrUnauthorized) })
+	})
+}

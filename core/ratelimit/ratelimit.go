@@ -47,14 +47,6 @@ func (r Rate) idleAfter() time.Duration {
 	return time.Duration(float64(r.burst())/r.PerSecond*float64(time.Second)) + time.Second
 }
 
-// Unlimited allows everything; the limiter of a Rate with PerSecond <= 0.
-type Unlimited struct{}
-
-// Allow implements Limiter.
-func (Unlimited) Allow(context.Context, string) (Decision, error) {
-	return Decision{Allowed: true}, nil
-}
-
 // Local holds one token bucket per key in this process's memory. Idle
 // buckets are dropped by a periodic sweep, so keys that stop sending do not
 // accumulate.
