@@ -9,7 +9,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchyard/switchyard/config"
+	"github.com/switchyard/switchyard/core/app"
 	"github.com/switchyard/switchyard/core/pluginhost"
+	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/telemetry"
 	"github.com/switchyard/switchyard/sdk/meta"
 )
@@ -24,10 +26,12 @@ func pluginsCmd() *cobra.Command {
 func pluginsListCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "Launch the configured plugins, show id, kind, version, methods and health, then stop them",
+		Short: "Launch the configured plugins, show id, kind, version, methods, health and circuit breakers, then stop them",
 		Long: "Launches every enabled plugin instance exactly as serve would (binary confined to " +
 			"plugins.dir, sha256 pin, handshake, Describe, Configure), asks each for its health, " +
-			"prints the result and shuts them down. Exits non-zero when an enabled instance is not healthy.",
+			"prints the result and shuts them down. Exits non-zero when an enabled instance is not healthy. " +
+			"BREAKER shows each provider's circuit breaker on every running serve instance, as they " +
+			"last reported it to the database (breakers are per instance).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadConfig(cmd)
@@ -46,6 +50,7 @@ func pluginsListCmd() *cobra.Command {
 			// Start has asked each running plugin for its health once, so the
 			// plugin's own view (credentials, upstream reachability) shows.
 			infos := h.Instances()
+			breakers := runningBreakers(ctx, cmd, cfg.Store.DSN)
 			unhealthy := 0
 			for _, in := range infos {
 				if in.Health.State != pluginhost.StateHealthy && in.Health.State != pluginhost.StateDisabled {
@@ -56,7 +61,11 @@ func pluginsListCmd() *cobra.Command {
 			if wantJSON(cmd) {
 				out := make([]listedPlugin, 0, len(infos))
 				for _, in := range infos {
-					out = append(out, newListedPlugin(in))
+					lp := newListedPlugin(in)
+					if in.Kind == meta.KindProvider {
+						lp.Breakers = breakers[in.ID]
+					}
+					out = append(out, lp)
 				}
 				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
 					return err
@@ -68,9 +77,13 @@ func pluginsListCmd() *cobra.Command {
 					if in.Health.Message != "" {
 						health += ": " + in.Health.Message
 					}
-					rows = append(rows, []string{in.ID, string(in.Kind), in.Name, in.Version, methodNames(in), health})
+					breaker := "-"
+					if in.Kind == meta.KindProvider && breakers != nil {
+						breaker = breakerSummary(breakers[in.ID])
+					}
+					rows = append(rows, []string{in.ID, string(in.Kind), in.Name, in.Version, methodNames(in), health, breaker})
 				}
-				if err := printTable(cmd.OutOrStdout(), []string{"ID", "KIND", "NAME", "VERSION", "METHODS", "HEALTH"}, rows); err != nil {
+				if err := printTable(cmd.OutOrStdout(), []string{"ID", "KIND", "NAME", "VERSION", "METHODS", "HEALTH", "BREAKER"}, rows); err != nil {
 					return err
 				}
 			}
@@ -111,6 +124,56 @@ func closeHost(ctx context.Context, h *pluginhost.Host) {
 type listedPlugin struct {
 	pluginhost.InstanceInfo
 	Methods []listedMethod `json:"methods,omitempty"`
+	// Breakers are this provider's circuit breakers, one per running
+	// serve instance.
+	Breakers []store.BreakerState `json:"breakers,omitempty"`
+}
+
+// runningBreakers reads the breaker reports of running serve instances,
+// by provider id. nil (and a note on stderr) when the database cannot say.
+func runningBreakers(ctx context.Context, cmd *cobra.Command, dsn string) map[string][]store.BreakerState {
+	note := func(err error) map[string][]store.BreakerState {
+		fmt.Fprintf(cmd.ErrOrStderr(), "circuit breakers unknown: %v\n", err)
+		return nil
+	}
+	st, err := store.Open(ctx, dsn, store.Options{})
+	if err != nil {
+		return note(err)
+	}
+	defer st.Close()
+	rows, err := st.BreakerStates(ctx, time.Now().Add(-app.BreakerReportMaxAge))
+	if err != nil {
+		return note(err)
+	}
+	out := map[string][]store.BreakerState{}
+	for _, r := range rows {
+		out[r.ProviderID] = append(out[r.ProviderID], r)
+	}
+	return out
+}
+
+// breakerSummary is the BREAKER column: "closed on 3 instances", or the
+// instances whose breaker is not closed, each with its state.
+func breakerSummary(rs []store.BreakerState) string {
+	if len(rs) == 0 {
+		return "no serve instance reporting"
+	}
+	closed := 0
+	var other []string
+	for _, r := range rs {
+		switch {
+		case r.State == "closed":
+			closed++
+		case r.State == "open" && r.OpenUntil != nil:
+			other = append(other, fmt.Sprintf("open on %s until %s", r.InstanceID, r.OpenUntil.UTC().Format(time.TimeOnly)))
+		default:
+			other = append(other, r.State+" on "+r.InstanceID)
+		}
+	}
+	if closed > 0 {
+		other = append(other, fmt.Sprintf("closed on %d instance(s)", closed))
+	}
+	return strings.Join(other, "; ")
 }
 
 type listedMethod struct {

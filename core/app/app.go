@@ -61,6 +61,8 @@ type App struct {
 
 	// enq is how the services enqueue jobs; it is bound to Jobs.
 	enq *enqueuer
+	// breakerChanged wakes the breaker publisher (breakers.go).
+	breakerChanged chan struct{}
 	// listenBaseURL is http:// + the public listener's bound address, set
 	// by Serve when public.base_url is empty (see PublicBaseURL).
 	listenBaseURL string
@@ -119,7 +121,9 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 		return err
 	}
 	a.onClose(a.Plugins.Close)
-	if a.Router, err = routing.New(cfg.Routing, routing.Options{Health: a.Plugins}); err != nil {
+	a.breakerChanged = make(chan struct{}, 1)
+	if a.Router, err = routing.New(cfg.Routing, routing.Options{Health: a.Plugins,
+		Meter: tel.Meter("switchyard/routing"), OnBreakerChange: a.signalBreakerChange}); err != nil {
 		return err
 	}
 

@@ -60,6 +60,7 @@ func (a *App) Serve(ctx context.Context, onListen func(Listening)) error {
 		return err
 	}
 	a.listenForChanges(ctx)
+	a.publishBreakers(ctx)
 	// A plugin that fails to start does not stop the server: it is retried
 	// in the background and routing skips it until it is healthy.
 	if err := a.Plugins.Start(ctx); err != nil {

@@ -51,9 +51,20 @@ func (b *breaker) stateLocked(now time.Time) BreakerState {
 	}
 }
 
-func (b *breaker) record(now time.Time, err error) {
+// snapshot is the breaker as metrics and `plugins list` show it.
+func (b *breaker) snapshot(now time.Time) (BreakerState, int, time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.stateLocked(now), b.failures, b.openUntil
+}
+
+// record counts one outcome and reports whether the breaker opened or
+// closed because of it.
+func (b *breaker) record(now time.Time, err error) (changed bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	before := b.stateLocked(now)
+	defer func() { changed = b.stateLocked(now) != before }()
 	if err == nil {
 		b.failures, b.openUntil = 0, time.Time{}
 		return
@@ -70,6 +81,7 @@ func (b *breaker) record(now time.Time, err error) {
 			b.openUntil = now.Add(b.cooldown)
 		}
 	}
+	return
 }
 
 // countsAsFailure keeps caller-side cancellation from tripping a breaker: a

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/domain"
 )
@@ -34,6 +37,23 @@ type Options struct {
 	Rand func() float64
 	// Now is the breaker clock; nil means time.Now.
 	Now func() time.Time
+	// Meter, when set, receives switchyard.routing.breaker.state: one
+	// series per provider and state, 1 for the current state.
+	Meter metric.Meter
+	// OnBreakerChange, when set, is called (outside any lock) after a
+	// result opens or closes a provider's breaker, so its state can be
+	// published (`switchyard plugins list`).
+	OnBreakerChange func(providerID string)
+}
+
+// ProviderBreaker is one provider's breaker as this instance sees it.
+type ProviderBreaker struct {
+	ProviderID string
+	State      BreakerState
+	// Failures counts consecutive failures while closed.
+	Failures int
+	// OpenUntil is when an open breaker turns half-open; zero when closed.
+	OpenUntil time.Time
 }
 
 // Request is what a payment needs routed. Amount is in Currency's minor
@@ -92,6 +112,7 @@ type Router struct {
 	health   HealthChecker
 	rand     func() float64
 	now      func() time.Time
+	onChange func(providerID string)
 }
 
 // methodRules indexes one method's rules by specificity tier.
@@ -129,6 +150,7 @@ func New(cfg config.RoutingConfig, opts Options) (*Router, error) {
 		health:   opts.Health,
 		rand:     opts.Rand,
 		now:      opts.Now,
+		onChange: opts.OnBreakerChange,
 	}
 	if r.rand == nil {
 		r.rand = rand.Float64
@@ -180,6 +202,11 @@ func New(cfg config.RoutingConfig, opts Options) (*Router, error) {
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("routing config: %w: %w", domain.ErrInvalid, errors.Join(errs...))
+	}
+	if opts.Meter != nil {
+		if err := r.observeBreakers(opts.Meter); err != nil {
+			return nil, fmt.Errorf("routing: breaker metric: %w", err)
+		}
 	}
 	return r, nil
 }
@@ -535,7 +562,46 @@ func (r *Router) RecordResult(providerID string, err error) {
 	if b == nil || (err != nil && !countsAsFailure(err)) {
 		return
 	}
-	b.record(r.now(), err)
+	if b.record(r.now(), err) && r.onChange != nil {
+		r.onChange(providerID)
+	}
+}
+
+// Breakers reports every provider's breaker, sorted by provider id: what
+// the switchyard.routing.breaker.state metric and `plugins list` show.
+func (r *Router) Breakers() []ProviderBreaker {
+	now := r.now()
+	out := make([]ProviderBreaker, 0, len(r.breakers))
+	for id, b := range r.breakers {
+		st, failures, until := b.snapshot(now)
+		if st == BreakerClosed {
+			until = time.Time{}
+		}
+		out = append(out, ProviderBreaker{ProviderID: id, State: st, Failures: failures, OpenUntil: until})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ProviderID < out[j].ProviderID })
+	return out
+}
+
+// breakerStates are the values of the metric's state attribute.
+var breakerStates = []BreakerState{BreakerClosed, BreakerOpen, BreakerHalfOpen}
+
+func (r *Router) observeBreakers(m metric.Meter) error {
+	_, err := m.Int64ObservableGauge("switchyard.routing.breaker.state",
+		metric.WithDescription("Circuit breaker of each provider on this instance: 1 for its current state (closed, open, half_open), 0 for the others. Breakers are per instance."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			for _, b := range r.Breakers() {
+				for _, st := range breakerStates {
+					v := int64(0)
+					if b.State == st {
+						v = 1
+					}
+					o.Observe(v, metric.WithAttributes(attribute.String("provider", b.ProviderID), attribute.String("state", string(st))))
+				}
+			}
+			return nil
+		}))
+	return err
 }
 
 // Breaker reports a provider's breaker state, for diagnostics and metrics.

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/domain"
 )
@@ -456,3 +459,62 @@ func benchmarkRoute(b *testing.B, n int) {
 func BenchmarkRoute10Rules(b *testing.B)    { benchmarkRoute(b, 10) }
 func BenchmarkRoute1000Rules(b *testing.B)  { benchmarkRoute(b, 1000) }
 func BenchmarkRoute10000Rules(b *testing.B) { benchmarkRoute(b, 10000) }
+
+// Each instance exports its breakers: the state metric (one series per
+// state, 1 for the current one), Breakers() for `plugins list`, and a call
+// when a breaker opens or closes (not on every result).
+func TestBreakerExported(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	reader := sdkmetric.NewManualReader()
+	var changes []string
+	r := newRouter(t, []config.RoutingRule{{Method: "card", Providers: []config.RoutingProvider{prov("a", 0, 0), prov("b", 1, 0)}}},
+		Options{Now: clock.Now, Meter: sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)).Meter("test"),
+			OnBreakerChange: func(id string) { changes = append(changes, id) }})
+	metricState := func(provider string) string {
+		t.Helper()
+		var rm metricdata.ResourceMetrics
+		if err := reader.Collect(context.Background(), &rm); err != nil {
+			t.Fatal(err)
+		}
+		current := ""
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				if m.Name != "switchyard.routing.breaker.state" {
+					continue
+				}
+				for _, dp := range m.Data.(metricdata.Gauge[int64]).DataPoints {
+					p, _ := dp.Attributes.Value("provider")
+					st, _ := dp.Attributes.Value("state")
+					if p.AsString() == provider && dp.Value == 1 {
+						current += st.AsString()
+					}
+				}
+			}
+		}
+		return current
+	}
+	fail := errors.New("provider 503")
+	for range 3 {
+		r.RecordResult("a", fail)
+	}
+	got := r.Breakers()
+	want := []ProviderBreaker{
+		{ProviderID: "a", State: BreakerOpen, OpenUntil: clock.Now().Add(30 * time.Second)},
+		{ProviderID: "b", State: BreakerClosed},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("Breakers() = %+v, want %+v", got, want)
+	}
+	if a, b := metricState("a"), metricState("b"); a != "open" || b != "closed" {
+		t.Fatalf("metric: a %q, b %q", a, b)
+	}
+	clock.Advance(30 * time.Second)
+	if a := metricState("a"); a != "half_open" {
+		t.Fatalf("metric after cooldown: a %q", a)
+	}
+	r.RecordResult("a", nil)
+	r.RecordResult("b", nil)
+	if fmt.Sprint(changes) != "[a a]" {
+		t.Fatalf("change calls %v, want one when a opened and one when it closed", changes)
+	}
+}

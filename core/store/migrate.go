@@ -32,6 +32,7 @@ func migrationList() []migration {
 		migration0005SessionExpiryIndex(),
 		migration0006AttemptRedirect(),
 		migration0020WebhookIntake(),
+		migration0080BreakerStates(),
 	}
 }
 
