@@ -115,6 +115,12 @@ type PluginsConfig struct {
 	StartTimeout time.Duration    `koanf:"start_timeout"`
 	CallTimeout  time.Duration    `koanf:"call_timeout"`
 	Instances    []PluginInstance `koanf:"instances"`
+	// Reattach, for development, is a JSON object from instance id to the
+	// address of a plugin already running in debug mode (what the plugin
+	// prints when started with SWITCHYARD_PLUGIN_DEBUG=<id>; see
+	// sdk.ParseReattach). Those instances are connected to instead of
+	// launched. Usually given as SWITCHYARD_PLUGINS_REATTACH.
+	Reattach string `koanf:"reattach"`
 }
 
 // PluginInstance is one configured plugin process.
@@ -133,8 +139,9 @@ type PluginInstance struct {
 	// of the pages it sends shoppers to, e.g. its hosted payment page. The
 	// hosted checkout's form-action policy lists them, so the method form
 	// can 303 the browser there directly; a page on an unlisted origin is
-	// reached through a hand-off page instead. Plugins do not report them,
-	// so the operator states them.
+	// reached through a hand-off page instead. Plugins report their usual
+	// origins themselves (provider.Description.PageOrigins); these are for
+	// pages a setting moves elsewhere.
 	PageOrigins []string `koanf:"page_origins"`
 }
 

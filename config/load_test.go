@@ -553,3 +553,30 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 		}
 	}
 }
+
+func TestPluginsReattach(t *testing.T) {
+	const yaml = minimalYAML + `
+plugins:
+  dir: bin/plugins
+  instances:
+    - {id: sandbox, kind: provider, binary: sandbox}
+`
+	const good = `{"sandbox":{"Protocol":"grpc","ProtocolVersion":1,"Pid":42,"Test":true,"Addr":{"Network":"unix","String":"/tmp/plugin1"}}}`
+	cfg := mustLoad(t, yaml, "SWITCHYARD_PLUGINS_REATTACH="+good)
+	if cfg.Plugins.Reattach != good {
+		t.Errorf("plugins.reattach = %q, want the environment's value", cfg.Plugins.Reattach)
+	}
+	for name, raw := range map[string]string{
+		"not json":         `{"sandbox":`,
+		"unknown instance": strings.Replace(good, `"sandbox"`, `"stripe"`, 1),
+		"no address":       strings.Replace(good, `"/tmp/plugin1"`, `""`, 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := load(t, yaml, []string{"SWITCHYARD_PLUGINS_REATTACH=" + raw}, nil)
+			got := problems(t, err)
+			if len(got) != 1 || got[0].Path != "plugins.reattach" {
+				t.Errorf("problems %v, want one at plugins.reattach", got)
+			}
+		})
+	}
+}

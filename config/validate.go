@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"net"
 	"net/mail"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/core/domain"
+	"github.com/switchyard/switchyard/sdk"
 )
 
 // Problem is one thing wrong with a configuration, located by its key path
@@ -471,6 +473,17 @@ func (v *validator) plugins(p PluginsConfig) map[string]string {
 		}
 		for j, o := range in.PageOrigins {
 			v.origin(fmt.Sprintf("%s.page_origins[%d]", path, j), o)
+		}
+	}
+	if strings.TrimSpace(p.Reattach) != "" {
+		reattach, err := sdk.ParseReattach(p.Reattach)
+		if err != nil {
+			v.add("plugins.reattach", "%v", err)
+		}
+		for _, id := range slices.Sorted(maps.Keys(reattach)) {
+			if _, ok := kinds[id]; !ok {
+				v.add("plugins.reattach", "%q is not a configured plugin instance (plugins.instances)", id)
+			}
 		}
 	}
 	return kinds

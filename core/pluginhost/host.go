@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/domain"
+	"github.com/switchyard/switchyard/sdk"
 	"github.com/switchyard/switchyard/sdk/mailer"
 	"github.com/switchyard/switchyard/sdk/meta"
 	"github.com/switchyard/switchyard/sdk/provider"
@@ -124,11 +126,39 @@ func New(cfg config.PluginsConfig, opts Options) (*Host, error) {
 		h.instances[in.id] = in
 		h.order = append(h.order, in.id)
 	}
+	errs = append(errs, h.useReattach(cfg.Reattach))
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("%w: %w", domain.ErrInvalid, err)
 	}
 	h.stop, h.cancel = context.WithCancel(context.Background())
 	return h, nil
+}
+
+// useReattach points the instances named in raw (plugins.reattach) at
+// plugins already running in debug mode.
+func (h *Host) useReattach(raw string) error {
+	if strings.TrimSpace(raw) == "" {
+		return nil
+	}
+	m, err := sdk.ParseReattach(raw)
+	if err != nil {
+		return fmt.Errorf("plugins.reattach: %w", err)
+	}
+	var errs []error
+	for id, r := range m {
+		in, ok := h.instances[id]
+		if !ok {
+			errs = append(errs, fmt.Errorf("plugins.reattach: %q is not a configured plugin instance", id))
+			continue
+		}
+		if in.reattach, err = r.Config(); err != nil {
+			errs = append(errs, fmt.Errorf("plugins.reattach: %s: %w", id, err))
+			continue
+		}
+		h.log.Warn("plugin instance attaches to a plugin in debug mode instead of launching its binary (development only)",
+			"plugin", id, "pid", r.Pid, "address", r.Addr.String)
+	}
+	return errors.Join(errs...)
 }
 
 // Start launches every enabled instance and waits until each has either

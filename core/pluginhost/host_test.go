@@ -48,6 +48,7 @@ type hostOpts struct {
 	dir          string
 	startTimeout time.Duration
 	callTimeout  time.Duration
+	reattach     string
 	opts         pluginhost.Options
 }
 
@@ -80,7 +81,7 @@ func newHost(t *testing.T, o hostOpts, instances ...config.PluginInstance) *plug
 		o.opts.BackoffMax = 500 * time.Millisecond
 	}
 	h, err := pluginhost.New(config.PluginsConfig{
-		Dir: o.dir, StartTimeout: o.startTimeout, CallTimeout: o.callTimeout, Instances: instances,
+		Dir: o.dir, StartTimeout: o.startTimeout, CallTimeout: o.callTimeout, Instances: instances, Reattach: o.reattach,
 	}, o.opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+	"github.com/hashicorp/go-plugin"
 
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/sdk/meta"
@@ -90,6 +91,9 @@ type instance struct {
 	binary   string
 	checksum []byte
 	enabled  bool
+	// reattach, in development, is a plugin already running in debug mode
+	// to connect to instead of launching the binary.
+	reattach *plugin.ReattachConfig
 	log      *slog.Logger
 
 	// settings are the values Configure receives, replaced when a caller

@@ -49,25 +49,10 @@ func (in *instance) launch(stop context.Context) (_ *conn, err error) {
 			err = fmt.Errorf("plugin %s: %w", in.id, err)
 		}
 	}()
-	path, err := resolveBinary(in.h.dir, in.binary)
+	cfg, err := in.clientConfig()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(path)
-	cmd.Dir = filepath.Dir(path)
-	// SkipHostEnv: the plugin sees this and go-plugin's handshake variables,
-	// nothing of the host's environment (credentials arrive via Configure).
-	logger := newHCLogAdapter(in.log)
-	cmd.Env = []string{sdk.LogLevelEnv + "=" + strings.ToLower(logger.GetLevel().String())}
-
-	cfg := host.ClientConfig(cmd, host.Options{
-		SHA256:         in.checksum,
-		StartTimeout:   in.h.startTimeout,
-		Logger:         logger,
-		TracerProvider: in.h.opts.TracerProvider,
-	})
-	cfg.SyncStdout = newLineLogger(in.log, "stdout")
-	cfg.SyncStderr = newLineLogger(in.log, "stderr")
 	tap := tapDone(cfg)
 	client := plugin.NewClient(cfg)
 	c := &conn{client: client}
@@ -87,7 +72,8 @@ func (in *instance) launch(stop context.Context) (_ *conn, err error) {
 		}
 		return nil, fmt.Errorf("start %q: %w", in.binary, err)
 	}
-	if rc := client.ReattachConfig(); rc != nil {
+	// A plugin in debug mode is the developer's process: never killed.
+	if rc := client.ReattachConfig(); rc != nil && in.reattach == nil {
 		c.pid = rc.Pid
 	}
 	switch in.kind {
@@ -134,6 +120,34 @@ func (in *instance) launch(stop context.Context) (_ *conn, err error) {
 	}
 	in.log.Info("plugin started", "name", desc.Name, "version", desc.Version, "pid", c.pid)
 	return c, nil
+}
+
+// clientConfig is how go-plugin reaches the instance's plugin: by launching
+// its binary, or, in development, by attaching to it in debug mode.
+func (in *instance) clientConfig() (*plugin.ClientConfig, error) {
+	logger := newHCLogAdapter(in.log)
+	opts := host.Options{
+		SHA256:         in.checksum,
+		StartTimeout:   in.h.startTimeout,
+		Logger:         logger,
+		TracerProvider: in.h.opts.TracerProvider,
+	}
+	if in.reattach != nil {
+		return host.ReattachClientConfig(in.reattach, opts), nil
+	}
+	path, err := resolveBinary(in.h.dir, in.binary)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(path)
+	cmd.Dir = filepath.Dir(path)
+	// SkipHostEnv: the plugin sees this and go-plugin's handshake variables,
+	// nothing of the host's environment (credentials arrive via Configure).
+	cmd.Env = []string{sdk.LogLevelEnv + "=" + strings.ToLower(logger.GetLevel().String())}
+	cfg := host.ClientConfig(cmd, opts)
+	cfg.SyncStdout = newLineLogger(in.log, "stdout")
+	cfg.SyncStderr = newLineLogger(in.log, "stderr")
+	return cfg, nil
 }
 
 // describe calls the kind's Describe; only providers have methods.
@@ -189,18 +203,25 @@ func (p tappedPlugin) GRPCClient(ctx context.Context, b *plugin.GRPCBroker, c *g
 
 func tapDone(cfg *plugin.ClientConfig) *doneTap {
 	tap := &doneTap{}
+	if cfg.Plugins != nil {
+		cfg.Plugins = tapSet(cfg.Plugins, tap)
+	}
 	for v, set := range cfg.VersionedPlugins {
-		tapped := make(plugin.PluginSet, len(set))
-		for name, p := range set {
-			if gp, ok := p.(grpcPlugin); ok {
-				tapped[name] = tappedPlugin{grpcPlugin: gp, tap: tap}
-			} else {
-				tapped[name] = p
-			}
-		}
-		cfg.VersionedPlugins[v] = tapped
+		cfg.VersionedPlugins[v] = tapSet(set, tap)
 	}
 	return tap
+}
+
+func tapSet(set plugin.PluginSet, tap *doneTap) plugin.PluginSet {
+	tapped := make(plugin.PluginSet, len(set))
+	for name, p := range set {
+		if gp, ok := p.(grpcPlugin); ok {
+			tapped[name] = tappedPlugin{grpcPlugin: gp, tap: tap}
+		} else {
+			tapped[name] = p
+		}
+	}
+	return tapped
 }
 
 // gracePeriod is how long a plugin gets to exit after the host asks it to

@@ -3,10 +3,16 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/switchyard/switchyard/plugins/paypro/payproprovider"
 	"github.com/switchyard/switchyard/sdk"
 )
 
 func main() {
-	sdk.Serve(sdk.ServeOpts{Provider: payproprovider.New()})
+	if err := sdk.Serve(sdk.ServeOpts{Provider: payproprovider.New()}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }

@@ -4,10 +4,16 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/switchyard/switchyard/plugins/route53/route53registrar"
 	"github.com/switchyard/switchyard/sdk"
 )
 
 func main() {
-	sdk.Serve(sdk.ServeOpts{Registrar: route53registrar.New(route53registrar.WithLogger(sdk.NewLogger("route53")))})
+	if err := sdk.Serve(sdk.ServeOpts{Registrar: route53registrar.New(route53registrar.WithLogger(sdk.NewLogger("route53")))}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }

@@ -4,10 +4,16 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/switchyard/switchyard/plugins/smtp/smtpmailer"
 	"github.com/switchyard/switchyard/sdk"
 )
 
 func main() {
-	sdk.Serve(sdk.ServeOpts{Mailer: smtpmailer.New(smtpmailer.WithLogger(sdk.NewLogger("smtp")))})
+	if err := sdk.Serve(sdk.ServeOpts{Mailer: smtpmailer.New(smtpmailer.WithLogger(sdk.NewLogger("smtp")))}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }

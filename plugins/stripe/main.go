@@ -4,10 +4,16 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/switchyard/switchyard/plugins/stripe/stripeprovider"
 	"github.com/switchyard/switchyard/sdk"
 )
 
 func main() {
-	sdk.Serve(sdk.ServeOpts{Provider: stripeprovider.New(stripeprovider.WithLogger(sdk.NewLogger("stripe")))})
+	if err := sdk.Serve(sdk.ServeOpts{Provider: stripeprovider.New(stripeprovider.WithLogger(sdk.NewLogger("stripe")))}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }

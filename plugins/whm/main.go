@@ -4,10 +4,16 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/switchyard/switchyard/plugins/whm/whmprovisioner"
 	"github.com/switchyard/switchyard/sdk"
 )
 
 func main() {
-	sdk.Serve(sdk.ServeOpts{Provisioner: whmprovisioner.New(whmprovisioner.WithLogger(sdk.NewLogger("whm")))})
+	if err := sdk.Serve(sdk.ServeOpts{Provisioner: whmprovisioner.New(whmprovisioner.WithLogger(sdk.NewLogger("whm")))}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }

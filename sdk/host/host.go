@@ -71,6 +71,27 @@ func ClientConfig(cmd *exec.Cmd, o Options) *plugin.ClientConfig {
 	return cfg
 }
 
+// ReattachClientConfig is the client configuration for a plugin already
+// running in debug mode (see sdk.ServeDebug and sdk.ParseReattach): nothing
+// is launched, no checksum is verified and the connection has no TLS, so
+// use it only for development. Killing the client leaves the plugin
+// running.
+func ReattachClientConfig(rc *plugin.ReattachConfig, o Options) *plugin.ClientConfig {
+	versioned := VersionedPlugins()
+	return &plugin.ClientConfig{
+		HandshakeConfig: sdk.Handshake(),
+		// go-plugin negotiates VersionedPlugins only when it launches the
+		// binary; a reattached client dispenses from Plugins.
+		Plugins:          versioned[rc.ProtocolVersion],
+		VersionedPlugins: versioned,
+		Reattach:         rc,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		StartTimeout:     o.StartTimeout,
+		Logger:           o.Logger,
+		GRPCDialOptions:  DialOptions(o.TracerProvider),
+	}
+}
+
 func dispense[T any](c plugin.ClientProtocol, kind meta.Kind) (T, error) {
 	var zero T
 	raw, err := c.Dispense(string(kind))

@@ -43,6 +43,9 @@ func ServeConfig(o ServeOptions) *plugin.ServeConfig {
 		tp = otel.GetTracerProvider()
 	}
 	logger := o.Logger
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
 	return &plugin.ServeConfig{
 		HandshakeConfig:  o.Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{o.ProtocolVersion: ServerSet(o.Impls)},
@@ -53,7 +56,7 @@ func ServeConfig(o ServeOptions) *plugin.ServeConfig {
 					otelgrpc.WithTracerProvider(tp),
 					otelgrpc.WithPropagators(Propagator()),
 				)),
-				grpc.ChainUnaryInterceptor(recoverUnary(logger)),
+				grpc.ChainUnaryInterceptor(recoverUnary(logger), loggerUnary(logger), cancelUnary),
 			)
 			return grpc.NewServer(opts...)
 		},
@@ -67,9 +70,7 @@ func recoverUnary(logger hclog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				if logger != nil {
-					logger.Error("plugin method panicked", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
-				}
+				logger.Error("plugin method panicked", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
 				resp, err = nil, status.Errorf(codes.Internal, "plugin panicked in %s", info.FullMethod)
 			}
 		}()

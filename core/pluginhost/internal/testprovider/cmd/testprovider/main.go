@@ -2,6 +2,9 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/switchyard/switchyard/core/pluginhost/internal/testprovider"
 	"github.com/switchyard/switchyard/sdk"
 )
@@ -10,5 +13,8 @@ func main() {
 	// The logger is made before Serve so it holds the real stderr, which the
 	// host parses; go-plugin redirects os.Stderr once serving.
 	log := sdk.NewLogger("testprovider")
-	sdk.Serve(sdk.ServeOpts{Provider: testprovider.New(log), Mailer: testprovider.Mailer{}, Logger: log})
+	if err := sdk.Serve(sdk.ServeOpts{Provider: testprovider.New(log), Mailer: testprovider.Mailer{}, Logger: log}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }
