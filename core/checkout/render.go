@@ -32,6 +32,9 @@ const (
 	KindPaid Kind = "paid"
 	// KindRefunded: the payment was refunded in full.
 	KindRefunded Kind = "refunded"
+	// KindReview: money arrived that does not match the session; it is held
+	// for the merchant's operator (requires_review).
+	KindReview Kind = "review"
 	// KindFailed: the last attempt was declined; the shopper may try again.
 	KindFailed Kind = "failed"
 	// KindExpired: the session timed out unpaid.
@@ -51,7 +54,7 @@ const (
 // Kinds lists every page kind.
 func Kinds() []Kind {
 	return []Kind{
-		KindChoose, KindRedirect, KindConfirming, KindPaid, KindRefunded, KindFailed,
+		KindChoose, KindRedirect, KindConfirming, KindPaid, KindRefunded, KindReview, KindFailed,
 		KindExpired, KindCanceled, KindNotFound, KindUnavailable, KindError,
 	}
 }

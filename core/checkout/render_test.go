@@ -260,6 +260,7 @@ func TestStatusPages(t *testing.T) {
 		{kind: checkout.KindPaid, mutate: func(p *checkout.Page) { p.ReturnURL = "" }, wantText: []string{"You can close this page"}},
 		{kind: checkout.KindPaid, mutate: func(p *checkout.Page) { p.PartiallyRefunded = true }, wantText: []string{"Part of this payment has since been refunded"}},
 		{kind: checkout.KindRefunded, wantText: []string{"refunded in full"}},
+		{kind: checkout.KindReview, wantText: []string{"under review", "do not need to pay again"}},
 		{kind: checkout.KindFailed, wantText: []string{"Payment failed", "try another method"}, wantLinks: []string{"/checkout/" + testSession, "/checkout/" + testSession + "/cancel"}},
 		{kind: checkout.KindExpired, wantText: []string{"expired"}, wantLinks: []string{"https://shop.example/cancel"}},
 		{kind: checkout.KindExpired, mutate: func(p *checkout.Page) { p.CancelURL = "" }, wantLinks: []string{"https://shop.example/success"}},

@@ -17,6 +17,7 @@ const (
 	EventIDPrefix    = "evt_"
 	DeliveryIDPrefix = "whd_"
 	AttemptIDPrefix  = "pa_"
+	ReviewIDPrefix   = "rev_"
 )
 
 // ulidLen is the length of a canonical ULID string.
@@ -69,6 +70,9 @@ func NewDeliveryID() string { return newID(DeliveryIDPrefix, time.Now()) }
 // NewAttemptID returns a payment attempt id "pa_…".
 func NewAttemptID() string { return newID(AttemptIDPrefix, time.Now()) }
 
+// NewReviewID returns a money review id "rev_…".
+func NewReviewID() string { return newID(ReviewIDPrefix, time.Now()) }
+
 // ValidSessionID reports whether s has the exact shape NewSessionID makes.
 // Handlers check it before touching the store, so junk never reaches a query.
 func ValidSessionID(s string) bool {
@@ -87,6 +91,9 @@ func ValidDeliveryID(s string) bool { return validPrefixed(s, DeliveryIDPrefix) 
 
 // ValidAttemptID reports whether s is a well-formed payment attempt id.
 func ValidAttemptID(s string) bool { return validPrefixed(s, AttemptIDPrefix) }
+
+// ValidReviewID reports whether s is a well-formed review id.
+func ValidReviewID(s string) bool { return validPrefixed(s, ReviewIDPrefix) }
 
 func validPrefixed(s, prefix string) bool {
 	rest, ok := strings.CutPrefix(s, prefix)

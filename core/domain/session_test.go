@@ -5,12 +5,21 @@ import (
 	"testing"
 )
 
-const testTotal = 1000
+const (
+	testTotal = 1000
+	// testHeld is what an underpaid session held for review received.
+	testHeld = 400
+)
 
 // representative state for each status, as the payments service would load it
 func stateFor(st SessionStatus) SessionState {
-	s := SessionState{Status: st, Amount: testTotal}
+	s := SessionState{Status: st, Amount: testTotal, Currency: "USD"}
+	if st.MoneyReceived() {
+		s.Received, s.ReceivedCurrency = testTotal, "USD"
+	}
 	switch st {
+	case StatusRequiresReview:
+		s.Received, s.ReceivedCurrency = testHeld, "USD"
 	case StatusPartiallyRefunded:
 		s.RefundedAmount = 300
 	case StatusRefunded:
@@ -21,10 +30,14 @@ func stateFor(st SessionStatus) SessionState {
 	return s
 }
 
-// the event each kind is tested with: a full refund without amount, a
-// partial refund of 200, the rest without amounts
+// the event each kind is tested with: a success confirming exactly the
+// session's amount, a full refund without amount, a partial refund of 200,
+// the rest without amounts
 func eventFor(k PaymentEventKind) PaymentEvent {
-	if k == PaymentPartiallyRefunded {
+	switch k {
+	case PaymentSucceeded:
+		return PaymentEvent{Kind: k, Amount: testTotal, Currency: "USD"}
+	case PaymentPartiallyRefunded:
 		return PaymentEvent{Kind: k, Amount: 200}
 	}
 	return PaymentEvent{Kind: k}
@@ -47,7 +60,7 @@ var transitionTable = map[SessionStatus]map[PaymentEventKind]want{
 		PaymentRefunded:          {StatusRefunded, true, EventSessionRefunded, testTotal}, // implies payment
 		PaymentPartiallyRefunded: {StatusPartiallyRefunded, true, EventSessionPartiallyRefunded, 200},
 		PaymentDisputed:          {StatusDisputed, true, EventSessionDisputed, 0},
-		PaymentDisputeWon:        {StatusPaid, true, EventSessionDisputeWon, 0},
+		PaymentDisputeWon:        {StatusProcessing, true, EventSessionDisputeWon, 0}, // implies a payment whose amount is unconfirmed: not paid
 		PaymentDisputeLost:       {StatusDisputed, true, EventSessionDisputeLost, 0},
 	},
 	StatusProcessing: {
@@ -57,7 +70,7 @@ var transitionTable = map[SessionStatus]map[PaymentEventKind]want{
 		PaymentRefunded:          {StatusRefunded, true, EventSessionRefunded, testTotal},
 		PaymentPartiallyRefunded: {StatusPartiallyRefunded, true, EventSessionPartiallyRefunded, 200},
 		PaymentDisputed:          {StatusDisputed, true, EventSessionDisputed, 0},
-		PaymentDisputeWon:        {StatusPaid, true, EventSessionDisputeWon, 0},
+		PaymentDisputeWon:        {StatusProcessing, true, EventSessionDisputeWon, 0}, // implies a payment whose amount is unconfirmed: not paid
 		PaymentDisputeLost:       {StatusDisputed, true, EventSessionDisputeLost, 0},
 	},
 	StatusPaid: {
@@ -77,7 +90,7 @@ var transitionTable = map[SessionStatus]map[PaymentEventKind]want{
 		PaymentRefunded:          {StatusRefunded, true, EventSessionRefunded, testTotal},
 		PaymentPartiallyRefunded: {StatusPartiallyRefunded, true, EventSessionPartiallyRefunded, 200},
 		PaymentDisputed:          {StatusDisputed, true, EventSessionDisputed, 0},
-		PaymentDisputeWon:        {StatusPaid, true, EventSessionDisputeWon, 0},
+		PaymentDisputeWon:        {StatusExpired, true, EventSessionDisputeWon, 0}, // implies a payment whose amount is unconfirmed: not paid
 		PaymentDisputeLost:       {StatusDisputed, true, EventSessionDisputeLost, 0},
 	},
 	StatusCanceled: {
@@ -87,7 +100,7 @@ var transitionTable = map[SessionStatus]map[PaymentEventKind]want{
 		PaymentRefunded:          {StatusRefunded, true, EventSessionRefunded, testTotal},
 		PaymentPartiallyRefunded: {StatusPartiallyRefunded, true, EventSessionPartiallyRefunded, 200},
 		PaymentDisputed:          {StatusDisputed, true, EventSessionDisputed, 0},
-		PaymentDisputeWon:        {StatusPaid, true, EventSessionDisputeWon, 0},
+		PaymentDisputeWon:        {StatusCanceled, true, EventSessionDisputeWon, 0}, // implies a payment whose amount is unconfirmed: not paid
 		PaymentDisputeLost:       {StatusDisputed, true, EventSessionDisputeLost, 0},
 	},
 	StatusPartiallyRefunded: { // 300 of 1000 already refunded
@@ -119,6 +132,16 @@ var transitionTable = map[SessionStatus]map[PaymentEventKind]want{
 		PaymentDisputed:          {StatusDisputed, false, "", 0},
 		PaymentDisputeWon:        {StatusPaid, true, EventSessionDisputeWon, 0},
 		PaymentDisputeLost:       {StatusDisputed, true, EventSessionDisputeLost, 0},
+	},
+	StatusRequiresReview: { // 400 of 1000 received; held for an operator
+		PaymentSucceeded:         {StatusRequiresReview, false, "", 0}, // recorded for the operator
+		PaymentFailed:            {StatusRequiresReview, false, "", 0},
+		PaymentProcessing:        {StatusRequiresReview, false, "", 0},
+		PaymentRefunded:          {StatusRefunded, true, EventSessionRefunded, testHeld}, // all received went back: nothing left to hold
+		PaymentPartiallyRefunded: {StatusRequiresReview, true, EventSessionPartiallyRefunded, 200},
+		PaymentDisputed:          {StatusRequiresReview, true, EventSessionDisputed, 0},
+		PaymentDisputeWon:        {StatusRequiresReview, true, EventSessionDisputeWon, 0},
+		PaymentDisputeLost:       {StatusRequiresReview, true, EventSessionDisputeLost, 0},
 	},
 }
 
@@ -161,11 +184,19 @@ func TestApplyEventInvariants(t *testing.T) {
 		for _, k := range PaymentEventKinds() {
 			cur := stateFor(st)
 			tr := ApplyEvent(cur, eventFor(k))
-			if cur.Status.MoneyReceived() && !tr.Next.Status.MoneyReceived() {
+			received := cur.Status.MoneyReceived() || cur.Status == StatusRequiresReview
+			if received && !tr.Next.Status.MoneyReceived() && tr.Next.Status != StatusRequiresReview {
 				t.Errorf("%s × %s moved backwards to %s", st, k, tr.Next.Status)
 			}
-			if k.MovesMoney() && !cur.Status.MoneyReceived() && !tr.Apply {
+			// On a held session a further success is recorded for the
+			// operator (it is the same payment reported again, e.g. Stripe's
+			// checkout.session.completed and payment_intent.succeeded).
+			if k.MovesMoney() && !received && !tr.Apply {
 				t.Errorf("%s × %s: money-moving event dropped (%s)", st, k, tr.Reason)
+			}
+			if tr.Next.Status == StatusPaid && (tr.Next.Received != cur.Amount || tr.Next.ReceivedCurrency != cur.Currency) &&
+				cur.Status != StatusPaid && tr.Review == nil {
+				t.Errorf("%s × %s: paid without the confirmed amount and no review: %+v", st, k, tr.Next)
 			}
 			if tr.Next.RefundedAmount < cur.RefundedAmount || tr.Next.RefundedAmount > cur.Amount {
 				t.Errorf("%s × %s: refunded %d -> %d out of range", st, k, cur.RefundedAmount, tr.Next.RefundedAmount)
@@ -175,13 +206,13 @@ func TestApplyEventInvariants(t *testing.T) {
 }
 
 func TestReasons(t *testing.T) {
-	tr := ApplyEvent(stateFor(StatusExpired), PaymentEvent{Kind: PaymentSucceeded})
+	tr := ApplyEvent(stateFor(StatusExpired), PaymentEvent{Kind: PaymentSucceeded, Amount: testTotal, Currency: "USD"})
 	if !strings.Contains(tr.Reason, "late payment on expired session") {
 		t.Errorf("reason %q", tr.Reason)
 	}
-	tr = ApplyEvent(stateFor(StatusOpen), PaymentEvent{Kind: PaymentSucceeded, Amount: 999})
-	if !tr.Apply || !strings.Contains(tr.Reason, "999") {
-		t.Errorf("amount mismatch must apply and be noted: %+v", tr)
+	tr = ApplyEvent(stateFor(StatusOpen), PaymentEvent{Kind: PaymentSucceeded, Amount: 999, Currency: "USD"})
+	if !tr.Apply || tr.Next.Status != StatusRequiresReview || !strings.Contains(tr.Reason, "9.99 USD") || !strings.Contains(tr.Reason, "10.00 USD") {
+		t.Errorf("an underpayment must be held and explained: %+v", tr)
 	}
 	tr = ApplyEvent(stateFor(StatusPaid), PaymentEvent{Kind: PaymentFailed})
 	if !strings.Contains(tr.Reason, "stale") {
@@ -210,11 +241,33 @@ func TestRefundSequences(t *testing.T) {
 		s = tr.Next
 	}
 
-	// An over-refund is capped at the total, and the cap is explained.
-	tr := ApplyEvent(SessionState{Status: StatusPartiallyRefunded, Amount: 1000, RefundedAmount: 900},
+	// An over-refund applies what is left and flags the excess.
+	tr := ApplyEvent(SessionState{Status: StatusPartiallyRefunded, Amount: 1000, Currency: "USD", RefundedAmount: 900},
 		PaymentEvent{Kind: PaymentPartiallyRefunded, Amount: 500})
-	if tr.Next.RefundedAmount != 1000 || tr.Next.Status != StatusRefunded || !strings.Contains(tr.Reason, "capped") {
-		t.Fatalf("over-refund: %+v", tr)
+	if tr.Next.RefundedAmount != 1000 || tr.Next.Status != StatusRefunded || tr.Review == nil ||
+		tr.Review.Reason != ReviewRefundExceedsPayment || tr.Review.Got != 500 || tr.Review.Expected != 100 ||
+		!strings.Contains(tr.Reason, "flagged") {
+		t.Fatalf("over-refund: %+v %+v", tr, tr.Review)
+	}
+	// A full refund larger than what was left is flagged too.
+	tr = ApplyEvent(stateFor(StatusPaid), PaymentEvent{Kind: PaymentRefunded, Amount: 1500, Currency: "USD"})
+	if tr.Next.Status != StatusRefunded || tr.Next.RefundedAmount != testTotal || tr.Review == nil || tr.Review.Reason != ReviewRefundExceedsPayment {
+		t.Fatalf("full over-refund: %+v", tr)
+	}
+	// A partial refund in another currency is not counted, and flagged.
+	tr = ApplyEvent(stateFor(StatusPaid), PaymentEvent{Kind: PaymentPartiallyRefunded, Amount: 100, Currency: "EUR"})
+	if tr.Apply || tr.Review == nil || tr.Review.Reason != ReviewCurrencyMismatch {
+		t.Fatalf("refund in another currency: %+v", tr)
+	}
+	// Refunds of an accepted underpayment count against what was received.
+	held := SessionState{Status: StatusPaid, Amount: 1000, Currency: "USD", Received: 400, ReceivedCurrency: "USD"}
+	tr = ApplyEvent(held, PaymentEvent{Kind: PaymentPartiallyRefunded, Amount: 400})
+	if tr.Next.Status != StatusRefunded || tr.Next.RefundedAmount != 400 || tr.Review != nil {
+		t.Fatalf("refund of an accepted underpayment: %+v", tr)
+	}
+	tr = ApplyEvent(held, PaymentEvent{Kind: PaymentPartiallyRefunded, Amount: 500})
+	if tr.Next.RefundedAmount != 400 || tr.Review == nil || tr.Review.Reason != ReviewRefundExceedsPayment {
+		t.Fatalf("refund beyond an accepted underpayment: %+v", tr)
 	}
 	// payment.refunded means fully refunded: a smaller amount reveals a lost
 	// partial refund, and the end state still is refunded.
@@ -297,5 +350,79 @@ func TestUnknownEventIgnored(t *testing.T) {
 	tr := ApplyEvent(cur, PaymentEvent{Kind: "payment.teleported"})
 	if tr.Apply || tr.Next != cur || tr.Reason == "" {
 		t.Fatalf("unknown event: %+v", tr)
+	}
+}
+
+// The confirmed amount and currency decide: equal is paid, less or another
+// currency is held for review, more is paid and flagged, none is not settled.
+func TestConfirmedAmount(t *testing.T) {
+	tests := []struct {
+		name     string
+		start    SessionStatus
+		ev       PaymentEvent
+		status   SessionStatus
+		apply    bool
+		event    DomainEvent
+		review   ReviewReason
+		received int64
+	}{
+		{"exact", StatusOpen, PaymentEvent{Kind: PaymentSucceeded, Amount: 1000, Currency: "USD"}, StatusPaid, true, EventSessionPaid, "", 1000},
+		{"exact after processing", StatusProcessing, PaymentEvent{Kind: PaymentSucceeded, Amount: 1000, Currency: "USD"}, StatusPaid, true, EventSessionPaid, "", 1000},
+		{"underpaid", StatusOpen, PaymentEvent{Kind: PaymentSucceeded, Amount: 50, Currency: "USD"}, StatusRequiresReview, true, EventSessionAmountMismatch, ReviewAmountMismatch, 50},
+		{"underpaid by one minor unit", StatusProcessing, PaymentEvent{Kind: PaymentSucceeded, Amount: 999, Currency: "USD"}, StatusRequiresReview, true, EventSessionAmountMismatch, ReviewAmountMismatch, 999},
+		{"other currency, same number", StatusOpen, PaymentEvent{Kind: PaymentSucceeded, Amount: 1000, Currency: "EUR"}, StatusRequiresReview, true, EventSessionAmountMismatch, ReviewCurrencyMismatch, 1000},
+		{"overpaid", StatusOpen, PaymentEvent{Kind: PaymentSucceeded, Amount: 1500, Currency: "USD"}, StatusPaid, true, EventSessionPaid, ReviewAmountMismatch, 1500},
+		{"late underpayment on expired", StatusExpired, PaymentEvent{Kind: PaymentSucceeded, Amount: 10, Currency: "USD"}, StatusRequiresReview, true, EventSessionAmountMismatch, ReviewAmountMismatch, 10},
+		{"no amount on open", StatusOpen, PaymentEvent{Kind: PaymentSucceeded}, StatusProcessing, true, EventSessionProcessing, "", 0},
+		{"amount without currency", StatusOpen, PaymentEvent{Kind: PaymentSucceeded, Amount: 1000}, StatusProcessing, true, EventSessionProcessing, "", 0},
+		{"no amount on processing", StatusProcessing, PaymentEvent{Kind: PaymentSucceeded}, StatusProcessing, false, "", "", 0},
+		{"no amount on expired", StatusExpired, PaymentEvent{Kind: PaymentSucceeded, Currency: "USD"}, StatusExpired, false, "", "", 0},
+		{"disputed for more than paid", StatusPaid, PaymentEvent{Kind: PaymentDisputed, Amount: 2000, Currency: "USD"}, StatusDisputed, true, EventSessionDisputed, ReviewDisputeExceedsPayment, testTotal},
+		{"disputed in full", StatusPaid, PaymentEvent{Kind: PaymentDisputed, Amount: 1000, Currency: "USD"}, StatusDisputed, true, EventSessionDisputed, "", testTotal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := ApplyEvent(stateFor(tt.start), tt.ev)
+			gotReview := ReviewReason("")
+			if tr.Review != nil {
+				gotReview = tr.Review.Reason
+				if tr.Review.Detail == "" || tr.Review.Event != tt.ev.Kind {
+					t.Fatalf("review without detail or event: %+v", tr.Review)
+				}
+			}
+			if tr.Next.Status != tt.status || tr.Apply != tt.apply || tr.DomainEvent != tt.event || gotReview != tt.review || tr.Next.Received != tt.received {
+				t.Fatalf("got %s apply=%v event=%q review=%q received=%d (%s)", tr.Next.Status, tr.Apply, tr.DomainEvent, gotReview, tr.Next.Received, tr.Reason)
+			}
+			if unconfirmed := tt.ev.Kind == PaymentSucceeded && !tt.ev.Confirmed(); tr.Unconfirmed != unconfirmed {
+				t.Fatalf("Unconfirmed = %v", tr.Unconfirmed)
+			}
+		})
+	}
+}
+
+func TestAcceptHeldAndRefundDue(t *testing.T) {
+	held := stateFor(StatusRequiresReview)
+	tr := AcceptHeld(held)
+	if !tr.Apply || tr.Next.Status != StatusPaid || tr.DomainEvent != EventSessionPaid || tr.Next.Received != testHeld {
+		t.Fatalf("accept: %+v", tr)
+	}
+	if tr := AcceptHeld(stateFor(StatusPaid)); tr.Apply {
+		t.Fatalf("accept on paid applied: %+v", tr)
+	}
+	under := ReviewFinding{Reason: ReviewAmountMismatch, Event: PaymentSucceeded, Expected: 1000, ExpectedCurrency: "USD", Got: 400, GotCurrency: "USD"}
+	if m, ok := RefundDue(under, true); !ok || m != (Money{Amount: 400, Currency: "USD"}) {
+		t.Fatalf("underpaid refund due = %v %v", m, ok)
+	}
+	over := ReviewFinding{Reason: ReviewAmountMismatch, Event: PaymentSucceeded, Expected: 1000, ExpectedCurrency: "USD", Got: 1500, GotCurrency: "USD"}
+	if m, ok := RefundDue(over, false); !ok || m != (Money{Amount: 500, Currency: "USD"}) {
+		t.Fatalf("overpaid refund due = %v %v", m, ok)
+	}
+	other := ReviewFinding{Reason: ReviewCurrencyMismatch, Event: PaymentSucceeded, Expected: 1000, ExpectedCurrency: "USD", Got: 900, GotCurrency: "EUR"}
+	if m, ok := RefundDue(other, true); !ok || m != (Money{Amount: 900, Currency: "EUR"}) {
+		t.Fatalf("currency refund due = %v %v", m, ok)
+	}
+	excess := ReviewFinding{Reason: ReviewRefundExceedsPayment, Event: PaymentPartiallyRefunded, Got: 500, Expected: 100}
+	if _, ok := RefundDue(excess, false); ok {
+		t.Fatal("a refund finding has nothing to refund")
 	}
 }

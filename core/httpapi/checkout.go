@@ -356,6 +356,8 @@ func (h *checkoutHandlers) statePage(v sessionState, poll int) (checkout.Page, b
 	switch {
 	case v.Status == domain.StatusRefunded:
 		return basePage(checkout.KindRefunded, v), true
+	case v.Status == domain.StatusRequiresReview:
+		return basePage(checkout.KindReview, v), true
 	case v.Status.MoneyReceived():
 		p := basePage(checkout.KindPaid, v)
 		p.PartiallyRefunded = v.Status == domain.StatusPartiallyRefunded ||

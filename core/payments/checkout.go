@@ -106,6 +106,8 @@ func refuseStart(sess *store.Session, now time.Time) error {
 	switch {
 	case sess.Status.MoneyReceived():
 		return domain.Conflict("session_paid", "this checkout session is already paid")
+	case sess.Status == domain.StatusRequiresReview:
+		return domain.Conflict("session_under_review", "a payment for this session was received and is under review")
 	case sess.Status == domain.StatusExpired:
 		return domain.Conflict("session_expired", "this checkout session has expired")
 	case sess.Status == domain.StatusCanceled:

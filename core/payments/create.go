@@ -322,7 +322,8 @@ func requestHash(req *CreateSessionRequest) (string, error) {
 //   - Without: an open or processing session for the same order with the
 //     same amount and currency is returned with 200 instead of a second
 //     one; with a different amount or currency it is 409
-//     order_in_progress; an order already paid is 409 order_already_paid.
+//     order_in_progress; an order already paid is 409 order_already_paid,
+//     one whose payment is held for review 409 order_under_review.
 //
 // Concurrent duplicates create one session: the open-order unique index
 // turns the loser's insert into nothing (after the winner commits) and it
@@ -509,6 +510,10 @@ func (s *Service) existingOrder(ctx context.Context, r *store.Repo, merchantID i
 	for _, sess := range sessions {
 		if sess.Status.MoneyReceived() {
 			return nil, domain.Conflict("order_already_paid", "order %s is already paid (session %s)", v.orderID, sess.ID)
+		}
+		if sess.Status == domain.StatusRequiresReview {
+			return nil, domain.Conflict("order_under_review",
+				"order %s has a payment under review (session %s): an operator accepts it or sends it back before the order can be paid again", v.orderID, sess.ID)
 		}
 	}
 	for _, sess := range sessions {

@@ -290,14 +290,24 @@ func (s *Service) CleanupIdempotencyKeys(ctx context.Context) (int64, error) {
 }
 
 // ReconcileProcessing asks the provider about every session that has been
-// processing longer than ReconcileAfter and applies what it says as a
-// synthetic provider event (de-duplicated like any other, so running it
-// twice changes nothing twice). It returns how many events it applied.
+// processing longer than ReconcileAfter, and every expired or canceled
+// session with an attempt still processing that long (a success reported
+// after it closed, without a confirmed amount), and applies what it says
+// as a synthetic provider event (de-duplicated like any other, so running
+// it twice changes nothing twice). A success whose amount the provider
+// still does not state is not recorded, so the next run asks again. It
+// returns how many events it applied.
 func (s *Service) ReconcileProcessing(ctx context.Context) (int, error) {
-	stale, err := s.store.StaleSessions(ctx, domain.StatusProcessing, s.now().Add(-s.reconcileAfter), reconcileBatch)
+	cutoff := s.now().Add(-s.reconcileAfter)
+	stale, err := s.store.StaleSessions(ctx, domain.StatusProcessing, cutoff, reconcileBatch)
 	if err != nil {
 		return 0, err
 	}
+	closed, err := s.store.ClosedSessionsWithStaleAttempts(ctx, cutoff, reconcileBatch)
+	if err != nil {
+		return 0, err
+	}
+	stale = append(stale, closed...)
 	applied := 0
 	var errs []error
 	for _, sess := range stale {
@@ -331,6 +341,14 @@ func (s *Service) reconcileSession(ctx context.Context, sess *store.Session) (in
 		var typ provider.EventType
 		switch pay.Status {
 		case provider.StatusSucceeded:
+			if pay.Amount <= 0 || pay.Currency == "" {
+				// Nothing to compare with the session: ask again next run
+				// rather than record an event that would de-duplicate the
+				// later, confirmed answer away.
+				s.log.WarnContext(ctx, "provider reports a payment succeeded without its amount; asking again later",
+					"session_id", sess.ID, "provider_id", a.ProviderID, "provider_ref", a.ProviderRef)
+				continue
+			}
 			typ = provider.PaymentSucceeded
 		case provider.StatusFailed:
 			typ = provider.PaymentFailed

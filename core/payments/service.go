@@ -94,6 +94,10 @@ type Deps struct {
 	// Accounts, optional, supplies CreatePaymentRequest.MerchantAccount and
 	// applies account events from webhooks.
 	Accounts Accounts
+	// ReviewRefunds, optional, carries out an operator's decision to send
+	// reviewed money back (the refunds service); without it the decision is
+	// recorded for a refund made in the provider's dashboard.
+	ReviewRefunds ReviewRefunder
 	// PublicBaseURL is how shoppers and providers reach the public listener
 	// (scheme://host[:port], no trailing slash); checkout and webhook URLs
 	// are built from it.
@@ -128,6 +132,7 @@ type Service struct {
 	events         EventSink
 	checkIPNURL    URLChecker
 	accounts       Accounts
+	reviewRefunds  ReviewRefunder
 	baseURL        string
 	ttl            time.Duration
 	idemTTL        time.Duration
@@ -195,6 +200,7 @@ func New(d Deps) (*Service, error) {
 		events:         d.Events,
 		checkIPNURL:    d.CheckIPNURL,
 		accounts:       d.Accounts,
+		reviewRefunds:  d.ReviewRefunds,
 		baseURL:        strings.TrimRight(d.PublicBaseURL, "/"),
 		ttl:            d.Sessions.TTL,
 		idemTTL:        d.Sessions.IdempotencyTTL,

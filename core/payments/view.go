@@ -24,16 +24,25 @@ type SessionView struct {
 	Amount         string               `json:"amount"`
 	Currency       string               `json:"currency"`
 	AmountRefunded string               `json:"amount_refunded"`
-	Method         *string              `json:"method"`
-	CustomerEmail  *string              `json:"customer_email"`
-	ReturnURL      *string              `json:"return_url"`
-	CancelURL      *string              `json:"cancel_url"`
-	IPNURL         *string              `json:"ipn_url"`
-	Metadata       json.RawMessage      `json:"metadata"`
-	CreatedAt      string               `json:"created_at"`
-	ExpiresAt      string               `json:"expires_at"`
-	PaidAt         *string              `json:"paid_at"`
-	CanceledAt     *string              `json:"canceled_at"`
+	// AmountReceived is what the provider confirmed was paid, in
+	// CurrencyReceived (which differs from Currency only for a payment in
+	// another currency); null until a payment is confirmed.
+	AmountReceived   *string `json:"amount_received"`
+	CurrencyReceived *string `json:"currency_received"`
+	// ReviewReason is set while an operator review of the session's money
+	// is open (amount_mismatch, currency_mismatch, refund_exceeds_payment,
+	// dispute_exceeds_payment); null otherwise.
+	ReviewReason  *string         `json:"review_reason"`
+	Method        *string         `json:"method"`
+	CustomerEmail *string         `json:"customer_email"`
+	ReturnURL     *string         `json:"return_url"`
+	CancelURL     *string         `json:"cancel_url"`
+	IPNURL        *string         `json:"ipn_url"`
+	Metadata      json.RawMessage `json:"metadata"`
+	CreatedAt     string          `json:"created_at"`
+	ExpiresAt     string          `json:"expires_at"`
+	PaidAt        *string         `json:"paid_at"`
+	CanceledAt    *string         `json:"canceled_at"`
 }
 
 // timeFormat is RFC 3339 in UTC at second precision, as in the envelope.
@@ -63,7 +72,7 @@ func (s *Service) view(sess *store.Session) *SessionView {
 	if md == "" {
 		md = "{}"
 	}
-	return &SessionView{
+	v := &SessionView{
 		SessionID:      sess.ID,
 		CheckoutURL:    s.checkoutURL(sess.ID),
 		Status:         sess.Status,
@@ -73,6 +82,7 @@ func (s *Service) view(sess *store.Session) *SessionView {
 		Amount:         domain.FormatAmount(sess.Amount, cur),
 		Currency:       sess.Currency,
 		AmountRefunded: domain.FormatAmount(sess.AmountRefunded, cur),
+		ReviewReason:   optString(string(sess.ReviewReason)),
 		Method:         optString(sess.Method),
 		CustomerEmail:  optString(sess.CustomerEmail),
 		ReturnURL:      optString(sess.ReturnURL),
@@ -84,6 +94,11 @@ func (s *Service) view(sess *store.Session) *SessionView {
 		PaidAt:         optTime(sess.PaidAt),
 		CanceledAt:     optTime(sess.CanceledAt),
 	}
+	if sess.AmountReceived > 0 && sess.CurrencyReceived != "" {
+		received := domain.FormatAmount(sess.AmountReceived, domain.Currency(sess.CurrencyReceived))
+		v.AmountReceived, v.CurrencyReceived = &received, optString(sess.CurrencyReceived)
+	}
+	return v
 }
 
 // renderSession is the one serializer of sessions: every response body and

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -214,8 +216,11 @@ type eventPayload struct {
 }
 
 // applyProviderEvent applies one normalized event in one transaction: the
-// de-duplication row, the session change, the attempt change and the
-// domain event commit together or not at all.
+// de-duplication row, the session change, the attempt change, any review
+// and the domain events commit together or not at all. A
+// payment.succeeded that states no amount is first confirmed with the
+// provider (confirmAmount), outside the transaction so no lock is held
+// across a plugin call.
 func (s *Service) applyProviderEvent(ctx context.Context, providerID string, requestID *int64, ev provider.Event) (Outcome, error) {
 	p := eventPayload{Type: ev.Type, ProviderEventID: ev.ProviderEventID, ProviderRef: ev.ProviderRef, SessionID: ev.SessionID,
 		Amount: ev.Amount, Currency: ev.Currency, RawType: ev.RawType, Data: ev.Data}
@@ -233,6 +238,7 @@ func (s *Service) applyProviderEvent(ctx context.Context, providerID string, req
 		sum := sha256.Sum256(payload)
 		eventID = "sha256:" + hex.EncodeToString(sum[:])
 	}
+	conf := s.confirmAmount(ctx, providerID, ev)
 
 	var out Outcome
 	err = s.inTx(ctx, func(ctx context.Context, r *store.Repo, tx bun.Tx) error {
@@ -250,7 +256,7 @@ func (s *Service) applyProviderEvent(ctx context.Context, providerID string, req
 			out = Outcome{Duplicate: true, Outcome: store.OutcomeIgnored, Reason: "duplicate provider event"}
 			return nil
 		}
-		out.Outcome, out.Reason, out.SessionID, err = s.applyToSession(ctx, r, tx, providerID, ev, now)
+		out.Outcome, out.Reason, out.SessionID, err = s.applyToSession(ctx, r, tx, providerID, eventID, ev, conf, now)
 		if err != nil {
 			return err
 		}
@@ -263,9 +269,67 @@ func (s *Service) applyProviderEvent(ctx context.Context, providerID string, req
 	return out, err
 }
 
+// confirmation is the amount and currency the core compares with the
+// session for a payment.succeeded: the event's own when it states both,
+// else what the provider's GetPayment answers. Amount 0 means none could be
+// confirmed, and note says why (or how it was confirmed).
+type confirmation struct {
+	amount   int64
+	currency domain.Currency
+	note     string
+}
+
+// confirmAmount asks the provider instance the event came through about a
+// payment.succeeded that states no amount or currency. Any failure leaves
+// it unconfirmed: the session is then not settled, and reconciliation asks
+// again later.
+func (s *Service) confirmAmount(ctx context.Context, providerID string, ev provider.Event) confirmation {
+	stated := confirmation{amount: ev.Amount, currency: domain.Currency(ev.Currency)}
+	if ev.Type != provider.PaymentSucceeded || (ev.Amount > 0 && ev.Currency != "") {
+		return stated
+	}
+	ref := ev.ProviderRef
+	if ref == "" && domain.ValidSessionID(ev.SessionID) {
+		atts, err := s.store.SessionAttempts(ctx, ev.SessionID)
+		if err != nil {
+			return confirmation{note: "could not read the session's attempts to confirm the amount"}
+		}
+		for i := len(atts) - 1; i >= 0 && ref == ""; i-- {
+			if atts[i].ProviderID == providerID {
+				ref = atts[i].ProviderRef
+			}
+		}
+	}
+	if ref == "" {
+		return confirmation{note: "the event states no amount and names no payment to ask the provider about"}
+	}
+	p, err := s.providers.Provider(providerID)
+	if err != nil {
+		return confirmation{note: "the event states no amount and the provider plugin is unavailable to confirm it"}
+	}
+	pay, err := p.GetPayment(ctx, provider.GetPaymentRequest{ProviderRef: ref, SessionID: ev.SessionID})
+	switch {
+	case err != nil:
+		s.log.WarnContext(ctx, "could not confirm a payment's amount", "provider_id", providerID, "provider_ref", ref, "err", err)
+		return confirmation{note: fmt.Sprintf("the event states no amount and GetPayment failed (%s)", sdkerr.CategoryOf(err))}
+	case pay.Status != provider.StatusSucceeded:
+		return confirmation{note: fmt.Sprintf("the event states no amount and GetPayment reports the payment %s", pay.Status)}
+	case pay.Amount <= 0 || pay.Currency == "":
+		return confirmation{note: "the event states no amount and GetPayment does not state one either"}
+	}
+	return confirmation{amount: pay.Amount, currency: domain.Currency(pay.Currency),
+		note: fmt.Sprintf("amount confirmed by GetPayment: %s", domain.Money{Amount: pay.Amount, Currency: domain.Currency(pay.Currency)})}
+}
+
 // applyToSession runs the state machine for one new event and persists
 // the result; it returns the outcome to record and the session it concerned.
-func (s *Service) applyToSession(ctx context.Context, r *store.Repo, tx bun.Tx, providerID string, ev provider.Event, now time.Time) (store.ProviderEventOutcome, string, string, error) {
+//
+// Instance binding: an event changes a session only through the provider
+// instance one of the session's attempts was routed to. The attempt is
+// found by the event's provider ref at this instance; failing that, the
+// session's latest attempt at this instance. A session with no attempt at
+// this instance is not touched: the event is recorded with the reason.
+func (s *Service) applyToSession(ctx context.Context, r *store.Repo, tx bun.Tx, providerID, eventID string, ev provider.Event, conf confirmation, now time.Time) (store.ProviderEventOutcome, string, string, error) {
 	kind, ok := paymentKind(ev.Type)
 	if !ok {
 		if ev.Type == provider.AccountConnected || ev.Type == provider.AccountDisconnected {
@@ -308,63 +372,120 @@ func (s *Service) applyToSession(ctx context.Context, r *store.Repo, tx bun.Tx, 
 	if err != nil {
 		return "", "", "", err
 	}
-	if ev.Currency != "" && ev.Currency != sess.Currency && ev.Amount != 0 {
-		return store.OutcomeRecorded, fmt.Sprintf("currency %s differs from session currency %s; not applied, needs an operator", ev.Currency, sess.Currency) + note, sess.ID, nil
-	}
 	if att == nil {
-		// A provider that names the session but not a known ref: attach the
-		// event to the latest attempt at that provider, if any.
 		atts, err := r.SessionAttempts(ctx, sess.ID)
 		if err != nil {
 			return "", "", "", err
 		}
-		for i := len(atts) - 1; i >= 0; i-- {
-			if atts[i].ProviderID == providerID {
-				att = atts[i]
-				break
-			}
+		att = latestAttemptAt(atts, providerID)
+		if att == nil {
+			return store.OutcomeRecorded, instanceMismatch(sess.ID, providerID, atts) + note, sess.ID, nil
+		}
+		if ev.ProviderRef != "" && att.ProviderRef != "" {
+			note += fmt.Sprintf("; provider ref %s is not the attempt's (%s)", ev.ProviderRef, att.ProviderRef)
 		}
 	}
-	if att != nil {
-		if next, ok := attemptAfter(att.Status, kind); ok {
-			att.Status, att.UpdatedAt = next, now
-			if att.ProviderRef == "" && ev.ProviderRef != "" {
-				att.ProviderRef = ev.ProviderRef
+
+	pe := domain.PaymentEvent{Kind: kind, Amount: ev.Amount, Currency: domain.Currency(ev.Currency)}
+	if kind == domain.PaymentSucceeded {
+		pe.Amount, pe.Currency = conf.amount, conf.currency
+		if conf.note != "" {
+			note += "; " + conf.note
+		}
+	}
+	before := sess.Status
+	tr := domain.ApplyEvent(sess.State(), pe)
+
+	attemptKind := kind
+	if tr.Unconfirmed {
+		// Not settled: the attempt waits in processing for reconciliation.
+		attemptKind = domain.PaymentProcessing
+	}
+	if next, ok := attemptAfter(att.Status, attemptKind); ok {
+		att.Status, att.UpdatedAt = next, now
+		if att.ProviderRef == "" && ev.ProviderRef != "" {
+			att.ProviderRef = ev.ProviderRef
+		}
+		if kind == domain.PaymentFailed {
+			att.Error = failureMessage(ev)
+		}
+		if err := r.UpdateAttempt(ctx, att); err != nil {
+			return "", "", "", err
+		}
+	}
+
+	if !tr.Apply && tr.Review == nil {
+		return store.OutcomeRecorded, tr.Reason + note, sess.ID, nil
+	}
+	if tr.Apply {
+		sess.SetState(tr.Next)
+		sess.UpdatedAt = now
+		received := sess.Status.MoneyReceived() || sess.Status == domain.StatusRequiresReview
+		if received && !before.MoneyReceived() && before != domain.StatusRequiresReview {
+			if sess.PaidAt == nil && sess.Status.MoneyReceived() {
+				sess.PaidAt = &now
 			}
-			if kind == domain.PaymentFailed {
-				att.Error = failureMessage(ev)
+			// On hosted checkout the shopper chose the method; the session
+			// tells the merchant which one it was.
+			if sess.Method == "" {
+				sess.Method = att.Method
 			}
-			if err := r.UpdateAttempt(ctx, att); err != nil {
+		}
+		if sess.Status == domain.StatusRefunded && before != domain.StatusRefunded {
+			if err := s.closeRefundedReviews(ctx, r, sess, now); err != nil {
 				return "", "", "", err
 			}
 		}
 	}
-
-	before := sess.Status
-	tr := domain.ApplyEvent(sess.State(), domain.PaymentEvent{Kind: kind, Amount: ev.Amount})
-	if !tr.Apply {
-		return store.OutcomeRecorded, tr.Reason + note, sess.ID, nil
-	}
-	sess.Status, sess.AmountRefunded, sess.Dispute, sess.UpdatedAt = tr.Next.Status, tr.Next.RefundedAmount, tr.Next.Dispute, now
-	if !before.MoneyReceived() && sess.Status.MoneyReceived() {
-		if sess.PaidAt == nil {
-			sess.PaidAt = &now
-		}
-		// On hosted checkout the shopper chose the method; the paid session
-		// tells the merchant which one it was.
-		if sess.Method == "" && att != nil {
-			sess.Method = att.Method
+	if tr.Review != nil {
+		if err := s.openReview(ctx, r, sess, providerID, eventID, *tr.Review, now); err != nil {
+			return "", "", "", err
 		}
 	}
-	if tr.DomainEvent != "" {
+	if tr.Apply && tr.DomainEvent != "" {
 		if err := s.appendEvent(ctx, r, tx, sess, tr.DomainEvent, now); err != nil {
+			return "", "", "", err
+		}
+	}
+	if tr.Review != nil && tr.DomainEvent != domain.EventSessionAmountMismatch {
+		if err := s.appendEvent(ctx, r, tx, sess, domain.EventSessionAmountMismatch, now); err != nil {
 			return "", "", "", err
 		}
 	}
 	if err := r.UpdateSession(ctx, sess); err != nil {
 		return "", "", "", err
 	}
+	if !tr.Apply {
+		return store.OutcomeRecorded, tr.Reason + note, sess.ID, nil
+	}
 	return store.OutcomeApplied, tr.Reason + note, sess.ID, nil
+}
+
+// latestAttemptAt is the session's most recent attempt routed to
+// providerID, or nil.
+func latestAttemptAt(atts []*store.PaymentAttempt, providerID string) *store.PaymentAttempt {
+	for i := len(atts) - 1; i >= 0; i-- {
+		if atts[i].ProviderID == providerID {
+			return atts[i]
+		}
+	}
+	return nil
+}
+
+// instanceMismatch explains why an event from providerID does not touch a
+// session none of whose attempts was routed there.
+func instanceMismatch(sessionID, providerID string, atts []*store.PaymentAttempt) string {
+	if len(atts) == 0 {
+		return fmt.Sprintf("instance_mismatch: session %s has no payment attempt, so no provider instance may settle it; event from %s not applied", sessionID, providerID)
+	}
+	var routed []string
+	for _, a := range atts {
+		if !slices.Contains(routed, a.ProviderID) {
+			routed = append(routed, a.ProviderID)
+		}
+	}
+	return fmt.Sprintf("instance_mismatch: session %s was routed to %s, not %s; an event applies only through the instance the session's attempt was routed to, so it is recorded, not applied",
+		sessionID, strings.Join(routed, ", "), providerID)
 }
 
 // attemptAfter moves an attempt forward only: pending → processing →

@@ -31,6 +31,7 @@ func migrationList() []migration {
 		migration0004ProviderAccounts(),
 		migration0005SessionExpiryIndex(),
 		migration0006AttemptRedirect(),
+		migration0010MoneyReview(),
 		migration0020WebhookIntake(),
 		migration0080BreakerStates(),
 	}

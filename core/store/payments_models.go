@@ -30,17 +30,31 @@ type Session struct {
 	Metadata       string               `bun:"metadata,notnull"`
 	AmountRefunded int64                `bun:"amount_refunded,notnull"`
 	Dispute        domain.DisputeState  `bun:"dispute,notnull"`
-	EventSeq       int64                `bun:"event_seq,notnull"`
-	ExpiresAt      time.Time            `bun:"expires_at,notnull"`
-	PaidAt         *time.Time           `bun:"paid_at"`
-	CanceledAt     *time.Time           `bun:"canceled_at"`
-	CreatedAt      time.Time            `bun:"created_at,notnull"`
-	UpdatedAt      time.Time            `bun:"updated_at,notnull"`
+	// AmountReceived and CurrencyReceived are what a provider confirmed
+	// (migration 0010); zero/empty (NULL) until one is confirmed.
+	AmountReceived   int64  `bun:"amount_received,nullzero"`
+	CurrencyReceived string `bun:"currency_received,nullzero"`
+	// ReviewReason is the reason of the latest open review, "" when none.
+	ReviewReason domain.ReviewReason `bun:"review_reason,notnull"`
+	EventSeq     int64               `bun:"event_seq,notnull"`
+	ExpiresAt    time.Time           `bun:"expires_at,notnull"`
+	PaidAt       *time.Time          `bun:"paid_at"`
+	CanceledAt   *time.Time          `bun:"canceled_at"`
+	CreatedAt    time.Time           `bun:"created_at,notnull"`
+	UpdatedAt    time.Time           `bun:"updated_at,notnull"`
 }
 
 // State is the part of the session the domain state machine works on.
 func (s *Session) State() domain.SessionState {
-	return domain.SessionState{Status: s.Status, Amount: s.Amount, RefundedAmount: s.AmountRefunded, Dispute: s.Dispute}
+	return domain.SessionState{Status: s.Status, Amount: s.Amount, Currency: domain.Currency(s.Currency),
+		Received: s.AmountReceived, ReceivedCurrency: domain.Currency(s.CurrencyReceived),
+		RefundedAmount: s.AmountRefunded, Dispute: s.Dispute}
+}
+
+// SetState writes a state machine result back onto the session.
+func (s *Session) SetState(st domain.SessionState) {
+	s.Status, s.AmountRefunded, s.Dispute = st.Status, st.RefundedAmount, st.Dispute
+	s.AmountReceived, s.CurrencyReceived = st.Received, string(st.ReceivedCurrency)
 }
 
 // AttemptStatus is the state of one provider payment attempt.
@@ -162,4 +176,40 @@ type IdempotencyKey struct {
 	ResponseBody   []byte    `bun:"response_body,notnull"`
 	SessionID      string    `bun:"session_id,nullzero"`
 	CreatedAt      time.Time `bun:"created_at,notnull"`
+}
+
+// Review is an operator review of money on a session (session_reviews):
+// what the session expected, what the provider reported, and what the
+// operator decided. Amounts are minor units of their own currencies.
+type Review struct {
+	bun.BaseModel `bun:"table:session_reviews,alias:rv"`
+
+	ID               string                  `bun:"id,pk"`
+	SessionID        string                  `bun:"session_id,notnull"`
+	MerchantID       int64                   `bun:"merchant_id,notnull"`
+	Mode             KeyMode                 `bun:"mode,notnull"`
+	Reason           domain.ReviewReason     `bun:"reason,notnull"`
+	Status           domain.ReviewStatus     `bun:"status,notnull"`
+	EventKind        string                  `bun:"event_kind,notnull"`
+	ProviderID       string                  `bun:"provider_id,notnull"`
+	ProviderEventID  string                  `bun:"provider_event_id,notnull"`
+	ExpectedAmount   int64                   `bun:"expected_amount,notnull"`
+	ExpectedCurrency string                  `bun:"expected_currency,notnull"`
+	ReceivedAmount   int64                   `bun:"received_amount,notnull"`
+	ReceivedCurrency string                  `bun:"received_currency,notnull"`
+	Detail           string                  `bun:"detail,notnull"`
+	Resolution       domain.ReviewResolution `bun:"resolution,notnull"`
+	RefundAmount     int64                   `bun:"refund_amount,notnull"`
+	RefundCurrency   string                  `bun:"refund_currency,notnull"`
+	ResolvedBy       string                  `bun:"resolved_by,notnull"`
+	Note             string                  `bun:"note,notnull"`
+	CreatedAt        time.Time               `bun:"created_at,notnull"`
+	ResolvedAt       *time.Time              `bun:"resolved_at"`
+}
+
+// Finding is the review's finding as the domain sees it.
+func (r *Review) Finding() domain.ReviewFinding {
+	return domain.ReviewFinding{Reason: r.Reason, Event: domain.PaymentEventKind(r.EventKind),
+		Expected: r.ExpectedAmount, ExpectedCurrency: domain.Currency(r.ExpectedCurrency),
+		Got: r.ReceivedAmount, GotCurrency: domain.Currency(r.ReceivedCurrency), Detail: r.Detail}
 }

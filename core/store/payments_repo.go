@@ -66,7 +66,8 @@ func (r *Repo) OrderSessions(ctx context.Context, merchantID int64, mode KeyMode
 // UpdateSession writes back every mutable column of s.
 func (r *Repo) UpdateSession(ctx context.Context, s *Session) error {
 	res, err := r.db.NewUpdate().Model(s).
-		Column("status", "method", "amount_refunded", "dispute", "event_seq", "paid_at", "canceled_at", "updated_at").
+		Column("status", "method", "amount_refunded", "dispute", "amount_received", "currency_received", "review_reason",
+			"event_seq", "paid_at", "canceled_at", "updated_at").
 		WherePK().
 		Exec(ctx)
 	if err != nil {
@@ -308,16 +309,16 @@ func (r *Repo) DeleteIdempotencyKey(ctx context.Context, merchantID int64, mode 
 }
 
 // insertSessionForOrderSQL is InsertSessionForOrder's statement. The
-// statuses that hold an order: open or processing (at most one, by
-// sessions_open_order_key), or with money received
-// (domain.SessionStatus.MoneyReceived).
+// statuses that hold an order (domain.SessionStatus.HoldsOrder): open or
+// processing (at most one, by sessions_open_order_key), money held for
+// review, or money received (domain.SessionStatus.MoneyReceived).
 const insertSessionForOrderText = `INSERT INTO sessions (id, merchant_id, mode, status, domain, order_id, amount, currency,
 	method, return_url, cancel_url, ipn_url, customer_email, metadata, amount_refunded, dispute, event_seq,
 	expires_at, paid_at, canceled_at, created_at, updated_at)
 SELECT ?::text, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::text,
 	?::text, ?::text, ?::bigint, ?::text, ?::bigint, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::timestamptz
 WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE merchant_id = ? AND mode = ? AND order_id = ?
-	AND status IN ('open', 'processing', 'paid', 'partially_refunded', 'refunded', 'disputed'))
+	AND status IN ('open', 'processing', 'requires_review', 'paid', 'partially_refunded', 'refunded', 'disputed'))
 ON CONFLICT DO NOTHING`
 
 var insertSessionForOrderSQL = newHotSQL("insert_session_for_order", insertSessionForOrderText)

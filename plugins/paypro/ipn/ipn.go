@@ -259,7 +259,7 @@ func FromValues(v url.Values) (*IPN, error) {
 		return nil, fmt.Errorf("ipn: %s is missing", FieldTypeID)
 	}
 	if !n.TypeID.Valid() {
-		return nil, fmt.Errorf("ipn: unknown %s %d", FieldTypeID, int(n.TypeID))
+		return nil, fmt.Errorf("%w: %s %d", ErrUnknownType, FieldTypeID, int(n.TypeID))
 	}
 	if n.TypeName != n.TypeID.String() {
 		return nil, fmt.Errorf("ipn: %s %q does not match %s %d", FieldTypeName, n.TypeName, FieldTypeID, int(n.TypeID))

@@ -16,6 +16,9 @@ var (
 	ErrSignatureMismatch = errors.New("ipn: SIGNATURE does not match")
 	ErrHashMissing       = errors.New("ipn: HASH is missing")
 	ErrHashMismatch      = errors.New("ipn: HASH does not match")
+	// ErrUnknownType: IPN_TYPE_ID is not one of the documented types
+	// (FromValues). Such an IPN may still be genuine: PayPro adds types.
+	ErrUnknownType = errors.New("ipn: unknown IPN type")
 )
 
 // Keys are the two secrets from PayPro's Store Settings → General settings

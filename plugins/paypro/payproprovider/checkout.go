@@ -81,8 +81,9 @@ func checkoutURL(s settings, req provider.CreatePaymentRequest, product string, 
 
 // link recovers the session an IPN belongs to from its custom fields. It
 // returns the zero checkoutRef and a reason when the IPN does not name a
-// session, names one without a valid token, or (on a live order) was paid
-// at a price other than the one the session asked for.
+// session or names one without a valid token. Whether the amount paid is
+// the session's is not decided here: the event reports the order total
+// (confirmedAmount) and the host compares it with the session.
 func link(n *ipn.IPN, validationKey string) (checkoutRef, string) {
 	session := n.CustomField(FieldSession)
 	if session == "" {
@@ -95,21 +96,6 @@ func link(n *ipn.IPN, validationKey string) (checkoutRef, string) {
 	c := checkoutRef{session: session, ref: n.CustomField(FieldRef), amount: amount, currency: n.CustomField(FieldCurrency)}
 	if !hmac.Equal([]byte(c.token(validationKey)), []byte(n.CustomField(FieldToken))) {
 		return checkoutRef{}, "the order's checkout token does not match its session fields (edited checkout URL?)"
-	}
-	// PayPro zeroes the amounts of test orders, so only live ones can be
-	// checked. A currency the shopper switched to on PayPro's page is left
-	// to the host, which refuses amounts in a currency other than the
-	// session's.
-	if !n.TestMode && n.ItemUnitPrice.Set && n.OrderCurrency == c.currency {
-		qty := n.ProductQuantity
-		if qty <= 0 {
-			qty = 1
-		}
-		if n.ItemUnitPrice.Minor*qty != c.amount {
-			want, _ := ipn.FormatAmount(c.amount, c.currency)
-			return checkoutRef{}, "the order's price " + n.ItemUnitPrice.String() + " × " + strconv.FormatInt(qty, 10) +
-				" differs from the checkout price " + want + " " + c.currency
-		}
 	}
 	return c, ""
 }

@@ -62,6 +62,11 @@ type payment struct {
 	resp     provider.CreatePaymentResponse
 	status   provider.PaymentStatus
 	refunded int64
+	// paid and paidCurrency are what a verified IPN confirmed was charged
+	// (confirmedAmount); 0 until one did. GetPayment reports these, never
+	// the amount the checkout link asked for.
+	paid         int64
+	paidCurrency string
 }
 
 // Option adjusts a Provider; used by tests.
@@ -223,7 +228,10 @@ func validate(s *settings, req provider.CreatePaymentRequest) (string, error) {
 
 // GetPayment implements provider.Provider from what this process has
 // created and seen in verified IPNs; after a restart it knows nothing
-// (PayPro's order API is not used), which is reported as not found.
+// (PayPro's order API is not used), which is reported as not found. A
+// payment not yet succeeded reports the amount its checkout link asks for;
+// a succeeded one the amount a verified IPN confirmed was charged, or 0
+// (not stated) when none did: the price asked is not a confirmation.
 func (p *Provider) GetPayment(ctx context.Context, req provider.GetPaymentRequest) (provider.Payment, error) {
 	if err := ctx.Err(); err != nil {
 		return provider.Payment{}, sdk.Unavailable("get payment: %w", err)
@@ -234,10 +242,12 @@ func (p *Provider) GetPayment(ctx context.Context, req provider.GetPaymentReques
 	if !ok {
 		return provider.Payment{}, sdk.NotFound("paypro payment %q is not known to this plugin process", req.ProviderRef)
 	}
-	return provider.Payment{
-		ProviderRef: req.ProviderRef, Status: pay.status, Amount: pay.req.Amount,
-		Currency: pay.req.Currency, AmountRefunded: pay.refunded,
-	}, nil
+	out := provider.Payment{ProviderRef: req.ProviderRef, Status: pay.status, AmountRefunded: pay.refunded,
+		Amount: pay.req.Amount, Currency: pay.req.Currency}
+	if pay.status == provider.StatusSucceeded {
+		out.Amount, out.Currency = pay.paid, pay.paidCurrency
+	}
+	return out, nil
 }
 
 // observe updates the remembered payment after a verified, linked event.
@@ -249,7 +259,12 @@ func (p *Provider) observe(ref string, ev provider.Event) {
 		return
 	}
 	switch ev.Type {
-	case provider.PaymentSucceeded, provider.PaymentDisputed, provider.PaymentDisputeWon:
+	case provider.PaymentSucceeded:
+		pay.status = provider.StatusSucceeded
+		if ev.Amount > 0 && ev.Currency != "" {
+			pay.paid, pay.paidCurrency = ev.Amount, ev.Currency
+		}
+	case provider.PaymentDisputed, provider.PaymentDisputeWon:
 		pay.status = provider.StatusSucceeded
 	case provider.PaymentProcessing:
 		if pay.status == provider.StatusPending {

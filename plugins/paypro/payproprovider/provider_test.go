@@ -190,7 +190,7 @@ func TestGetPaymentFollowsIPNs(t *testing.T) {
 		t.Errorf("before IPN: %+v", g)
 	}
 	handle(t, p, webhook(forCheckout(t, fixtureByType(t, 1), resp.NextAction.URL), payproAddr))
-	if g := get(); g.Status != provider.StatusSucceeded {
+	if g := get(); g.Status != provider.StatusSucceeded || g.Amount != 4995 || g.Currency != "USD" {
 		t.Errorf("after OrderCharged: %+v", g)
 	}
 	handle(t, p, webhook(forCheckout(t, fixtureByType(t, 5), resp.NextAction.URL), payproAddr))

@@ -18,11 +18,14 @@ const (
 	SettingValidationKey  = "validation_key"
 	SettingDefaultProduct = "default_product"
 	SettingDynamicPrice   = "dynamic_price"
-	SettingTestMode       = "test_mode"
-	SettingIPNDomain      = "ipn_domain"
-	SettingIPAllowlist    = "ip_allowlist"
-	SettingTrustedProxies = "trusted_proxies"
-	SettingCheckoutBase   = "checkout_base"
+	// SettingPricesIncludeTax says whether the PayPro store's prices include
+	// the sales tax PayPro collects (see confirmedAmount).
+	SettingPricesIncludeTax = "prices_include_tax"
+	SettingTestMode         = "test_mode"
+	SettingIPNDomain        = "ipn_domain"
+	SettingIPAllowlist      = "ip_allowlist"
+	SettingTrustedProxies   = "trusted_proxies"
+	SettingCheckoutBase     = "checkout_base"
 	// Refunds through PayPro's API (Orders/DoRefund, Orders/DoPartialRefund)
 	// need both the vendor account id and the API secret key; api_base
 	// overrides PayPro's API address (tests point it at a local fake).
@@ -79,10 +82,14 @@ type settings struct {
 	defaultProduct string
 	products       map[string]string
 	dynamicPrice   bool
-	testMode       bool
-	ipnDomain      string
-	guard          ipGuard
-	checkoutBase   *url.URL
+	// pricesIncludeTax: the session amount is the tax-inclusive total
+	// (ORDER_TOTAL_AMOUNT); otherwise tax is added on top and the session
+	// amount is the total without it (ORDER_TOTAL_AMOUNT_SHOWN).
+	pricesIncludeTax bool
+	testMode         bool
+	ipnDomain        string
+	guard            ipGuard
+	checkoutBase     *url.URL
 	// api is nil unless refunds through the API are configured.
 	api *apiConfig
 }
@@ -104,16 +111,17 @@ type keys struct {
 // checks what the tags cannot say. The address lists stay strings because
 // they are documented as comma- or space-separated.
 type config struct {
-	SecretKey      string           `setting:"secret_key,secret"`
-	ValidationKey  string           `setting:"validation_key,secret"`
-	DefaultProduct *int64           `setting:"default_product"`
-	DynamicPrice   bool             `setting:"dynamic_price" default:"true"`
-	TestMode       bool             `setting:"test_mode"`
-	IPNDomain      string           `setting:"ipn_domain"`
-	IPAllowlist    string           `setting:"ip_allowlist"`
-	TrustedProxies string           `setting:"trusted_proxies"`
-	CheckoutBase   url.URL          `setting:"checkout_base" default:"https://store.payproglobal.com/checkout"`
-	Products       map[string]int64 `setting:"product_*"`
+	SecretKey        string           `setting:"secret_key,secret"`
+	ValidationKey    string           `setting:"validation_key,secret"`
+	DefaultProduct   *int64           `setting:"default_product"`
+	DynamicPrice     bool             `setting:"dynamic_price" default:"true"`
+	PricesIncludeTax bool             `setting:"prices_include_tax"`
+	TestMode         bool             `setting:"test_mode"`
+	IPNDomain        string           `setting:"ipn_domain"`
+	IPAllowlist      string           `setting:"ip_allowlist"`
+	TrustedProxies   string           `setting:"trusted_proxies"`
+	CheckoutBase     url.URL          `setting:"checkout_base" default:"https://store.payproglobal.com/checkout"`
+	Products         map[string]int64 `setting:"product_*"`
 	// The refund API: both credentials or neither.
 	VendorAccountID *int64  `setting:"vendor_account_id"`
 	APISecretKey    string  `setting:"api_secret_key,secret"`
@@ -126,10 +134,11 @@ func parseSettings(in map[string]string) (settings, error) {
 		return settings{}, err
 	}
 	s := settings{
-		keys:         keys{secret: c.SecretKey, validation: c.ValidationKey},
-		products:     map[string]string{},
-		dynamicPrice: c.DynamicPrice,
-		testMode:     c.TestMode,
+		keys:             keys{secret: c.SecretKey, validation: c.ValidationKey},
+		products:         map[string]string{},
+		dynamicPrice:     c.DynamicPrice,
+		pricesIncludeTax: c.PricesIncludeTax,
+		testMode:         c.TestMode,
 	}
 	if s.keys.validation == "" {
 		return settings{}, sdk.InvalidSetting(SettingValidationKey, "is required: PayPro signs every IPN with it (Store Settings → General settings → Integration)")

@@ -56,6 +56,13 @@ func (p *Provider) HandleWebhook(ctx context.Context, req provider.WebhookReques
 		return reject(http.StatusForbidden, "IPN verification failed"), nil
 	}
 	n, err := ipn.FromValues(values)
+	if errors.Is(err, ipn.ErrUnknownType) {
+		// Verified, but of a type this plugin does not know (PayPro adds
+		// types). A non-200 would make PayPro retry three times and email
+		// the vendor; the host stores the request and records the event.
+		return provider.WebhookResponse{Events: []provider.Event{p.unknownTypeEvent(values)},
+			Response: textResponse(http.StatusOK, "OK")}, nil
+	}
 	if err != nil {
 		return reject(http.StatusBadRequest, err.Error()), nil
 	}
@@ -68,6 +75,26 @@ func (p *Provider) HandleWebhook(ctx context.Context, req provider.WebhookReques
 		resp.Response = textResponse(http.StatusServiceUnavailable, "license key not available")
 	}
 	return resp, nil
+}
+
+// unknownTypeEvent records a verified IPN of an undocumented type: nothing
+// to apply, kept for the operator with its raw type.
+func (p *Provider) unknownTypeEvent(v url.Values) provider.Event {
+	typeID, typeName := v.Get(ipn.FieldTypeID), v.Get(ipn.FieldTypeName)
+	d := map[string]string{
+		"order_id": v.Get(ipn.FieldOrderID), "ipn_type_id": typeID,
+		"ignored_reason": "IPN type " + typeID + " (" + typeName + ") is not one this plugin knows; acknowledged and recorded",
+	}
+	if v.Get("TEST_MODE") == "1" {
+		d["test_mode"] = "1"
+	}
+	return provider.Event{
+		Type:            provider.TestIgnored,
+		ProviderEventID: v.Get(ipn.FieldOrderID) + ":" + typeID + ":" + shortHash(v.Encode()),
+		OccurredAt:      p.now().UTC(),
+		RawType:         typeName,
+		Data:            d,
+	}
 }
 
 func reject(status int, msg string) provider.WebhookResponse {
@@ -97,6 +124,7 @@ func (p *Provider) events(s *settings, n *ipn.IPN) []provider.Event {
 	} else {
 		base.SessionID, base.ProviderRef = c.session, c.ref
 	}
+	orderAmount := confirmedAmount(s, n, c, why == "", base.Data)
 	if n.TestMode && !s.testMode && n.TypeID != ipn.LicenseRequested {
 		// A test order reached a live instance: keep it visible, never
 		// apply it.
@@ -128,14 +156,14 @@ func (p *Provider) events(s *settings, n *ipn.IPN) []provider.Event {
 	var out []provider.Event
 	switch n.TypeID {
 	case ipn.OrderCharged:
-		out = append(out, mk(provider.PaymentSucceeded, orderAmount(n), nil))
+		out = append(out, mk(provider.PaymentSucceeded, orderAmount, nil))
 		if n.SubscriptionID != 0 {
 			out = append(out, subscriptionCreated(mk, n))
 		}
 	case ipn.TrialCharge:
 		// A paid trial captured money for the checkout; a free one only
 		// starts the subscription.
-		if a := orderAmount(n); a > 0 {
+		if a := orderAmount; a > 0 {
 			out = append(out, mk(provider.PaymentSucceeded, a, nil))
 		}
 		out = append(out, subscriptionCreated(mk, n))
@@ -152,15 +180,15 @@ func (p *Provider) events(s *settings, n *ipn.IPN) []provider.Event {
 			"refund_issued_by": n.RefundIssuedBy,
 		}))
 	case ipn.OrderChargedBack:
-		out = append(out, mk(provider.PaymentDisputed, orderAmount(n), map[string]string{"dispute_id": orderID, "reason": n.ActionReason}))
+		out = append(out, mk(provider.PaymentDisputed, orderAmount, map[string]string{"dispute_id": orderID, "reason": n.ActionReason}))
 	case ipn.OrderChargebackIsWon:
 		out = append(out, mk(provider.PaymentDisputeWon, 0, map[string]string{"dispute_id": orderID, "reason": n.ActionReason}))
 	case ipn.OrderDeclined:
-		out = append(out, mk(provider.PaymentFailed, orderAmount(n), map[string]string{"failure_code": "declined", "failure_message": n.ActionReason}))
+		out = append(out, mk(provider.PaymentFailed, orderAmount, map[string]string{"failure_code": "declined", "failure_message": n.ActionReason}))
 	case ipn.OrderOnWaiting:
-		out = append(out, mk(provider.PaymentProcessing, orderAmount(n), nil))
+		out = append(out, mk(provider.PaymentProcessing, orderAmount, nil))
 	case ipn.SubscriptionChargeSucceed:
-		out = append(out, mk(provider.SubscriptionRenewed, orderAmount(n), map[string]string{"next_billing_at": nextBilling(n)}))
+		out = append(out, mk(provider.SubscriptionRenewed, orderAmount, map[string]string{"next_billing_at": nextBilling(n)}))
 	case ipn.SubscriptionChargeFailed:
 		out = append(out, mk(provider.SubscriptionPaymentFailed, 0, map[string]string{
 			"failure_code": "charge_failed", "failure_message": n.ActionReason,
@@ -218,14 +246,55 @@ func subscriptionCreated(mk func(provider.EventType, int64, map[string]string) p
 	return ev
 }
 
-// orderAmount is what the merchant sold: the order total without the taxes
-// PayPro collects as merchant of record (ORDER_TOTAL_AMOUNT_SHOWN), or the
-// grand total when PayPro did not send it. The grand total is in Data.
-func orderAmount(n *ipn.IPN) int64 {
-	if n.OrderTotalAmountShown.Set {
-		return n.OrderTotalAmountShown.Minor
+// confirmedAmount is the order amount the plugin reports, in
+// ORDER_CURRENCY_CODE, for the host to compare with the session (the host
+// decides; the plugin only says what PayPro confirmed). It is the order
+// total, never ORDER_ITEM_UNIT_PRICE (the price before discounts), so a
+// coupon that lowered the total shows as less money:
+//
+//   - prices_include_tax: ORDER_TOTAL_AMOUNT, the total charged including
+//     tax — the field SIGNATURE covers. The checkout link's price is then
+//     the tax-inclusive price.
+//   - otherwise (the default: PayPro adds its tax on top of the link's
+//     price): ORDER_TOTAL_AMOUNT_SHOWN, the total without tax. When
+//     ORDER_TAXES_AMOUNT is sent too it must add up with it to the signed
+//     ORDER_TOTAL_AMOUNT; if it does not, nothing is confirmed (0) and the
+//     host holds the payment for an operator rather than believe an
+//     unsigned field. Without ORDER_TOTAL_AMOUNT_SHOWN the signed total
+//     less ORDER_TAXES_AMOUNT (or the total alone when no tax is stated)
+//     is used.
+//   - A test order (TEST_MODE=1, applied only on a test_mode instance)
+//     carries 0 in every amount, as PayPro documents; the amount its signed
+//     checkout link fixed is reported instead. Test orders move no money.
+//
+// Data["amount_source"] names the field used, or Data["amount_unconfirmed"]
+// says why there is none; the charged total and tax stay in Data.
+func confirmedAmount(s *settings, n *ipn.IPN, c checkoutRef, linked bool, data map[string]string) int64 {
+	total, shown, taxes := n.OrderTotalAmount, n.OrderTotalAmountShown, n.OrderTaxesAmount
+	switch {
+	case n.TestMode:
+		if linked && c.currency == n.OrderCurrency {
+			data["amount_source"] = "checkout link (test order: PayPro reports 0 amounts)"
+			return c.amount
+		}
+		data["amount_unconfirmed"] = "test order without a linked checkout: PayPro reports 0 amounts"
+		return 0
+	case s.pricesIncludeTax:
+		data["amount_source"] = "ORDER_TOTAL_AMOUNT"
+		return total.Minor
+	case shown.Set && taxes.Set && total.Set && shown.Minor+taxes.Minor != total.Minor:
+		data["amount_unconfirmed"] = "ORDER_TOTAL_AMOUNT_SHOWN + ORDER_TAXES_AMOUNT (" + shown.String() + " + " + taxes.String() +
+			") differs from the signed ORDER_TOTAL_AMOUNT (" + total.String() + ")"
+		return 0
+	case shown.Set:
+		data["amount_source"] = "ORDER_TOTAL_AMOUNT_SHOWN"
+		return shown.Minor
+	case taxes.Set:
+		data["amount_source"] = "ORDER_TOTAL_AMOUNT - ORDER_TAXES_AMOUNT"
+		return total.Minor - taxes.Minor
 	}
-	return n.OrderTotalAmount.Minor
+	data["amount_source"] = "ORDER_TOTAL_AMOUNT"
+	return total.Minor
 }
 
 // eventID identifies the upstream event for de-duplication. IS_RESENT is

@@ -1,6 +1,10 @@
 package payproprovider
 
 import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -287,7 +291,7 @@ func TestTestModeIPNs(t *testing.T) {
 			t.Errorf("test license request: %v", types(resp.Events))
 		}
 	})
-	t.Run("test IPN on test instance applies with zeroed amounts", func(t *testing.T) {
+	t.Run("test IPN on test instance reports the checkout link's amount", func(t *testing.T) {
 		p := configured(t, map[string]string{SettingTestMode: "true"})
 		pay := checkout(t, p, paymentRequest("cs_t2", 4995, "USD"))
 		resp := handle(t, p, webhook(forCheckout(t, fixtureByType(t, 1), pay.NextAction.URL), payproAddr))
@@ -295,7 +299,10 @@ func TestTestModeIPNs(t *testing.T) {
 			t.Fatalf("%d events", len(resp.Events))
 		}
 		ev := resp.Events[0]
-		if ev.Type != provider.PaymentSucceeded || ev.SessionID != "cs_t2" || ev.Amount != 0 || ev.Data["test_mode"] != "1" {
+		// PayPro zeroes every amount of a test order; the signed link's
+		// amount stands in, and says so.
+		if ev.Type != provider.PaymentSucceeded || ev.SessionID != "cs_t2" || ev.Amount != 4995 || ev.Currency != "USD" ||
+			ev.Data["test_mode"] != "1" || !strings.Contains(ev.Data["amount_source"], "checkout link") {
 			t.Errorf("%+v", ev)
 		}
 	})
@@ -312,30 +319,34 @@ func TestSessionLinking(t *testing.T) {
 		u.RawQuery = q.Encode()
 		return u.String()
 	}
+	// Linking checks only that the custom fields are the ones Switchyard
+	// signed; the amount is reported as PayPro charged it and the host
+	// compares it with the session.
 	cases := []struct {
 		name     string
 		checkout string
 		mutate   func(url.Values)
 		linked   bool
+		amount   int64
 	}{
-		{"untouched", pay.NextAction.URL, nil, true},
+		{"untouched", pay.NextAction.URL, nil, true, 4995},
 		{"shopper lowered the price", edit(pay.NextAction.URL, func(q url.Values) {
 			q.Set("products[1][price][USD][amount]", "0.01")
-		}), nil, false},
+		}), nil, true, 1},
 		{"shopper lowered price and amount field", edit(pay.NextAction.URL, func(q url.Values) {
 			q.Set("products[1][price][USD][amount]", "0.01")
 			q.Set(FieldAmount, "1")
-		}), nil, false},
-		{"shopper swapped the session", edit(pay.NextAction.URL, func(q url.Values) { q.Set(FieldSession, "cs_other") }), nil, false},
+		}), nil, false, 1},
+		{"shopper swapped the session", edit(pay.NextAction.URL, func(q url.Values) { q.Set(FieldSession, "cs_other") }), nil, false, 4995},
 		{"token of another checkout", edit(pay.NextAction.URL, func(q url.Values) {
 			ou, _ := url.Parse(other.NextAction.URL)
 			q.Set(FieldToken, ou.Query().Get(FieldToken))
-		}), nil, false},
-		{"no custom fields", "", nil, false},
+		}), nil, false, 4995},
+		{"no custom fields", "", nil, false, 4995},
 		{"quantity two at half price", edit(pay.NextAction.URL, func(q url.Values) {}), func(v url.Values) {
 			v.Set("PRODUCT_QUANTITY", "2")
 			v.Set("ORDER_ITEM_UNIT_PRICE", "24.975")
-		}, false},
+		}, false, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -368,6 +379,9 @@ func TestSessionLinking(t *testing.T) {
 			}
 			if !tc.linked && (ev.Data["unlinked_reason"] == "" || ev.Type != provider.PaymentSucceeded) {
 				t.Errorf("unlinked event must still be recorded with a reason: %+v", ev)
+			}
+			if ev.Amount != tc.amount || ev.Currency != "USD" {
+				t.Errorf("amount %d %s, want %d USD", ev.Amount, ev.Currency, tc.amount)
 			}
 		})
 	}
@@ -424,5 +438,117 @@ func TestLicenseRequestedAnswer(t *testing.T) {
 	}
 	if ev.ProviderEventID != "18304429:12:21976543" || ev.SessionID != "cs_lic" {
 		t.Errorf("id %q session %q", ev.ProviderEventID, ev.SessionID)
+	}
+}
+
+// The order total decides the reported amount, never the unit price: a
+// coupon lowers the total, and the tax setting says which total the link's
+// price is. Each IPN is signed over its ORDER_TOTAL_AMOUNT as PayPro signs.
+func TestConfirmedAmountFromTotals(t *testing.T) {
+	type fields map[string]string
+	cases := []struct {
+		name        string
+		includesTax bool
+		set         fields
+		amount      int64
+		source      string
+	}{
+		{"no tax", false, fields{"ORDER_TOTAL_AMOUNT": "49.95", "ORDER_TOTAL_AMOUNT_SHOWN": "49.95", "ORDER_TAXES_AMOUNT": "0.00"}, 4995, "ORDER_TOTAL_AMOUNT_SHOWN"},
+		{"tax added on top", false, fields{"ORDER_TOTAL_AMOUNT": "59.44", "ORDER_TOTAL_AMOUNT_SHOWN": "49.95", "ORDER_TAXES_AMOUNT": "9.49"}, 4995, "ORDER_TOTAL_AMOUNT_SHOWN"},
+		{"tax included in the price", true, fields{"ORDER_TOTAL_AMOUNT": "49.95", "ORDER_TOTAL_AMOUNT_SHOWN": "41.97", "ORDER_TAXES_AMOUNT": "7.98"}, 4995, "ORDER_TOTAL_AMOUNT"},
+		// The same tax-included order read as tax-added shows less money:
+		// a misconfigured store holds payments for review, never pays short.
+		{"tax included, store set as tax added", false, fields{"ORDER_TOTAL_AMOUNT": "49.95", "ORDER_TOTAL_AMOUNT_SHOWN": "41.97", "ORDER_TAXES_AMOUNT": "7.98"}, 4197, "ORDER_TOTAL_AMOUNT_SHOWN"},
+		{"coupon: unit price 49.95, total 10.00", false, fields{"ORDER_ITEM_UNIT_PRICE": "49.95", "ORDER_ITEM_COUPON_DISCOUNT": "39.95",
+			"ORDER_TOTAL_AMOUNT": "10.00", "ORDER_TOTAL_AMOUNT_SHOWN": "10.00", "ORDER_TAXES_AMOUNT": "0.00"}, 1000, "ORDER_TOTAL_AMOUNT_SHOWN"},
+		{"total without shown", false, fields{"ORDER_TOTAL_AMOUNT": "59.44", "ORDER_TOTAL_AMOUNT_SHOWN": "", "ORDER_TAXES_AMOUNT": "9.49"}, 4995, "ORDER_TOTAL_AMOUNT - ORDER_TAXES_AMOUNT"},
+		{"unit price absent", false, fields{"ORDER_ITEM_UNIT_PRICE": "", "ORDER_TOTAL_AMOUNT": "0.50", "ORDER_TOTAL_AMOUNT_SHOWN": "0.50"}, 50, "ORDER_TOTAL_AMOUNT_SHOWN"},
+		// An unsigned field that does not add up with the signed total
+		// confirms nothing.
+		{"shown inconsistent with the signed total", false, fields{"ORDER_TOTAL_AMOUNT": "10.00", "ORDER_TOTAL_AMOUNT_SHOWN": "49.95", "ORDER_TAXES_AMOUNT": "0.00"}, 0, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			extra := map[string]string{}
+			if tc.includesTax {
+				extra[SettingPricesIncludeTax] = "true"
+			}
+			p := configured(t, extra)
+			pay := checkout(t, p, paymentRequest("cs_tax", 4995, "USD"))
+			v := fixtureByType(t, ipn.OrderCharged)
+			if err := ipn.FromCheckout(v, pay.NextAction.URL); err != nil {
+				t.Fatal(err)
+			}
+			for k, val := range tc.set {
+				if val == "" {
+					v.Del(k)
+				} else {
+					v.Set(k, val)
+				}
+			}
+			signLikePayPro(v, testValidationKey, testSecretKey)
+			resp := handle(t, p, webhook(v, payproAddr))
+			if status(resp) != http.StatusOK || len(resp.Events) != 1 {
+				t.Fatalf("status %d, %d events", status(resp), len(resp.Events))
+			}
+			ev := resp.Events[0]
+			if ev.Type != provider.PaymentSucceeded || ev.SessionID != "cs_tax" || ev.Amount != tc.amount || ev.Currency != "USD" {
+				t.Fatalf("event %+v, want %d USD", ev, tc.amount)
+			}
+			if tc.source != "" && ev.Data["amount_source"] != tc.source {
+				t.Errorf("amount_source %q, want %q", ev.Data["amount_source"], tc.source)
+			}
+			if tc.amount == 0 && ev.Data["amount_unconfirmed"] == "" {
+				t.Errorf("no reason for the unconfirmed amount: %v", ev.Data)
+			}
+			got, err := p.GetPayment(context.Background(), provider.GetPaymentRequest{ProviderRef: pay.ProviderRef})
+			if err != nil || got.Status != provider.StatusSucceeded || got.Amount != tc.amount {
+				t.Errorf("GetPayment = %+v, %v; want succeeded with the confirmed %d", got, err, tc.amount)
+			}
+		})
+	}
+}
+
+// signLikePayPro computes SIGNATURE and HASH the way the IPN reference
+// defines them, independently of package ipn: SHA-256 of ORDER_ID,
+// ORDER_STATUS, ORDER_TOTAL_AMOUNT, CUSTOMER_EMAIL, the validation key,
+// TEST_MODE and IPN_TYPE_NAME concatenated; MD5 of ORDER_ID and the secret
+// key (of "1" for a test order).
+func signLikePayPro(v url.Values, validationKey, secretKey string) {
+	sig := sha256.Sum256([]byte(v.Get("ORDER_ID") + v.Get("ORDER_STATUS") + v.Get("ORDER_TOTAL_AMOUNT") + v.Get("CUSTOMER_EMAIL") +
+		validationKey + v.Get("TEST_MODE") + v.Get("IPN_TYPE_NAME")))
+	v.Set("SIGNATURE", hex.EncodeToString(sig[:]))
+	hashInput := v.Get("ORDER_ID") + secretKey
+	if v.Get("TEST_MODE") == "1" {
+		hashInput = "1"
+	}
+	h := md5.Sum([]byte(hashInput))
+	v.Set("HASH", hex.EncodeToString(h[:]))
+}
+
+// An IPN type PayPro adds later is acknowledged (200, so PayPro neither
+// retries nor emails the vendor) and recorded as an event with nothing to
+// apply; an unverified one is still refused.
+func TestUnknownIPNType(t *testing.T) {
+	p := configured(t, nil)
+	v := fixtureByType(t, ipn.OrderCharged)
+	v.Set("IPN_TYPE_ID", "19")
+	v.Set("IPN_TYPE_NAME", "OrderSomethingNew")
+	signLikePayPro(v, testValidationKey, testSecretKey)
+	resp := handle(t, p, webhook(v, payproAddr))
+	if status(resp) != http.StatusOK || string(resp.Response.Body) != "OK" || len(resp.Events) != 1 {
+		t.Fatalf("status %d %q, %d events", status(resp), resp.Response.Body, len(resp.Events))
+	}
+	ev := resp.Events[0]
+	if ev.Type != provider.TestIgnored || ev.RawType != "OrderSomethingNew" || !strings.HasPrefix(ev.ProviderEventID, "18304429:19:") ||
+		ev.Data["ipn_type_id"] != "19" || !strings.Contains(ev.Data["ignored_reason"], "19") {
+		t.Errorf("event %+v", ev)
+	}
+	if again := handle(t, p, webhook(v, payproAddr)); again.Events[0].ProviderEventID != ev.ProviderEventID {
+		t.Errorf("a redelivery has another id: %s vs %s", again.Events[0].ProviderEventID, ev.ProviderEventID)
+	}
+	signLikePayPro(v, "not-the-validation-key", testSecretKey)
+	if resp := handle(t, p, webhook(v, payproAddr)); status(resp) != http.StatusForbidden || len(resp.Events) != 0 {
+		t.Errorf("forged unknown type: %d, %d events", status(resp), len(resp.Events))
 	}
 }

@@ -296,6 +296,12 @@ func (p *Provider) GetPayment(ctx context.Context, req provider.GetPaymentReques
 	if total == 0 && cs.PaymentIntent != nil {
 		total = cs.PaymentIntent.Amount
 	}
+	// For a captured payment the amount is what Stripe received, which the
+	// host compares with the session before settling it.
+	if pi := cs.PaymentIntent; pi != nil && pi.Status == stripe.PaymentIntentStatusSucceeded && pi.AmountReceived > 0 &&
+		(pi.Currency == "" || strings.EqualFold(string(pi.Currency), cur)) {
+		total = pi.AmountReceived
+	}
 	amount, _ := fromStripeAmount(total, cur)
 	pay := provider.Payment{
 		ProviderRef: req.ProviderRef,
