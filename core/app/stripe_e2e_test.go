@@ -45,7 +45,10 @@ const stripeE2EWebhookSecret = "whsec_e2e_switchyard_stripe_000000001"
 type stripeLookup struct {
 	mu       sync.Mutex
 	sessions map[string]map[string]any // payment intent -> checkout session
-	mock     *httputil.ReverseProxy
+	// retrieved answers GET /v1/checkout/sessions/{id} for the sessions a
+	// test put here (stripe-mock answers a fixed fixture otherwise).
+	retrieved map[string]map[string]any
+	mock      *httputil.ReverseProxy
 }
 
 func newStripeLookup(t *testing.T, mockURL string) (*stripeLookup, string) {
@@ -54,7 +57,7 @@ func newStripeLookup(t *testing.T, mockURL string) (*stripeLookup, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &stripeLookup{sessions: map[string]map[string]any{}, mock: httputil.NewSingleHostReverseProxy(target)}
+	l := &stripeLookup{sessions: map[string]map[string]any{}, retrieved: map[string]map[string]any{}, mock: httputil.NewSingleHostReverseProxy(target)}
 	srv := httptest.NewServer(l)
 	t.Cleanup(srv.Close)
 	return l, srv.URL
@@ -69,7 +72,24 @@ func (l *stripeLookup) register(paymentIntent, checkoutSession, sessionID string
 	}
 }
 
+// answer makes GET /v1/checkout/sessions/{id} return cs.
+func (l *stripeLookup) answer(id string, cs map[string]any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.retrieved[id] = cs
+}
+
 func (l *stripeLookup) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if id, ok := strings.CutPrefix(r.URL.Path, "/v1/checkout/sessions/"); ok && r.Method == http.MethodGet {
+		l.mu.Lock()
+		cs, found := l.retrieved[id]
+		l.mu.Unlock()
+		if found {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(cs)
+			return
+		}
+	}
 	if pi := r.URL.Query().Get("payment_intent"); r.Method == http.MethodGet && r.URL.Path == "/v1/checkout/sessions" && pi != "" {
 		l.mu.Lock()
 		cs, ok := l.sessions[pi]
