@@ -1,10 +1,13 @@
 package main
 
 import (
+	"crypto/rand"
 	"fmt"
+	"math/big"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,7 +35,7 @@ func simulateCmd() *cobra.Command {
 
 func simulatePayProCmd() *cobra.Command {
 	var (
-		typ, target, checkoutURL, validationKey, secretKey string
+		typ, target, checkoutURL, validationKey, secretKey, orderID string
 		fields                                             []string
 		resent, test, dryRun                               bool
 		timeout                                            time.Duration
@@ -51,6 +54,12 @@ redirect URL that Switchyard returned (session fields, product, currency,
 price, email, test mode). --field overrides any field last; "KEY" alone
 removes it. Keys default to $` + envPayProValidationKey + ` and $` + envPayProSecretKey + `.
 
+Every run is a new PayPro order with a fresh ORDER_ID (printed with the
+answer), as PayPro numbers each order: Switchyard de-duplicates IPNs by
+order and type, so a constant id would make a second session's OrderCharged
+look like a repeat of the first. To send further IPNs about the same order
+(a refund, a chargeback, a resend), pass its id with --order-id.
+
 The exit status is 0 when the endpoint answered 2xx, 1 otherwise.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -67,8 +76,16 @@ The exit status is 0 when the endpoint answered 2xx, 1 otherwise.`,
 			if validationKey == "" {
 				return &exitError{code: 2, err: fmt.Errorf("a validation key is required: --validation-key or $%s", envPayProValidationKey)}
 			}
+			order, err := simulatedOrderID(orderID, fields)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			orderFields := []string{ipn.FieldOrderID + "=" + order}
+			if t == ipn.TrialCharge {
+				orderFields = append(orderFields, "SUBSCRIPTION_INITIAL_ORDER_ID="+order)
+			}
 			sim := ipn.Simulation{
-				Type: t, CheckoutURL: checkoutURL, Fields: fields, Resent: resent, Test: test,
+				Type: t, CheckoutURL: checkoutURL, Fields: append(orderFields, fields...), Resent: resent, Test: test,
 				Keys: ipn.Keys{ValidationKey: validationKey, SecretKey: secretKey},
 			}
 			values, err := sim.Build()
@@ -105,6 +122,7 @@ The exit status is 0 when the endpoint answered 2xx, 1 otherwise.`,
 	f.StringVar(&typ, "type", "OrderCharged", "IPN type, by name or number")
 	f.StringVar(&target, "url", "", "IPN endpoint, e.g. https://pay.example.com/hooks/paypro/prv_…")
 	f.StringVar(&checkoutURL, "checkout-url", "", "describe an order placed through this checkout redirect URL")
+	f.StringVar(&orderID, "order-id", "", "ORDER_ID of the order the IPN is about (default: a fresh one per run)")
 	f.StringArrayVar(&fields, "field", nil, "override a field: KEY=VALUE (repeatable)")
 	f.StringVar(&validationKey, "validation-key", "", "PayPro validation key, for SIGNATURE (default $"+envPayProValidationKey+")")
 	f.StringVar(&secretKey, "secret-key", "", "PayPro secret key, for HASH (default $"+envPayProSecretKey+")")
@@ -121,4 +139,26 @@ func typeList() string {
 		names = append(names, fmt.Sprintf("%d %s", int(t), t))
 	}
 	return strings.Join(names, ", ")
+}
+
+// simulatedOrderID is the order the simulated IPN is about: --order-id, an
+// ORDER_ID given with --field (which is applied last anyway), or a fresh
+// random 9-digit id.
+func simulatedOrderID(flag string, fields []string) (string, error) {
+	if flag != "" {
+		if n, err := strconv.ParseInt(flag, 10, 64); err != nil || n <= 0 {
+			return "", fmt.Errorf("--order-id %q is not a positive integer", flag)
+		}
+		return flag, nil
+	}
+	for _, f := range fields {
+		if k, v, ok := strings.Cut(f, "="); ok && strings.TrimSpace(k) == ipn.FieldOrderID {
+			return v, nil
+		}
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(900_000_000))
+	if err != nil {
+		return "", err
+	}
+	return strconv.FormatInt(100_000_000+n.Int64(), 10), nil
 }

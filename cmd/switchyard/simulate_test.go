@@ -199,3 +199,70 @@ func TestSimulatePayProAgainstPlugin(t *testing.T) {
 		t.Errorf("event %+v", ev)
 	}
 }
+
+// Each run is a new order unless --order-id names one: two sessions paid
+// with the simulator are both paid (a constant ORDER_ID made the second
+// OrderCharged a duplicate of the first, silently ignored).
+func TestSimulatePayProFreshOrders(t *testing.T) {
+	p := payproprovider.New()
+	if err := p.Configure(context.Background(), map[string]string{
+		payproprovider.SettingValidationKey: simValidationKey, payproprovider.SettingSecretKey: simSecretKey,
+		payproprovider.SettingDefaultProduct: "68452", payproprovider.SettingIPAllowlist: "127.0.0.1, ::1",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu     sync.Mutex
+		events []provider.Event
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		resp, err := p.HandleWebhook(r.Context(), provider.WebhookRequest{Method: r.Method, Path: r.URL.Path, Headers: r.Header, Body: body, RemoteAddr: r.RemoteAddr})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		mu.Lock()
+		events = append(events, resp.Events...)
+		mu.Unlock()
+		w.WriteHeader(max(resp.Response.Status, http.StatusOK))
+	}))
+	t.Cleanup(srv.Close)
+	send := func(checkout string, extra ...string) string {
+		t.Helper()
+		args := append([]string{"paypro", "--type", "OrderCharged", "--url", srv.URL, "--checkout-url", checkout,
+			"--validation-key", simValidationKey, "--secret-key", simSecretKey}, extra...)
+		out, errOut, code := simulate(t, args...)
+		if code != 0 {
+			t.Fatalf("simulate: %d %q %q", code, out, errOut)
+		}
+		return out
+	}
+	var links []string
+	for _, sid := range []string{"cs_sim_a", "cs_sim_b"} {
+		pay, err := p.CreatePayment(context.Background(), provider.CreatePaymentRequest{
+			SessionID: sid, AttemptID: "att_" + sid, IdempotencyKey: "att_" + sid, Amount: 1999, Currency: "EUR", Method: "card",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		links = append(links, pay.NextAction.URL)
+	}
+	outA, outB := send(links[0]), send(links[1])
+	if outA == outB || len(events) != 2 || events[0].ProviderEventID == events[1].ProviderEventID ||
+		events[0].SessionID != "cs_sim_a" || events[1].SessionID != "cs_sim_b" {
+		t.Fatalf("two runs: %q %q, events %+v", outA, outB, events)
+	}
+	orderA := strings.Fields(outA)[1]
+	if _, err := strconv.ParseInt(orderA, 10, 64); err != nil || !strings.HasPrefix(events[0].ProviderEventID, orderA+":") {
+		t.Fatalf("printed order %q, event %s", orderA, events[0].ProviderEventID)
+	}
+	// --order-id sends further IPNs about the same order.
+	send(links[0], "--order-id", orderA)
+	if events[2].ProviderEventID != events[0].ProviderEventID {
+		t.Fatalf("--order-id: event %s, want %s", events[2].ProviderEventID, events[0].ProviderEventID)
+	}
+	if _, _, code := simulate(t, "paypro", "--url", srv.URL, "--order-id", "x1", "--validation-key", simValidationKey); code != 2 {
+		t.Fatalf("bad --order-id: exit %d", code)
+	}
+}
