@@ -54,9 +54,18 @@ func TestBinary(t *testing.T) {
 // launched process, with a stateful Stripe fake behind it.
 func binaryConformance(t *testing.T, bin string) {
 	p := sdktest.LaunchProvider(t, bin, host.Options{})
+	s := settings(stripefake.New(t).URL())
+	s[stripeprovider.SettingConnectClientID] = "ca_conformance0000"
+	s[stripeprovider.SettingConnectStartSecret] = "conformance-connect-start-secret-0123456789"
 	sdktest.RunProviderConformance(t, p, sdktest.ProviderConformanceConfig{
-		Settings:         settings(stripefake.New(t).URL()),
+		Settings:         s,
 		RequiredSettings: []string{stripeprovider.SettingSecretKey, stripeprovider.SettingWebhookSecrets},
+		// Connect onboarding is the plugin's HTTP route: minting a start
+		// link must answer 200.
+		HTTPRoute: func(_ testing.TB, req provider.CreatePaymentRequest, _ provider.CreatePaymentResponse) provider.HTTPRequest {
+			return provider.HTTPRequest{Method: http.MethodGet, Path: provider.AdminConnectStartLinkPath, Query: "merchant=42", BaseURL: req.ProviderBaseURL}
+		},
+
 		SignedWebhook: func(t testing.TB, req provider.CreatePaymentRequest, resp provider.CreatePaymentResponse) provider.WebhookRequest {
 			body, err := json.Marshal(map[string]any{
 				"id": "evt_binary_1", "object": "event", "type": "checkout.session.completed",

@@ -2,7 +2,7 @@ package sdktest
 
 import (
 	"context"
-	"errors"
+	"maps"
 	"net/url"
 	"regexp"
 	"strings"
@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"golang.org/x/text/currency"
+	"google.golang.org/grpc/metadata"
 
+	"github.com/switchyard/switchyard/sdk/internal/grpcplugin"
 	"github.com/switchyard/switchyard/sdk/meta"
 	"github.com/switchyard/switchyard/sdk/sdkerr"
 )
@@ -97,21 +99,42 @@ func checkHealthy(t *testing.T, check func(context.Context) (meta.Health, error)
 	}
 }
 
-// checkCancelled calls fn with an already cancelled context: it must fail,
-// with the cancellation visible to the host.
-func checkCancelled(t *testing.T, fn func(ctx context.Context) error) {
+// checkUnknownSetting: Configure with one key too many must be refused,
+// naming the key, and the real settings must still be accepted afterwards.
+func checkUnknownSetting(t *testing.T, configure func(context.Context, map[string]string) error, settings map[string]string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
+	withUnknown := maps.Clone(settings)
+	if withUnknown == nil {
+		withUnknown = map[string]string{}
+	}
+	withUnknown[unknownSetting] = "1"
+	err := configure(callCtx(t), withUnknown)
+	wantCategory(t, "Configure with the unknown setting "+unknownSetting+
+		" must be refused with sdk.Invalid (sdk.DecodeSettings does this), so a typo in the operator's YAML fails at start", err, sdkerr.CategoryInvalidInput)
+	if e, ok := sdkerr.As(err); ok && e.Field != unknownSetting {
+		t.Errorf("Configure with an unknown setting: Field %q, want %q: name the offending key in the error's Field", e.Field, unknownSetting)
+	}
+	if err := configure(callCtx(t), settings); err != nil {
+		t.Fatalf("Configure(settings) after a refused Configure: %v (a refused Configure must leave the plugin configurable)", err)
+	}
+}
+
+// checkCancelledInPlugin makes a call whose context the plugin's own server
+// cancels before the implementation runs (the host's side is still live),
+// so it tests the implementation, not the host-side client: it must fail
+// promptly with the context's error instead of doing the work.
+func checkCancelledInPlugin(t *testing.T, what string, fn func(ctx context.Context) error) {
+	t.Helper()
+	ctx := metadata.AppendToOutgoingContext(callCtx(t), grpcplugin.CancelBeforeCallKey, "1")
 	err := fn(ctx)
 	if err == nil {
-		t.Fatal("call with a cancelled context succeeded")
-	}
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("call with a cancelled context: %v, want errors.Is(err, context.Canceled)", err)
+		t.Fatalf("%s with a cancelled context succeeded: check ctx.Err() before doing work and pass ctx to every upstream call, "+
+			"so a call the host gave up on does nothing (this check needs the host-side client from ProviderClient/Launch*, "+
+			"and a plugin built with this SDK)", what)
 	}
 	if c := sdkerr.CategoryOf(err); c != sdkerr.CategoryUnavailable {
-		t.Errorf("call with a cancelled context: category %q, want %q", c, sdkerr.CategoryUnavailable)
+		t.Errorf("%s with a cancelled context: %v: return ctx.Err() (or wrap it with %%w) so the host sees category %q, got %q",
+			what, err, sdkerr.CategoryUnavailable, c)
 	}
 }
 

@@ -61,22 +61,29 @@ type common interface {
 
 func runCommon(t *testing.T, describe func(context.Context) (meta.Info, error), kind meta.Kind, c common, cfg ConformanceConfig) {
 	t.Helper()
+	// Configured here, outside the subtests, so that any one of them can
+	// run alone (go test -run 'TestConformance/health'); the subtests that
+	// reconfigure put cfg.Settings back.
+	if err := c.Configure(callCtx(t), cfg.Settings); err != nil {
+		t.Fatalf("Configure(ConformanceConfig.Settings): %v (these settings must be accepted; nothing else can be checked)", err)
+	}
 	t.Run("describe", func(t *testing.T) {
 		info, err := describe(callCtx(t))
 		if err != nil {
-			t.Fatalf("Describe: %v", err)
+			t.Fatalf("Describe: %v (it must work before Configure and without I/O)", err)
 		}
 		checkInfo(t, info, kind)
 	})
 	t.Run("configure", func(t *testing.T) { checkConfigure(t, c.Configure, cfg.Settings, cfg.RequiredSettings) })
+	t.Run("configure_unknown_setting", func(t *testing.T) { checkUnknownSetting(t, c.Configure, cfg.Settings) })
 	t.Run("health", func(t *testing.T) { checkHealthy(t, c.CheckHealth) })
 	t.Run("test_connection", func(t *testing.T) {
 		if _, err := c.TestConnection(callCtx(t)); err != nil {
-			t.Fatalf("TestConnection: %v", err)
+			t.Fatalf("TestConnection: %v (with the given settings the connection test must pass)", err)
 		}
 	})
 	t.Run("cancelled_context", func(t *testing.T) {
-		checkCancelled(t, func(ctx context.Context) error {
+		checkCancelledInPlugin(t, "TestConnection", func(ctx context.Context) error {
 			_, err := c.TestConnection(ctx)
 			return err
 		})

@@ -23,11 +23,14 @@ type configurable struct {
 }
 
 func (c *configurable) Configure(_ context.Context, s map[string]string) error {
-	if s["token"] == "" {
-		return sdk.Invalid("token is required").WithField("token")
+	var cfg struct {
+		Token string `setting:"token,required,secret"`
+	}
+	if err := sdk.DecodeSettings(s, &cfg); err != nil {
+		return err
 	}
 	c.mu.Lock()
-	c.token = s["token"]
+	c.token = cfg.Token
 	c.mu.Unlock()
 	return nil
 }

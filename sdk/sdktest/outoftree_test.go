@@ -60,12 +60,15 @@ func (a *acme) Describe(context.Context) (provider.Description, error) {
 }
 
 func (a *acme) Configure(_ context.Context, s map[string]string) error {
-	if s["api_key"] == "" {
-		return sdk.Invalid("api_key is required").WithField("api_key")
+	var cfg struct {
+		APIKey string `+"`"+`setting:"api_key,required,secret"`+"`"+`
+	}
+	if err := sdk.DecodeSettings(s, &cfg); err != nil {
+		return err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.key = []byte(s["api_key"])
+	a.key = []byte(cfg.APIKey)
 	return nil
 }
 

@@ -56,6 +56,11 @@ func TestProviderConformance(t *testing.T) {
 	sdktest.RunProviderConformance(t, client, sdktest.ProviderConformanceConfig{
 		Settings:         settings,
 		RequiredSettings: []string{SettingSecretKey, SettingWebhookSecrets},
+		// Connect onboarding is the plugin's HTTP route: minting a start
+		// link must answer 200.
+		HTTPRoute: func(_ testing.TB, req provider.CreatePaymentRequest, _ provider.CreatePaymentResponse) provider.HTTPRequest {
+			return provider.HTTPRequest{Method: http.MethodGet, Path: provider.AdminConnectStartLinkPath, Query: "merchant=42", BaseURL: req.ProviderBaseURL}
+		},
 		SignedWebhook: func(t testing.TB, req provider.CreatePaymentRequest, resp provider.CreatePaymentResponse) provider.WebhookRequest {
 			amount, err := toStripeAmount(req.Amount, req.Currency)
 			if err != nil {
