@@ -61,7 +61,7 @@ func (a *acme) Describe(context.Context) (provider.Description, error) {
 
 func (a *acme) Configure(_ context.Context, s map[string]string) error {
 	var cfg struct {
-		APIKey string `+"`"+`setting:"api_key,required,secret"`+"`"+`
+		APIKey string ` + "`" + `setting:"api_key,required,secret"` + "`" + `
 	}
 	if err := sdk.DecodeSettings(s, &cfg); err != nil {
 		return err
