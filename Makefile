@@ -7,13 +7,33 @@ CONFIG        ?= config/switchyard.example.yaml
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS       := -X github.com/switchyard/switchyard/core/app.Version=$(VERSION)
 
+# Go: the `go 1.26.10` line in go.mod is the minimum toolchain (the patch
+# release with the standard-library security fixes). With an older go
+# installed, `auto` lets the go command fetch go1.26.10 through the module
+# proxy, even where `go env` says GOTOOLCHAIN=local; a GOTOOLCHAIN set in the
+# environment wins.
+export GOTOOLCHAIN ?= auto
+
 # Pinned tools (installed into bin/tools by `make tools`).
 STATICCHECK_VERSION := v0.8.2
 STRIPE_MOCK_VERSION := v0.203.0
+GOVULNCHECK_VERSION := v1.10.0
+
+# make vuln: the vulnerability database is vuln.go.dev when it answers;
+# otherwise it is built from the golang.org/x/vulndb module (its OSV files,
+# indexed by its own cmd/indexdb), which the module proxy serves. The data
+# version is pinned like a tool so CI is reproducible; run
+# `make vuln VULNDB_VERSION=latest` for the newest advisories.
+VULNDB_URL      ?= https://vuln.go.dev
+VULNDB_VERSION  ?= v0.0.0-20261105234957-e22db6528018
+INDEXDB_VERSION := v0.0.0-20261105234957-e22db6528018
+# Advisories reached by the code that have no fixed release, each accepted
+# with its reason in docs/decisions.md; any other finding fails `make vuln`.
+VULN_ACCEPT := GO-2026-6872,GO-2026-6875
 
 PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 
-.PHONY: all build plugins run test bench bench-http proto lint tools clean
+.PHONY: all build plugins run test bench bench-http proto lint tools vuln clean
 
 all: build plugins
 
@@ -30,7 +50,7 @@ plugins:
 # make run: build everything, migrate the embedded SQLite database, bootstrap
 # a demo merchant with a fresh test key, and serve.
 run: build plugins
-	@mkdir -p var
+	@mkdir -p var && chmod 0700 var
 	$(BIN)/switchyard migrate --config $(CONFIG)
 	$(BIN)/switchyard demo --config $(CONFIG)
 	$(BIN)/switchyard serve --config $(CONFIG)
@@ -42,7 +62,7 @@ run: build plugins
 # subtests ran, so a silently skipped database suite is visible.
 test: build plugins
 	$(GO) vet ./...
-	@mkdir -p var
+	@mkdir -p var && chmod 0700 var
 	@set -o pipefail; \
 	PATH="$(TOOLS):$$PATH" SWITCHYARD_BIN_DIR=$(BIN) $(GO) test -race -count=1 -v -timeout 20m ./... > var/test.log 2>&1; \
 	status=$$?; \
@@ -81,6 +101,26 @@ tools:
 	@mkdir -p $(TOOLS)
 	@test -x $(TOOLS)/staticcheck || GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@test -x $(TOOLS)/stripe-mock || GOBIN=$(TOOLS) $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
+	@test -x $(TOOLS)/govulncheck || GOBIN=$(TOOLS) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+
+# make vuln: govulncheck over every package, judged by internal/vulngate
+# (fails on any vulnerability the code reaches that is not in VULN_ACCEPT).
+vuln: tools
+	@mkdir -p var && chmod 0700 var
+	@set -euo pipefail; \
+	db="$(VULNDB_URL)"; \
+	if ! curl -fsS --max-time 15 -o /dev/null "$(VULNDB_URL)/index/db.json" 2>/dev/null; then \
+		echo "$(VULNDB_URL) is unreachable: building the database from golang.org/x/vulndb@$(VULNDB_VERSION) (module proxy)"; \
+		test -x $(TOOLS)/indexdb || GOBIN=$(TOOLS) $(GO) install golang.org/x/vulndb/cmd/indexdb@$(INDEXDB_VERSION); \
+		src=$$($(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+		test -d "$$src/data/osv" || { echo "no data/osv in golang.org/x/vulndb@$(VULNDB_VERSION)"; exit 1; }; \
+		rm -rf var/vulndb; \
+		$(TOOLS)/indexdb -vulns "$$src/data/osv" -out var/vulndb; \
+		db="file://$(CURDIR)/var/vulndb"; \
+	fi; \
+	echo "govulncheck $(GOVULNCHECK_VERSION) against $$db"; \
+	$(TOOLS)/govulncheck -db "$$db" -format json ./... > var/govulncheck.json; \
+	$(GO) run ./internal/vulngate -accept $(VULN_ACCEPT) < var/govulncheck.json
 
 clean:
 	rm -rf $(BIN) var

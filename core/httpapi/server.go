@@ -49,6 +49,11 @@ func New(opts Options, mounts ...Mount) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
+	// c.RealIP() is the TCP peer, never a client-supplied X-Forwarded-For or
+	// X-Real-IP: the echo v4 advisories GO-2026-6872 and GO-2026-6875 have no
+	// v4 fix, and this is half of why Switchyard is not exposed
+	// (docs/decisions.md).
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = newErrorHandler(opts.Logger)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {

@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"go.opentelemetry.io/contrib/instrumentation/github.com/labstack/echo/otelecho"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // HeaderRequestID carries the request id in both directions.
@@ -24,15 +26,40 @@ const HeaderRequestID = "X-Request-Id"
 var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // Middleware returns, outermost first, the middleware every listener uses:
-// request id, tracing span (otelecho), then access log and request metrics.
+// request id, tracing span (otelhttp), then access log and request metrics.
 // server names the listener ("public", "admin") in spans, logs and metrics.
 func (t *Telemetry) Middleware(server string) []echo.MiddlewareFunc {
 	return []echo.MiddlewareFunc{
 		RequestIDMiddleware(t.Logger),
-		otelecho.Middleware(server,
-			otelecho.WithTracerProvider(t.TracerProvider),
-			otelecho.WithPropagators(t.Propagator)),
+		t.TracingMiddleware(server),
 		t.AccessLogMiddleware(server),
+	}
+}
+
+// TracingMiddleware starts a server span per request with otelhttp, the
+// maintained OpenTelemetry net/http instrumentation (otelecho was deprecated
+// and removed upstream). Echo has routed the request before Use middleware
+// runs, so the route template is handed to otelhttp as the request's Pattern:
+// spans are named "GET /v1/sessions/:id" and carry http.route, never the raw
+// path with its ids. otelhttp's own request metrics are switched off because
+// AccessLogMiddleware records them (one set of instruments, not two).
+func (t *Telemetry) TracingMiddleware(server string) echo.MiddlewareFunc {
+	traced := echo.WrapMiddleware(otelhttp.NewMiddleware(server,
+		otelhttp.WithTracerProvider(t.TracerProvider),
+		otelhttp.WithPropagators(t.Propagator),
+		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
+		otelhttp.WithSpanOptions(trace.WithAttributes(attribute.String("switchyard.listener", server))),
+	))
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		inner := traced(next)
+		return func(c echo.Context) error {
+			if route := c.Path(); route != "" {
+				req := c.Request().WithContext(c.Request().Context())
+				req.Pattern = req.Method + " " + route
+				c.SetRequest(req)
+			}
+			return inner(c)
+		}
 	}
 }
 
