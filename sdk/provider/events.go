@@ -11,8 +11,10 @@ type EventType string
 // ProviderRef, OccurredAt and RawType, and SessionID whenever the provider
 // can recover it (from metadata it stored at CreatePayment).
 const (
-	// PaymentSucceeded: money was captured. Amount and Currency are the
-	// captured amount.
+	// PaymentSucceeded: money was captured. Amount and Currency are what
+	// the provider captured (never the amount asked for); the host compares
+	// them with the session and pays it only when they are equal. 0 means
+	// the notification does not say: the host then asks GetPayment.
 	PaymentSucceeded EventType = "payment.succeeded"
 	// PaymentFailed: the payment was declined or abandoned upstream. Amount
 	// and Currency as attempted; Data["failure_code"] and
