@@ -100,17 +100,29 @@ func (s *Service) openReview(ctx context.Context, r *store.Repo, sess *store.Ses
 	return nil
 }
 
-// closeRefundedReviews closes the payment reviews of a session the
-// provider reports fully refunded: the money went back, whether the
-// operator decided so (refund_pending) or not yet (open).
-func (s *Service) closeRefundedReviews(ctx context.Context, r *store.Repo, sess *store.Session, now time.Time) error {
+// closeRefundedReviews closes payment reviews whose money the provider
+// reports returned: all of them when the session is now fully refunded
+// (whether the operator decided so, refund_pending, or not yet, open), else
+// the oldest refund_pending one whose decided refund is exactly this
+// refund's amount (an overpayment's excess sent back).
+func (s *Service) closeRefundedReviews(ctx context.Context, r *store.Repo, sess *store.Session, full bool, amount int64, currency domain.Currency, now time.Time) error {
 	rvs, err := r.SessionReviews(ctx, sess.ID)
 	if err != nil {
 		return err
 	}
+	if currency == "" {
+		currency = domain.Currency(sess.Currency)
+	}
+	matched := false
 	for _, rv := range rvs {
 		if rv.Status == domain.ReviewResolved || domain.PaymentEventKind(rv.EventKind) != domain.PaymentSucceeded {
 			continue
+		}
+		if !full {
+			if matched || rv.Status != domain.ReviewRefundPending || rv.RefundAmount != amount || rv.RefundCurrency != string(currency) {
+				continue
+			}
+			matched = true
 		}
 		rv.Status, rv.Resolution = domain.ReviewResolved, domain.ResolutionRefunded
 		if rv.ResolvedAt == nil {

@@ -367,6 +367,19 @@ func TestResolveReviews(t *testing.T) {
 			if s := status(t, env, sid); s.Status != domain.StatusPaid {
 				t.Fatalf("status %s", s.Status)
 			}
+			// A refund of another amount leaves the decision pending; the
+			// refund of exactly the excess closes it.
+			refundEvent(sid, "r-over-other", provider.PaymentPartiallyRefunded, 300)
+			if rv := onlyReview(t, env, sid); rv.Status != domain.ReviewRefundPending {
+				t.Fatalf("after an unrelated refund: %+v", rv)
+			}
+			refundEvent(sid, "r-over-excess", provider.PaymentPartiallyRefunded, 1000)
+			if rv := onlyReview(t, env, sid); rv.Status != domain.ReviewResolved || *rv.Resolution != domain.ResolutionRefunded {
+				t.Fatalf("after the excess was refunded: %+v", rv)
+			}
+			if s := status(t, env, sid); s.ReviewReason != "" || s.Status != domain.StatusPartiallyRefunded {
+				t.Fatalf("session %s %q", s.Status, s.ReviewReason)
+			}
 		})
 
 		t.Run("a refund beyond what was paid is flagged, not applied blindly", func(t *testing.T) {
@@ -395,6 +408,7 @@ func TestResolveReviews(t *testing.T) {
 		})
 
 		t.Run("listing and bad input", func(t *testing.T) {
+			held := onlyReview(t, env, pay("R-QUEUE", 100, "USD"))
 			queue, err := env.Service.ListReviews(ctx, payments.ReviewListRequest{})
 			if err != nil {
 				t.Fatal(err)
@@ -404,11 +418,11 @@ func TestResolveReviews(t *testing.T) {
 					t.Fatalf("the queue lists a resolved review: %+v", rv)
 				}
 			}
-			if len(queue) != 1 || queue[0].Status != domain.ReviewRefundPending { // the overpayment's excess, still to be refunded
+			if len(queue) != 1 || queue[0].ID != held.ID {
 				t.Fatalf("queue has %d reviews: %+v", len(queue), queue)
 			}
 			all, err := env.Service.ListReviews(ctx, payments.ReviewListRequest{Status: "all"})
-			if err != nil || len(all) != 4 {
+			if err != nil || len(all) != 5 {
 				t.Fatalf("all = %d, %v", len(all), err)
 			}
 			_, err = env.Service.ListReviews(ctx, payments.ReviewListRequest{Status: "closed"})

@@ -431,8 +431,9 @@ func (s *Service) applyToSession(ctx context.Context, r *store.Repo, tx bun.Tx, 
 				sess.Method = att.Method
 			}
 		}
-		if sess.Status == domain.StatusRefunded && before != domain.StatusRefunded {
-			if err := s.closeRefundedReviews(ctx, r, sess, now); err != nil {
+		if kind == domain.PaymentRefunded || kind == domain.PaymentPartiallyRefunded {
+			full := sess.Status == domain.StatusRefunded && before != domain.StatusRefunded
+			if err := s.closeRefundedReviews(ctx, r, sess, full, pe.Amount, pe.Currency, now); err != nil {
 				return "", "", "", err
 			}
 		}
