@@ -33,7 +33,7 @@ VULN_ACCEPT := GO-2026-6872,GO-2026-6875
 
 PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 
-.PHONY: all build plugins run test bench bench-http proto lint tools vuln clean
+.PHONY: all build plugins run test bench bench-http bench-pgbench proto lint tools vuln clean
 
 all: build plugins
 
@@ -89,6 +89,12 @@ bench-http: build plugins
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
 	$(GO) build -o $(BIN)/bench/bareecho ./internal/benchhttp/bareecho
 	$(GO) run ./internal/benchhttp -switchyard $(BIN)/switchyard -bare $(BIN)/bench/bareecho -plugins $(BIN)/plugins $(BENCH_HTTP_FLAGS)
+
+# make bench-pgbench: what PostgreSQL alone does with the statements of one
+# session create (pgbench, 32 clients), the ceiling for make bench-http's
+# PostgreSQL rows.
+bench-pgbench: build
+	bash internal/benchhttp/pgbench/run.sh $(BIN)/switchyard "$${SWITCHYARD_TEST_POSTGRES_DSN:?set SWITCHYARD_TEST_POSTGRES_DSN}" $${SECONDS_PER_RUN:-10}
 
 proto:
 	bash sdk/proto/generate.sh

@@ -134,7 +134,7 @@ func (r *Repo) PrepareHot(ctx context.Context) error {
 	if r.hot == nil || r.hot.write == nil {
 		return nil
 	}
-	for _, q := range hotWrites {
+	for _, q := range append(hotWrites, deliveryHotWrites...) {
 		if _, err := r.hot.write.get(ctx, q.sqlite); err != nil {
 			return err
 		}

@@ -23,15 +23,6 @@ func (r *Repo) InsertWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) er
 	return nil
 }
 
-// GetWebhookEndpoint reads a live (not deleted) endpoint.
-func (r *Repo) GetWebhookEndpoint(ctx context.Context, id string) (*WebhookEndpoint, error) {
-	e := new(WebhookEndpoint)
-	if err := r.db.NewSelect().Model(e).Where("id = ? AND deleted_at IS NULL", id).Scan(ctx); err != nil {
-		return nil, notFound(err, "endpoint")
-	}
-	return e, nil
-}
-
 // ListWebhookEndpoints lists live endpoints by id, one merchant's when
 // merchantID > 0.
 func (r *Repo) ListWebhookEndpoints(ctx context.Context, merchantID int64) ([]*WebhookEndpoint, error) {
@@ -143,55 +134,12 @@ func (r *Repo) InsertWebhookDelivery(ctx context.Context, d *WebhookDelivery) er
 	return nil
 }
 
-// GetWebhookDelivery reads a delivery.
-func (r *Repo) GetWebhookDelivery(ctx context.Context, id string) (*WebhookDelivery, error) {
-	d := new(WebhookDelivery)
-	if err := r.db.NewSelect().Model(d).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, notFound(err, "delivery")
-	}
-	return d, nil
-}
-
-// UpdateWebhookDelivery writes a delivery's mutable columns.
-func (r *Repo) UpdateWebhookDelivery(ctx context.Context, d *WebhookDelivery) error {
-	_, err := r.db.NewUpdate().Model(d).
-		Column("endpoint_id", "status", "attempts", "next_attempt_at", "last_status_code", "last_error", "updated_at").
-		WherePK().Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("update webhook delivery: %w", err)
-	}
-	return nil
-}
-
 // InsertWebhookAttempt stores a scheduled attempt and sets its id.
 func (r *Repo) InsertWebhookAttempt(ctx context.Context, a *WebhookAttempt) error {
 	if _, err := r.db.NewInsert().Model(a).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("insert webhook attempt: %w", err)
 	}
 	return nil
-}
-
-// GetWebhookAttempt reads an attempt.
-func (r *Repo) GetWebhookAttempt(ctx context.Context, id int64) (*WebhookAttempt, error) {
-	a := new(WebhookAttempt)
-	if err := r.db.NewSelect().Model(a).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, notFound(err, "attempt")
-	}
-	return a, nil
-}
-
-// CompleteWebhookAttempt records the outcome of a scheduled attempt. It
-// returns false, changing nothing, when the attempt is no longer scheduled:
-// another worker already recorded it, which makes recording exactly-once.
-func (r *Repo) CompleteWebhookAttempt(ctx context.Context, a *WebhookAttempt) (bool, error) {
-	res, err := r.db.NewUpdate().Model(a).
-		Column("state", "attempted_at", "status_code", "latency_ms", "response_body", "error").
-		Where("id = ? AND state = ?", a.ID, AttemptScheduled).Exec(ctx)
-	if err != nil {
-		return false, fmt.Errorf("complete webhook attempt: %w", err)
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
 }
 
 // WebhookDelivered reports whether any attempt of a delivery succeeded.
@@ -295,15 +243,6 @@ func (r *Repo) FindEvents(ctx context.Context, f EventFilter) ([]*Event, error) 
 		return nil, fmt.Errorf("list events: %w", err)
 	}
 	return out, nil
-}
-
-// GetEventByID reads one outbound event.
-func (r *Repo) GetEventByID(ctx context.Context, id string) (*Event, error) {
-	e := new(Event)
-	if err := r.db.NewSelect().Model(e).Where("id = ?", id).Scan(ctx); err != nil {
-		return nil, notFound(err, "event")
-	}
-	return e, nil
 }
 
 // MerchantContact returns a merchant's contact email ("" if none).

@@ -259,9 +259,14 @@ type notice struct {
 // disabled endpoint). 410 Gone also disables the endpoint.
 func (s *Service) record(ctx context.Context, a *store.WebhookAttempt, ep *store.WebhookEndpoint, out outcome) error {
 	var notices []notice
+	// The recording statements are prepared on the pool (SQLite) before
+	// the transaction takes the writer connection.
+	if err := s.store.PrepareHot(ctx); err != nil {
+		return err
+	}
 	err := s.store.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		notices = nil
-		r := store.NewRepo(tx)
+		r := s.store.InTx(tx)
 		a.State, a.AttemptedAt, a.ResponseBody, a.Error = out.state, &out.at, out.body, out.err
 		if out.state != store.AttemptCanceled {
 			code, ms := out.code, out.latency.Milliseconds()
