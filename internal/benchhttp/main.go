@@ -46,7 +46,7 @@ func main() {
 	flag.IntVar(&o.conns, "conns", 32, "wrk connections")
 	flag.IntVar(&o.threads, "threads", 2, "wrk threads")
 	flag.BoolVar(&o.hooks, "hooks", true, "also measure provider-webhook intake (/hooks) each pair")
-	flag.IntVar(&o.hookEvents, "hook-events", 15000, "signed provider events prepared per intake run (each for its own session)")
+	flag.IntVar(&o.hookEvents, "hook-events", 8000, "signed provider events prepared per intake run (each for its own session)")
 	flag.StringVar(&o.markdown, "markdown", "var/bench-http.md", "also write the report as Markdown here (empty: no file)")
 	flag.BoolVar(&o.keepDir, "keep", false, "keep the working directory (configs, logs, databases)")
 	flag.Parse()

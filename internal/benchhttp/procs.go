@@ -41,8 +41,8 @@ const (
 
 // configYAML is a production-like configuration: the sandbox provider
 // behind the real plugin process, info logs (to a file), default pool and
-// job settings. Only the rate limit is lifted, since one key sends
-// everything.
+// job settings. Only the rate limits are lifted, since one key (and one
+// source address, for /hooks) sends everything.
 func configYAML(plugins string) string {
 	return `public: {addr: "127.0.0.1:0"}
 admin: {addr: "127.0.0.1:0", tokens: ["` + benchAdminToken + `"]}
@@ -60,6 +60,8 @@ routing:
     - method: card
       providers: [{id: sandbox, weight: 100}]
 api:
+  rate_limit: {requests_per_second: 1000000, burst: 1000000}
+hooks:
   rate_limit: {requests_per_second: 1000000, burst: 1000000}
 webhooks: {allow_private_targets: true}
 `
