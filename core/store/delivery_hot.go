@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+
+	"github.com/switchyard/switchyard/core/domain"
 )
 
 // The delivery worker's statements (one attempt: four reads, then the
@@ -40,48 +42,38 @@ WHERE id = ?`)
 // prepares them with the create path's.
 var deliveryHotWrites = []hotSQL{selectWebhookDeliverySQL, completeWebhookAttemptSQL, updateWebhookDeliverySQL}
 
-// hotGet runs a one-row hot query into dest, or NotFound(resource).
-func (r *Repo) hotGet(ctx context.Context, q hotSQL, dest any, resource string, args ...any) error {
-	if err := r.hotQuery(ctx, q, dest, args...); err != nil {
-		return notFound(err, resource)
+// hotGet runs a hot query for one row, or NotFound(resource). (bun's
+// ScanRows leaves a struct untouched when there is no row, so it scans
+// into a slice.)
+func hotGet[T any](ctx context.Context, r *Repo, q hotSQL, resource string, args ...any) (*T, error) {
+	var out []*T
+	if err := r.hotQuery(ctx, q, &out, args...); err != nil {
+		return nil, err
 	}
-	return nil
+	if len(out) == 0 {
+		return nil, domain.NotFound(resource)
+	}
+	return out[0], nil
 }
 
 // GetWebhookAttempt returns one attempt.
 func (r *Repo) GetWebhookAttempt(ctx context.Context, id int64) (*WebhookAttempt, error) {
-	a := new(WebhookAttempt)
-	if err := r.hotGet(ctx, selectWebhookAttemptSQL, a, "attempt", id); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return hotGet[WebhookAttempt](ctx, r, selectWebhookAttemptSQL, "attempt", id)
 }
 
 // GetWebhookDelivery returns one delivery.
 func (r *Repo) GetWebhookDelivery(ctx context.Context, id string) (*WebhookDelivery, error) {
-	d := new(WebhookDelivery)
-	if err := r.hotGet(ctx, selectWebhookDeliverySQL, d, "delivery", id); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return hotGet[WebhookDelivery](ctx, r, selectWebhookDeliverySQL, "delivery", id)
 }
 
 // GetEventByID returns one event.
 func (r *Repo) GetEventByID(ctx context.Context, id string) (*Event, error) {
-	e := new(Event)
-	if err := r.hotGet(ctx, selectEventSQL, e, "event", id); err != nil {
-		return nil, err
-	}
-	return e, nil
+	return hotGet[Event](ctx, r, selectEventSQL, "event", id)
 }
 
 // GetWebhookEndpoint returns a live (not deleted) endpoint.
 func (r *Repo) GetWebhookEndpoint(ctx context.Context, id string) (*WebhookEndpoint, error) {
-	e := new(WebhookEndpoint)
-	if err := r.hotGet(ctx, selectWebhookEndpointSQL, e, "endpoint", id); err != nil {
-		return nil, err
-	}
-	return e, nil
+	return hotGet[WebhookEndpoint](ctx, r, selectWebhookEndpointSQL, "endpoint", id)
 }
 
 // CompleteWebhookAttempt records the outcome of a scheduled attempt. It
