@@ -41,6 +41,9 @@ type Options struct {
 	// Logger hears about announcements that could not be sent (other
 	// instances then rely on their TTL). Default slog.Default().
 	Logger *slog.Logger
+	// Clock returns the current time for the authentication cache's
+	// lifetime and the key's last use; nil means time.Now.
+	Clock func() time.Time
 }
 
 // New builds the service on a store.
@@ -55,7 +58,11 @@ func New(s *store.Store, opts ...Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{store: s, auth: newAuthCache(o.AuthCacheTTL), log: o.Logger, now: func() time.Time { return time.Now().UTC() }}
+	clock := o.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	return &Service{store: s, auth: newAuthCache(o.AuthCacheTTL), log: o.Logger, now: func() time.Time { return clock().UTC() }}
 }
 
 // changed drops this instance's cached authentications and tells the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -232,15 +233,18 @@ func TestAuthenticateOneQuery(t *testing.T) {
 
 // TestAuthenticateCache checks the authentication cache: a repeated key
 // costs no query; changes through the service apply at once; changes
-// behind its back (another process) apply once the TTL has passed.
+// behind its back (another process) apply once the TTL has passed. The
+// cache runs on an injected clock, so what it asserts does not depend on
+// how fast the machine is.
 func TestAuthenticateCache(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		const ttl = 300 * time.Millisecond
+		clock := &testClock{t: time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)}
 		rec := tracetest.NewSpanRecorder()
 		traced := storetest.ReopenWith(t, s, store.Options{Tracing: true,
 			TracerProvider: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))})
-		svc := merchants.New(traced, merchants.Options{AuthCacheTTL: ttl})
+		svc := merchants.New(traced, merchants.Options{AuthCacheTTL: ttl, Clock: clock.Now})
 		m, err := svc.CreateMerchant(ctx, merchants.NewMerchant{Name: "Acme", Plan: "pro", ContactEmail: "ops@acme.test", Domains: []string{"acme.test"}})
 		if err != nil {
 			t.Fatal(err)
@@ -260,41 +264,48 @@ func TestAuthenticateCache(t *testing.T) {
 		if err != nil || n == 0 {
 			t.Fatalf("first authentication: %v after %d statements", err, n)
 		}
+		clock.Advance(ttl - time.Nanosecond)
 		again, n, err := auth()
 		if err != nil || n != 0 || again != first {
-			t.Fatalf("cached authentication: %v after %d statements (same principal: %v)", err, n, again == first)
+			t.Fatalf("cached authentication just inside the TTL: %v after %d statements (same principal: %v)", err, n, again == first)
+		}
+		clock.Advance(time.Nanosecond)
+		if p, n, err := auth(); err != nil || n == 0 || p == first {
+			t.Fatalf("authentication once the TTL passed: %v after %d statements (same principal: %v), want a fresh lookup", err, n, p == first)
 		}
 
 		// A site added through the service is seen at once.
 		if _, err := svc.AddSite(ctx, m.ID, "b.acme.test"); err != nil {
 			t.Fatal(err)
 		}
-		cachedAt := time.Now()
 		p, _, err := auth()
 		if err != nil || len(p.Merchant.Domains()) != 2 {
 			t.Fatalf("after AddSite: %v, %v", p, err)
 		}
 
-		// Suspended behind the service's back: refused once the TTL passed.
+		// Suspended behind the service's back: the cached authentication
+		// stands for the rest of its TTL, and is refused once it passed.
 		if _, err := s.SetMerchantStatus(ctx, m.ID, store.MerchantSuspended); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := auth(); err != nil && time.Since(cachedAt) < ttl {
-			t.Fatalf("within the TTL the cached authentication stands: %v", err)
+		clock.Advance(ttl - time.Nanosecond)
+		if got, n, err := auth(); err != nil || n != 0 || got != p {
+			t.Fatalf("within the TTL the cached authentication stands: %v after %d statements (same principal: %v)", err, n, got == p)
 		}
-		time.Sleep(ttl)
+		clock.Advance(time.Nanosecond)
 		if _, _, err := auth(); !errors.Is(err, domain.ErrForbidden) {
 			t.Fatalf("after the TTL: %v, want merchant_suspended", err)
 		}
 
-		// Revoked through the service: refused at once.
+		// A refusal is not cached: reactivated, the key works at once.
 		if _, err := s.SetMerchantStatus(ctx, m.ID, store.MerchantActive); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(ttl)
 		if _, _, err := auth(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("right after reactivation: %v", err)
 		}
+		// Revoked through the service: refused at once, although the
+		// authentication just above is cached.
 		if _, err := svc.RevokeKey(ctx, key.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -303,6 +314,16 @@ func TestAuthenticateCache(t *testing.T) {
 		}
 	})
 }
+
+// testClock is a clock that moves only when told.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // On PostgreSQL a key revoked or a merchant suspended through one
 // instance's service is refused by another instance's cache at once (its
