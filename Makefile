@@ -33,6 +33,15 @@ VULN_ACCEPT := GO-2026-6872,GO-2026-6875
 
 PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 
+# The repository holds two Go modules: the root and the plugin SDK (sdk/, its
+# own module so third parties depend on it alone; the root requires it
+# through a replace). `go test ./...` stops at a module boundary, so every
+# command that walks packages runs once per module.
+GOMODULES := . sdk
+# in_modules CMD: run CMD in every module, all of them even after a failure;
+# fails if any did.
+in_modules = status=0; for m in $(GOMODULES); do (cd $$m && $(1)) || status=1; done; test $$status = 0
+
 .PHONY: all build plugins run test bench bench-http bench-pgbench proto lint tools vuln clean
 
 all: build plugins
@@ -61,10 +70,11 @@ run: build plugins
 # skips, failures with their logs, and how many SQLite and PostgreSQL
 # subtests ran, so a silently skipped database suite is visible.
 test: build plugins
-	$(GO) vet ./...
+	@$(call in_modules,$(GO) vet ./...)
 	@mkdir -p var && chmod 0700 var
 	@set -o pipefail; \
-	PATH="$(TOOLS):$$PATH" SWITCHYARD_BIN_DIR=$(BIN) $(GO) test -race -count=1 -v -timeout 20m ./... > var/test.log 2>&1; \
+	export PATH="$(TOOLS):$$PATH" SWITCHYARD_BIN_DIR=$(BIN); \
+	( $(call in_modules,$(GO) test -race -count=1 -v -timeout 20m ./...) ) > var/test.log 2>&1; \
 	status=$$?; \
 	grep -E '^(ok|FAIL|panic:)|--- SKIP' var/test.log; \
 	if [ $$status -ne 0 ]; then \
@@ -75,7 +85,8 @@ test: build plugins
 	exit $$status
 
 bench: build plugins
-	PATH="$(TOOLS):$$PATH" SWITCHYARD_BIN_DIR=$(BIN) $(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./...
+	export PATH="$(TOOLS):$$PATH" SWITCHYARD_BIN_DIR=$(BIN); \
+	$(call in_modules,$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./...)
 
 # make bench-http: black-box throughput and latency of the real binary with
 # wrk (Debian's, installed when missing), A/B against a bare echo/v4 binary
@@ -100,8 +111,7 @@ proto:
 	bash sdk/proto/generate.sh
 
 lint: tools
-	$(GO) vet ./...
-	$(TOOLS)/staticcheck ./...
+	$(call in_modules,$(GO) vet ./... && $(TOOLS)/staticcheck ./...)
 
 tools:
 	@mkdir -p $(TOOLS)

@@ -5,7 +5,7 @@
 # ships the google/protobuf well-known types under /usr/include.
 set -euo pipefail
 
-PROTOC_GEN_GO_VERSION=v1.36.12     # matches google.golang.org/protobuf in go.mod
+PROTOC_GEN_GO_VERSION=v1.36.12     # matches google.golang.org/protobuf in sdk/go.mod
 PROTOC_GEN_GO_GRPC_VERSION=v1.5.1  # needs google.golang.org/grpc >= 1.64
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -152,30 +152,35 @@ func main() {
 }
 `
 
-// TestOutOfTreeProvider proves a third party can ship a gateway: it builds
-// acmeMain in a fresh module that depends only on this repository's sdk
-// (through a replace directive; modules come from the local cache, and
-// from GOPROXY for the few go.mod files only a fresh module's graph
-// needs),
-// launches the binary the way a host does — go-plugin client, fixed
-// handshake, AutoMTLS, no host environment, sha256 pinned — and runs the
-// provider conformance suite against the live process.
+// TestOutOfTreeProvider proves a third party can ship a gateway with the SDK
+// module alone: it writes acmeMain into a fresh module outside the
+// repository that requires only github.com/switchyard/switchyard/sdk,
+// builds it, checks that its module graph holds none of the host's
+// dependencies, launches the binary the way a host does — go-plugin client,
+// fixed handshake, AutoMTLS, no host environment, sha256 pinned — and runs
+// the provider conformance suite against the live process.
+//
+// The SDK is not published from this checkout, so the fresh module points
+// the requirement at the local sdk directory with a replace directive; a
+// real plugin's go.mod has only the require, resolved from the module
+// proxy by its sdk/vX.Y.Z tag. Modules come from the local cache, and from
+// GOPROXY for the few go.mod files only a fresh module's graph needs.
 func TestOutOfTreeProvider(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a plugin binary")
 	}
-	root := repoRoot(t)
+	sdkDir := sdkRoot(t)
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "main.go"), acmeMain)
 	write(t, filepath.Join(dir, "go.mod"), fmt.Sprintf(`module example.com/acmegateway
 
 go 1.26
 
-require github.com/switchyard/switchyard v0.0.0
+require github.com/switchyard/switchyard/sdk v0.0.0
 
-replace github.com/switchyard/switchyard => %s
-`, root))
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+replace github.com/switchyard/switchyard/sdk => %s
+`, sdkDir))
+	sum, err := os.ReadFile(filepath.Join(sdkDir, "go.sum"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +194,7 @@ replace github.com/switchyard/switchyard => %s
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build out-of-tree plugin: %v\n%s", err, out)
 	}
-	checkImportsOnlySDK(t, dir)
+	checkModuleGraph(t, dir)
 
 	p := sdktest.LaunchProvider(t, bin, host.Options{SHA256: fileSHA256(t, bin)})
 
@@ -221,33 +226,60 @@ replace github.com/switchyard/switchyard => %s
 	}
 }
 
-// checkImportsOnlySDK fails if the out-of-tree module reaches any
-// Switchyard package outside sdk/ — the proof is only worth something if
-// the SDK stands alone.
-func checkImportsOnlySDK(t *testing.T, dir string) {
-	t.Helper()
-	list := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", ".")
-	list.Dir = dir
-	list.Env = append(os.Environ(), "GOFLAGS=-mod=mod -buildvcs=false", "GOPROXY=off", "GOSUMDB=off", "GOWORK=off")
-	out, err := list.Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	for _, pkg := range strings.Fields(string(out)) {
-		rest, ok := strings.CutPrefix(pkg, "github.com/switchyard/switchyard/")
-		if ok && !strings.HasPrefix(rest, "sdk/") && rest != "sdk" {
-			t.Errorf("out-of-tree plugin depends on %s", pkg)
-		}
-	}
+// hostModules are modules of Switchyard's host that a plugin built on the
+// SDK must never drag in.
+var hostModules = []string{
+	"github.com/labstack/echo", "github.com/uptrace/bun", "github.com/riverqueue/river",
+	"github.com/stripe/stripe-go", "github.com/knadh/koanf", "github.com/spf13/cobra",
+	"modernc.org/sqlite", "github.com/mattn/go-sqlite3", "github.com/jackc/pgx",
 }
 
-func repoRoot(t *testing.T) string {
+// checkModuleGraph fails if the out-of-tree module's graph (go list -m all)
+// reaches Switchyard's root module or any host dependency: the SDK module
+// must stand alone.
+func checkModuleGraph(t *testing.T, dir string) {
+	t.Helper()
+	list := exec.Command("go", "list", "-m", "all")
+	list.Dir = dir
+	list.Env = append(os.Environ(), "GOFLAGS=-mod=mod -buildvcs=false", "GOSUMDB=off", "GOWORK=off")
+	out, err := list.Output()
+	if err != nil {
+		t.Fatalf("go list -m all: %v", err)
+	}
+	mods := strings.Split(strings.TrimSpace(string(out)), "\n")
+	sawSDK := false
+	for _, line := range mods {
+		path := strings.Fields(line)[0]
+		if path == "github.com/switchyard/switchyard/sdk" {
+			sawSDK = true
+		}
+		if path == "github.com/switchyard/switchyard" {
+			t.Errorf("the out-of-tree plugin's module graph holds Switchyard's root module")
+		}
+		for _, host := range hostModules {
+			if path == host || strings.HasPrefix(path, host+"/") {
+				t.Errorf("the out-of-tree plugin's module graph holds the host dependency %s", line)
+			}
+		}
+	}
+	if !sawSDK || len(mods) < 5 {
+		t.Fatalf("go list -m all does not look like a module graph with the SDK:\n%s", out)
+	}
+	t.Logf("out-of-tree plugin module graph: %d modules", len(mods))
+}
+
+// sdkRoot is the sdk module's directory.
+func sdkRoot(t *testing.T) string {
 	t.Helper()
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
 		t.Fatalf("go env GOMOD: %v", err)
 	}
-	return filepath.Dir(strings.TrimSpace(string(out)))
+	mod := strings.TrimSpace(string(out))
+	if filepath.Base(filepath.Dir(mod)) != "sdk" {
+		t.Fatalf("sdktest's module is %s, want sdk/go.mod", mod)
+	}
+	return filepath.Dir(mod)
 }
 
 func write(t *testing.T, path, content string) {
