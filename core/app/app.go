@@ -117,7 +117,8 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 	}
 	a.Merchants = merchants.New(st, merchants.Options{AuthCacheTTL: authCacheTTL(cfg.API.AuthCacheTTL), Logger: a.Logger})
 
-	if a.Plugins, err = pluginhost.New(cfg.Plugins, pluginhost.Options{Logger: a.Logger, TracerProvider: tel.TracerProvider}); err != nil {
+	if a.Plugins, err = pluginhost.New(cfg.Plugins, pluginhost.Options{Logger: a.Logger, TracerProvider: tel.TracerProvider,
+		Meter: tel.Meter("switchyard/pluginhost")}); err != nil {
 		return err
 	}
 	a.onClose(a.Plugins.Close)
@@ -160,6 +161,11 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 		return err
 	}
 	if err := a.buildServices(); err != nil {
+		return err
+	}
+	// Registered once: Serve may rebuild the runner, which shares the
+	// queue table, so the callback asks whichever runner is current.
+	if err := jobs.RegisterMetrics(tel.Meter("switchyard/jobs"), st.DB(), func() []string { return a.Jobs.Kinds() }); err != nil {
 		return err
 	}
 	// Through the field: Serve may replace the runner (buildServices).

@@ -114,7 +114,7 @@ func TestServeHealthMetricsAndShutdown(t *testing.T) {
 		{"public healthz", "http://" + l.Public + "/healthz", "", 200, `"ok"`},
 		{"public readyz", "http://" + l.Public + "/readyz", "", 200, `"ready"`},
 		{"admin readyz", "http://" + l.Admin + "/readyz", "", 200, `"ready"`},
-		{"metrics", "http://" + l.Admin + "/metrics", "", 200, "http_server_requests_total"},
+		{"metrics", "http://" + l.Admin + "/metrics", "", 200, "http_server_request_duration_seconds_count"},
 		{"admin api needs token", "http://" + l.Admin + "/admin/v1/merchants", "", 401, "missing_token"},
 		{"admin api", "http://" + l.Admin + "/admin/v1/merchants", adminToken, 200, `"data"`},
 		{"unknown route is JSON", "http://" + l.Public + "/nope", "", 404, `"error"`},

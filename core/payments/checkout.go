@@ -264,6 +264,7 @@ func (s *Service) tryCandidate(ctx context.Context, sess *store.Session, method 
 	}
 
 	resp, callErr := s.createPayment(ctx, sess, att)
+	s.countPayment(ctx, c.ProviderID, method, createOutcome(callErr, resp.Status))
 	fail := func(err error) (string, error) {
 		att.Status, att.Error, att.UpdatedAt = store.AttemptFailed, shopperSafe(err), s.now()
 		if uerr := s.store.UpdateAttempt(context.WithoutCancel(ctx), att); uerr != nil {

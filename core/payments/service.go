@@ -147,6 +147,7 @@ type Service struct {
 // metrics are the service's instruments.
 type metrics struct {
 	rejected metric.Int64Counter
+	payments metric.Int64Counter
 }
 
 func newMetrics(m metric.Meter) (*metrics, error) {
@@ -159,7 +160,13 @@ func newMetrics(m metric.Meter) (*metrics, error) {
 	if err != nil {
 		return nil, fmt.Errorf("payments: metrics: %w", err)
 	}
-	return &metrics{rejected: rejected}, nil
+	payments, err := m.Int64Counter("switchyard.payments",
+		metric.WithDescription("Payment attempts by provider instance, method and outcome: started (the provider created the payment), declined or error (it did not), succeeded or failed (a verified provider event settled it)."),
+		metric.WithUnit("{attempt}"))
+	if err != nil {
+		return nil, fmt.Errorf("payments: metrics: %w", err)
+	}
+	return &metrics{rejected: rejected, payments: payments}, nil
 }
 
 // New builds the service. It fails on a missing dependency or an invalid

@@ -265,6 +265,7 @@ func (s *Service) applyProviderEvent(ctx context.Context, providerID string, req
 	if err == nil {
 		s.log.InfoContext(ctx, "provider event", "provider_id", providerID, "provider_event_id", eventID, "type", ev.Type,
 			"session_id", out.SessionID, "outcome", out.Outcome, "reason", out.Reason, "duplicate", out.Duplicate)
+		s.countSettled(ctx, providerID, ev, out)
 	}
 	return out, err
 }

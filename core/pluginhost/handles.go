@@ -17,7 +17,8 @@ import (
 // with the gRPC connection), fails at once when the plugin is down, and
 // bounds the call with the configured call timeout unless the caller's
 // deadline is sooner.
-func invoke[I, T any](in *instance, ctx context.Context, op string, fn func(I, context.Context) (T, error)) (T, error) {
+func invoke[I, T any](in *instance, ctx context.Context, op string, fn func(I, context.Context) (T, error)) (_ T, err error) {
+	defer func(start time.Time) { in.recordCall(ctx, op, start, err) }(time.Now())
 	var zero T
 	c := in.cur.Load()
 	if c == nil {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/switchyard/switchyard/config"
@@ -41,6 +42,9 @@ type Options struct {
 	// TracerProvider records the client side of plugin calls; nil means
 	// otel's global provider. Trace context reaches the plugin either way.
 	TracerProvider trace.TracerProvider
+	// Meter records plugin call latency and outcomes, restarts and health
+	// (switchyard.plugin.*); nil records nothing.
+	Meter metric.Meter
 	// HealthInterval is how often a running plugin is asked CheckHealth
 	// (each check bounded by the call timeout). Three failed checks in a
 	// row count as a hung plugin, which is killed and restarted.
@@ -63,6 +67,7 @@ type Host struct {
 
 	order     []string
 	instances map[string]*instance // fixed after New: read without locks
+	metrics   *hostMetrics
 
 	stop    context.Context
 	cancel  context.CancelFunc
@@ -130,6 +135,11 @@ func New(cfg config.PluginsConfig, opts Options) (*Host, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("%w: %w", domain.ErrInvalid, err)
 	}
+	metrics, err := newHostMetrics(h, opts.Meter)
+	if err != nil {
+		return nil, err
+	}
+	h.metrics = metrics
 	h.stop, h.cancel = context.WithCancel(context.Background())
 	return h, nil
 }

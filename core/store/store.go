@@ -18,6 +18,7 @@ import (
 	"github.com/uptrace/bun/extra/bunotel"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/switchyard/switchyard/core/domain"
@@ -74,10 +75,12 @@ type Options struct {
 	Schema string
 
 	// Tracing installs the bunotel query hook so every query becomes an
-	// OpenTelemetry span and metric. Providers default to the otel globals.
+	// OpenTelemetry span; TracerProvider defaults to the otel global.
 	Tracing        bool
 	TracerProvider trace.TracerProvider
-	MeterProvider  metric.MeterProvider
+	// MeterProvider, when set, records every query's duration in seconds
+	// (db.client.operation.duration, see queryMetrics).
+	MeterProvider metric.MeterProvider
 }
 
 func (o Options) withDefaults() Options {
@@ -149,10 +152,18 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		if opts.TracerProvider != nil {
 			hookOpts = append(hookOpts, bunotel.WithTracerProvider(opts.TracerProvider))
 		}
-		if opts.MeterProvider != nil {
-			hookOpts = append(hookOpts, bunotel.WithMeterProvider(opts.MeterProvider))
-		}
+		// bunotel's own timing metric is in milliseconds; queryMetrics
+		// records seconds instead, so bunotel gets a meter that drops it.
+		hookOpts = append(hookOpts, bunotel.WithMeterProvider(noop.NewMeterProvider()))
 		db = db.WithQueryHook(bunotel.NewQueryHook(hookOpts...))
+	}
+	if opts.MeterProvider != nil {
+		qm, err := newQueryMetrics(opts.MeterProvider, target.dialect)
+		if err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+		db = db.WithQueryHook(qm)
 	}
 
 	var reader *sql.DB

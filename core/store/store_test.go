@@ -11,12 +11,14 @@ import (
 
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/store/storetest"
+	"github.com/switchyard/switchyard/core/telemetry/telemetrytest"
 )
 
 func ctxT(t *testing.T) context.Context {
@@ -557,6 +559,42 @@ func TestConcurrentMigrate(t *testing.T) {
 		ok, err := fresh.MigrationsCurrent(ctx)
 		if err != nil || !ok {
 			t.Fatalf("MigrationsCurrent = %v, %v", ok, err)
+		}
+	})
+}
+
+// TestQueryMetrics: with a MeterProvider every bun query is timed in
+// seconds as db.client.operation.duration, by system and operation, with
+// an error type for failures; bunotel's millisecond histogram is not
+// exported.
+func TestQueryMetrics(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, base *store.Store) {
+		m := telemetrytest.New(t)
+		s := storetest.ReopenWith(t, base, store.Options{Tracing: true, MeterProvider: m.Provider()})
+		ctx := ctxT(t)
+		system := "sqlite"
+		if s.Dialect() == store.DialectPostgres {
+			system = "postgresql"
+		}
+		for range 3 {
+			if _, err := s.ListMerchants(ctx, store.Page{Limit: 10}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		name := "db.client.operation.duration"
+		sys := attribute.String("db.system.name", system)
+		if n, ok := m.Value(name, sys, attribute.String("db.operation.name", "SELECT")); !ok || n < 3 {
+			t.Fatalf("%s{%s, SELECT} count = %v, %v; want at least 3", name, system, n, ok)
+		}
+		_, err := s.DB().NewRaw("SELECT * FROM no_such_table").Exec(ctx)
+		if err == nil {
+			t.Fatal("query of a missing table succeeded")
+		}
+		if n, ok := m.Value(name, sys, attribute.String("db.operation.name", "SELECT"), attribute.String("error.type", "other")); !ok || n != 1 {
+			t.Fatalf("failed statement count = %v, %v", n, ok)
+		}
+		if _, ok := m.Value("go.sql.query_timing"); ok {
+			t.Fatal("bunotel's millisecond histogram is still recorded")
 		}
 	})
 }

@@ -342,7 +342,7 @@ func (s *Service) record(ctx context.Context, a *store.WebhookAttempt, ep *store
 	if err != nil {
 		return err
 	}
-	s.metrics.attempts.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", out.state)))
+	s.metrics.attempts.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", out.state), attribute.String("cause", a.Cause)))
 	for _, n := range notices {
 		s.notify(ctx, n)
 	}

@@ -186,15 +186,18 @@ func New(d Deps) (*Service, error) {
 	}
 	var err error
 	if s.metrics.attempts, err = meter.Int64Counter("switchyard.webhooks.attempts",
-		metric.WithDescription("Webhook delivery attempts by outcome (succeeded, failed, canceled)")); err != nil {
+		metric.WithDescription("Webhook delivery attempts by outcome (succeeded, failed, canceled) and cause (auto: the retry schedule; resend; recover)"),
+		metric.WithUnit("{attempt}")); err != nil {
 		return nil, err
 	}
 	if s.metrics.failed, err = meter.Int64Counter("switchyard.webhooks.deliveries_failed",
-		metric.WithDescription("Webhook deliveries that exhausted their retry schedule")); err != nil {
+		metric.WithDescription("Webhook deliveries that exhausted their retry schedule"),
+		metric.WithUnit("{delivery}")); err != nil {
 		return nil, err
 	}
 	if s.metrics.disabled, err = meter.Int64Counter("switchyard.webhooks.endpoints_disabled",
-		metric.WithDescription("Endpoints disabled automatically (410 Gone)")); err != nil {
+		metric.WithDescription("Endpoints disabled automatically (410 Gone)"),
+		metric.WithUnit("{endpoint}")); err != nil {
 		return nil, err
 	}
 	return s, nil
