@@ -146,7 +146,8 @@ func TestDecodeSettingsSecretNeverEchoed(t *testing.T) {
 
 func TestDecodeSettingsBadStruct(t *testing.T) {
 	type unexported struct {
-		key string `setting:"key"` //nolint:unused // the point of the test
+		//lint:ignore U1000 an unexported setting field is what this case checks
+		key string `setting:"key"`
 	}
 	type badDefault struct {
 		N int `setting:"n" default:"many"`
