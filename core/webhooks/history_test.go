@@ -248,6 +248,20 @@ func TestTwoRunnersDeliverEachAttemptOnce(t *testing.T) {
 		}
 		ok := h.deliveries(t, store.DeliveryFilter{Status: store.DeliverySucceeded, Limit: 1000})
 		if len(ok) != events {
+			// Say what became of the others, attempt by attempt.
+			for _, d := range h.deliveries(t, store.DeliveryFilter{Limit: 1000}) {
+				if d.Status == store.DeliverySucceeded {
+					continue
+				}
+				full, err := h.svc.GetDelivery(ctxT(t), d.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Errorf("delivery %s is %s after %d attempts", d.ID, d.Status, d.Attempts)
+				for _, a := range full.AttemptLog {
+					t.Errorf("  attempt %d (%s) %s: status %v, %d ms, error %q", a.N, a.Cause, a.State, deref(a.StatusCode), deref(a.LatencyMS), a.Error)
+				}
+			}
 			t.Fatalf("%d of %d delivered", len(ok), events)
 		}
 		var attempts int
@@ -338,4 +352,13 @@ func TestFailedManualAttemptKeepsSuccess(t *testing.T) {
 			t.Fatalf("recover of the failed delivery = %+v, %v", res, err)
 		}
 	})
+}
+
+// deref is *p, or the zero value for nil.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
