@@ -106,6 +106,7 @@ func Serve(opts ServeOpts) error {
 	if os.Getenv(MagicCookieKey) != MagicCookieValue {
 		return ErrNotLaunchedByHost
 	}
+	exitWithHost(cfg.Logger)
 	started := trackStart(cfg)
 	plugin.Serve(cfg)
 	if !started.Load() {

@@ -141,6 +141,7 @@ func (in *instance) clientConfig() (*plugin.ClientConfig, error) {
 	}
 	cmd := exec.Command(path)
 	cmd.Dir = filepath.Dir(path)
+	dieWithHost(cmd)
 	// SkipHostEnv: the plugin sees this and go-plugin's handshake variables,
 	// nothing of the host's environment (credentials arrive via Configure).
 	cmd.Env = []string{sdk.LogLevelEnv + "=" + strings.ToLower(logger.GetLevel().String())}

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -89,10 +87,8 @@ func parseSQLite(path string, opts Options) (target, error) {
 		dialect: DialectSQLite,
 		display: display,
 		open: func() (*sql.DB, error) {
-			if dir := filepath.Dir(path); dir != "." {
-				if err := os.MkdirAll(dir, 0o750); err != nil {
-					return nil, fmt.Errorf("store: create directory for %s: %w", display, err)
-				}
+			if err := privateSQLiteFiles(path); err != nil {
+				return nil, fmt.Errorf("store: %s: %w", display, err)
 			}
 			db, err := sql.Open("sqlite", driverDSN)
 			if err != nil {
