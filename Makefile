@@ -42,7 +42,7 @@ GOMODULES := . sdk
 # fails if any did.
 in_modules = status=0; for m in $(GOMODULES); do (cd $$m && $(1)) || status=1; done; test $$status = 0
 
-.PHONY: all build plugins run test bench bench-http bench-pgbench proto lint tools vuln clean
+.PHONY: all build plugins run test bench bench-http bench-pgbench proto lint tools vuln private-var clean
 
 all: build plugins
 
@@ -58,8 +58,7 @@ plugins:
 
 # make run: build everything, migrate the embedded SQLite database, bootstrap
 # a demo merchant with a fresh test key, and serve.
-run: build plugins
-	@mkdir -p var && chmod 0700 var
+run: build plugins private-var
 	$(BIN)/switchyard migrate --config $(CONFIG)
 	$(BIN)/switchyard demo --config $(CONFIG)
 	$(BIN)/switchyard serve --config $(CONFIG)
@@ -69,9 +68,8 @@ run: build plugins
 # The verbose log goes to var/test.log; the console gets package results,
 # skips, failures with their logs, and how many SQLite and PostgreSQL
 # subtests ran, so a silently skipped database suite is visible.
-test: build plugins
+test: build plugins private-var
 	@$(call in_modules,$(GO) vet ./...)
-	@mkdir -p var && chmod 0700 var
 	@set -o pipefail; \
 	export PATH="$(TOOLS):$$PATH" SWITCHYARD_BIN_DIR=$(BIN); \
 	( $(call in_modules,$(GO) test -race -count=1 -v -timeout 20m ./...) ) > var/test.log 2>&1; \
@@ -121,8 +119,7 @@ tools:
 
 # make vuln: govulncheck over every package, judged by internal/vulngate
 # (fails on any vulnerability the code reaches that is not in VULN_ACCEPT).
-vuln: tools
-	@mkdir -p var && chmod 0700 var
+vuln: tools private-var
 	@set -euo pipefail; \
 	db="$(VULNDB_URL)"; \
 	if ! curl -fsS --max-time 15 -o /dev/null "$(VULNDB_URL)/index/db.json" 2>/dev/null; then \
@@ -137,6 +134,12 @@ vuln: tools
 	echo "govulncheck $(GOVULNCHECK_VERSION) against $$db"; \
 	$(TOOLS)/govulncheck -db "$$db" -format json ./... > var/govulncheck.json; \
 	$(GO) run ./internal/vulngate -accept $(VULN_ACCEPT) < var/govulncheck.json
+
+# var/ holds the SQLite database of make run, test logs and scan results:
+# private to the user (an existing var/ made 0755 by an older Makefile is
+# narrowed too).
+private-var:
+	@mkdir -p var && chmod 0700 var
 
 clean:
 	rm -rf $(BIN) var
