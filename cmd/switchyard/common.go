@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"text/tabwriter"
 
@@ -15,10 +17,31 @@ import (
 )
 
 // loadConfig reads the file named by --config, the environment and any flag
-// whose name is a config key path.
+// whose name is a config key path. Without a file, an invalid result is
+// first of all a missing --config, and the error says so.
 func loadConfig(cmd *cobra.Command) (*config.Config, error) {
 	path, _ := cmd.Flags().GetString("config")
-	return config.Load(config.LoadOptions{Path: path, Flags: cmd.Flags()})
+	cfg, err := config.Load(config.LoadOptions{Path: path, Flags: cmd.Flags()})
+	if err != nil && path == "" && errors.As(err, new(*config.ValidationError)) {
+		return nil, fmt.Errorf("no configuration file given: pass --config FILE or set SWITCHYARD_CONFIG "+
+			"(config/switchyard.example.yaml is a complete example); defaults and environment alone are not enough: %w", err)
+	}
+	return cfg, err
+}
+
+// keepLogLevel marks a command that logs at the configured level (serve);
+// every other command logs warnings and errors only, unless the level is
+// asked for with --log-level or SWITCHYARD_LOG_LEVEL, so a management
+// command's output is its answer, not the job queue's start-up chatter.
+const keepLogLevel = "switchyard/keep-log-level"
+
+func cliLogLevel(cmd *cobra.Command, cfg *config.Config) {
+	if cmd.Annotations[keepLogLevel] != "" || cmd.Flags().Changed("log-level") || os.Getenv(config.EnvPrefix+"LOG_LEVEL") != "" {
+		return
+	}
+	if cfg.Log.Level != "error" {
+		cfg.Log.Level = "warn"
+	}
 }
 
 // withApp loads config, builds the app, runs fn and closes the app.
@@ -27,6 +50,7 @@ func withApp(cmd *cobra.Command, fn func(ctx context.Context, a *app.App) error)
 	if err != nil {
 		return err
 	}
+	cliLogLevel(cmd, cfg)
 	ctx := cmd.Context()
 	a, err := app.New(ctx, cfg, app.Options{LogOutput: cmd.ErrOrStderr()})
 	if err != nil {

@@ -39,9 +39,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	var ve *config.ValidationError
-	if errors.As(err, &ve) {
-		fmt.Fprintf(stderr, "switchyard: %s\n", ve.Error())
+	if errors.As(err, new(*config.ValidationError)) {
+		fmt.Fprintf(stderr, "switchyard: %s\n", err)
 		return 2
 	}
 	fmt.Fprintf(stderr, "switchyard: %v\n", err)
@@ -65,6 +64,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	// Flags named after config keys override the file and the environment.
 	root.PersistentFlags().String("store-dsn", "", "database: sqlite:PATH or postgres://… (overrides store.dsn)")
 	root.PersistentFlags().String("plugins-dir", "", "plugin binary directory (overrides plugins.dir)")
+	root.PersistentFlags().String("log-level", "", "debug, info, warn or error (overrides log.level; commands other than serve log at warn unless given)")
 	root.AddCommand(
 		serveCmd(), migrateCmd(), configCmd(), versionCmd(),
 		merchantsCmd(), sitesCmd(), keysCmd(), secretsCmd(), demoCmd(),

@@ -3,17 +3,20 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/switchyard/switchyard/core/app"
+	"github.com/switchyard/switchyard/core/store"
 )
 
 func serveCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Migrate the database and serve the public and admin listeners",
-		Args:  cobra.NoArgs,
+		Use:         "serve",
+		Short:       "Migrate the database and serve the public and admin listeners",
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{keepLogLevel: "yes"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withApp(cmd, func(ctx context.Context, a *app.App) error {
 				return a.Serve(ctx, func(l app.Listening) {
@@ -34,13 +37,34 @@ func migrateCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withApp(cmd, func(ctx context.Context, a *app.App) error {
-				if err := a.Migrate(ctx); err != nil {
+				applied, err := a.Migrate(ctx)
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "database %s is up to date\n", a.Store)
+				printApplied(cmd.OutOrStdout(), a.Store.String(), applied)
 				return nil
 			})
 		},
+	}
+}
+
+// printApplied says what a migrate run did: each migration it applied, or
+// that there was nothing to do.
+func printApplied(w io.Writer, db string, applied store.Applied) {
+	if applied.Empty() {
+		fmt.Fprintf(w, "database %s is up to date (no pending migrations)\n", db)
+		return
+	}
+	fmt.Fprintf(w, "database %s: applied %s", db, count(len(applied.Switchyard), "Switchyard migration", "Switchyard migrations"))
+	if r := len(applied.River); r > 0 {
+		fmt.Fprintf(w, " and %s", count(r, "job queue (River) migration", "job queue (River) migrations"))
+	}
+	fmt.Fprintln(w)
+	for _, m := range applied.Switchyard {
+		fmt.Fprintf(w, "  applied %s %s\n", m.Name, m.Comment)
+	}
+	if len(applied.River) > 0 {
+		fmt.Fprintf(w, "  applied River schema versions %d to %d\n", applied.River[0], applied.River[len(applied.River)-1])
 	}
 }
 

@@ -261,12 +261,18 @@ func (a *App) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Migrate brings the database schema up to date.
-func (a *App) Migrate(ctx context.Context) error {
-	if err := a.Store.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+// Migrate brings the database schema up to date and reports what it
+// applied (nothing when the schema was current).
+func (a *App) Migrate(ctx context.Context) (store.Applied, error) {
+	applied, err := a.Store.MigrateApplied(ctx)
+	if err != nil {
+		return applied, fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	if !applied.Empty() {
+		a.Logger.InfoContext(ctx, "database migrated", "store", a.Store.String(),
+			"migrations", applied.Switchyard, "river_migrations", applied.River)
+	}
+	return applied, nil
 }
 
 // Ready reports whether this instance can take traffic: the database

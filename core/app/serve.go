@@ -30,7 +30,7 @@ type Listening struct {
 // then shuts down gracefully: listeners stop accepting and drain in-flight
 // requests, then workers and plugins stop.
 func (a *App) Serve(ctx context.Context, onListen func(Listening)) error {
-	if err := a.Migrate(ctx); err != nil {
+	if _, err := a.Migrate(ctx); err != nil {
 		return err
 	}
 

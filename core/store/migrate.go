@@ -76,43 +76,78 @@ func (s *Store) riverMigrator() (*rivermigrate.Migrator[*sql.Tx], error) {
 	})
 }
 
+// Applied is what one migration run applied, in order: Switchyard's
+// migrations by name and River's schema migrations by version.
+type Applied struct {
+	Switchyard []AppliedMigration
+	River      []int
+}
+
+// AppliedMigration names one applied Switchyard migration.
+type AppliedMigration struct {
+	Name, Comment string
+}
+
+// Empty reports whether nothing was pending.
+func (a Applied) Empty() bool { return len(a.Switchyard) == 0 && len(a.River) == 0 }
+
 // Migrate applies every pending Switchyard migration and then River's own
 // schema migrations. It is safe to run repeatedly and, on PostgreSQL, from
 // several processes at once (they serialize on an advisory lock). On SQLite,
 // which serves one instance, do not migrate from two processes at the same
 // moment: the second may fail (harmlessly) on a table the first created.
 func (s *Store) Migrate(ctx context.Context) error {
+	_, err := s.MigrateApplied(ctx)
+	return err
+}
+
+// MigrateApplied is Migrate, reporting what this call applied (not what
+// another process applied meanwhile), for `switchyard migrate` to say.
+func (s *Store) MigrateApplied(ctx context.Context) (Applied, error) {
+	var applied Applied
 	if s.dialect == DialectPostgres {
 		unlock, err := s.advisoryLock(ctx)
 		if err != nil {
-			return err
+			return applied, err
 		}
 		defer unlock()
 		// Under the lock: concurrent CREATE SCHEMA IF NOT EXISTS can still
 		// collide on PostgreSQL's catalog.
 		if s.schema != "" {
 			if _, err := s.db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(s.schema)); err != nil {
-				return fmt.Errorf("migrate: create schema %s: %w", s.schema, err)
+				return applied, fmt.Errorf("migrate: create schema %s: %w", s.schema, err)
 			}
 		}
 	}
 
 	m := s.migrator()
 	if err := m.Init(ctx); err != nil {
-		return fmt.Errorf("migrate: init migration tables: %w", err)
+		return applied, fmt.Errorf("migrate: init migration tables: %w", err)
 	}
-	if _, err := m.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+	group, err := m.Migrate(ctx)
+	if err != nil {
+		return applied, fmt.Errorf("migrate: %w", err)
+	}
+	if group != nil {
+		for _, mig := range group.Migrations {
+			applied.Switchyard = append(applied.Switchyard, AppliedMigration{Name: mig.Name, Comment: mig.Comment})
+		}
 	}
 
 	rm, err := s.riverMigrator()
 	if err != nil {
-		return fmt.Errorf("migrate: river: %w", err)
+		return applied, fmt.Errorf("migrate: river: %w", err)
 	}
-	if _, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("migrate: river: %w", err)
+	res, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return applied, fmt.Errorf("migrate: river: %w", err)
 	}
-	return nil
+	if res != nil {
+		for _, v := range res.Versions {
+			applied.River = append(applied.River, v.Version)
+		}
+	}
+	return applied, nil
 }
 
 // MigrationsCurrent reports whether every known migration (Switchyard's and

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,8 +62,20 @@ func TestMigrations(t *testing.T) {
 		}
 
 		for i := range 3 { // idempotent: later runs are no-ops, not errors
-			if err := s.Migrate(ctx); err != nil {
+			applied, err := s.MigrateApplied(ctx)
+			if err != nil {
 				t.Fatalf("Migrate run %d: %v", i+1, err)
+			}
+			// The first run reports what it applied; later ones nothing.
+			var names []string
+			for _, m := range applied.Switchyard {
+				names = append(names, m.Name)
+			}
+			if i == 0 && (!slices.Equal(names, pending) || len(applied.River) == 0) {
+				t.Fatalf("first run applied %+v, want %v and River's", applied, pending)
+			}
+			if i > 0 && !applied.Empty() {
+				t.Fatalf("run %d applied %+v again", i+1, applied)
 			}
 			current, err := s.MigrationsCurrent(ctx)
 			if err != nil || !current {
