@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
+	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -45,26 +48,53 @@ func demoCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				base := a.PublicBaseURL()
-				fmt.Fprintf(cmd.OutOrStdout(), `
+				cfgPath, _ := cmd.Flags().GetString("config")
+				printDemo(cmd.OutOrStdout(), demoInfo{
+					Merchant: m, Key: k.Secret, Public: a.PublicBaseURL(), Admin: a.Config.Admin.Addr,
+					Config: cfgPath, OrderID: demoOrderID(),
+				})
+				return nil
+			})
+		},
+	}
+}
+
+// demoOrderID is a fresh order id for the printed curl: the time, and
+// random digits so two runs in one second differ too.
+func demoOrderID() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b) // crypto/rand.Read does not fail on supported platforms
+	return fmt.Sprintf("ORDER-%s-%X", time.Now().UTC().Format("20060102-150405"), b)
+}
+
+type demoInfo struct {
+	Merchant                            *store.Merchant
+	Key, Public, Admin, Config, OrderID string
+}
+
+// printDemo shows the key and a session-creating curl with an order id of
+// its own: order ids are the merchant's, and an order already paid in an
+// earlier run (var/ persists) would rightly answer 409 order_already_paid.
+func printDemo(w io.Writer, d demoInfo) {
+	fmt.Fprintf(w, `
 Demo merchant %d (%q, plan %s, domain localhost).
 Test API key (shown once; a new one is made on every make run):
 
     %s
 
 Public listener: %s    Admin listener: http://%s
-Try it:
+Try it (a new order id each time, e.g. ORDER-$(date +%%s) in a shell):
 
     curl -s %s/v1/sessions \
       -H 'Authorization: Bearer %s' \
       -H 'Content-Type: application/json' \
-      -d '{"domain":"localhost","amount":"49.95","currency":"USD","order_id":"ORDER-1001","method":"card","return_url":"http://localhost/thanks"}'
+      -d '{"domain":"localhost","amount":"49.95","currency":"USD","order_id":"%s","method":"card","return_url":"http://localhost/thanks"}'
 
-`, m.ID, m.Name, m.Plan, k.Secret, base, a.Config.Admin.Addr, base, k.Secret)
-				return nil
-			})
-		},
-	}
+Watch this merchant's webhooks:
+
+    bin/switchyard listen --config %s --merchant %d
+
+`, d.Merchant.ID, d.Merchant.Name, d.Merchant.Plan, d.Key, d.Public, d.Admin, d.Public, d.Key, d.OrderID, d.Config, d.Merchant.ID)
 }
 
 func demoMerchant(ctx context.Context, a *app.App) (*store.Merchant, error) {

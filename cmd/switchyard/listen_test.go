@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard/switchyard/core/jobs"
 	"github.com/switchyard/switchyard/core/merchants"
 	"github.com/switchyard/switchyard/core/secrets"
+	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/store/storetest"
 	"github.com/switchyard/switchyard/core/webhooks"
 )
@@ -42,7 +43,12 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func TestListenVerifiesPrintsForwardsAndCleansUp(t *testing.T) {
+const listenToken = "listen-test-token-0123456789"
+
+// listenFixture is a store with one merchant (id 1 in a fresh database), the
+// webhook service and an admin API server taking listenToken.
+func listenFixture(t *testing.T) (*webhooks.Service, *store.Merchant, *httptest.Server) {
+	t.Helper()
 	st := storetest.SQLite(t)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -59,9 +65,14 @@ func TestListenVerifiesPrintsForwardsAndCleansUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const token = "listen-test-token-0123456789"
-	admin := httptest.NewServer(httpapi.New(httpapi.Options{}, httpapi.AdminWebhooks(svc, []string{token})))
-	defer admin.Close()
+	admin := httptest.NewServer(httpapi.New(httpapi.Options{}, httpapi.AdminWebhooks(svc, []string{listenToken})))
+	t.Cleanup(admin.Close)
+	return svc, m, admin
+}
+
+func TestListenVerifiesPrintsForwardsAndCleansUp(t *testing.T) {
+	svc, m, admin := listenFixture(t)
+	const token = listenToken
 
 	var fwdMu sync.Mutex
 	var forwarded []http.Header
