@@ -118,6 +118,9 @@ func TestServeHealthMetricsAndShutdown(t *testing.T) {
 		{"admin api needs token", "http://" + l.Admin + "/admin/v1/merchants", "", 401, "missing_token"},
 		{"admin api", "http://" + l.Admin + "/admin/v1/merchants", adminToken, 200, `"data"`},
 		{"unknown route is JSON", "http://" + l.Public + "/nope", "", 404, `"error"`},
+		// Browsers ask every origin for it, on checkout and plugin pages alike.
+		{"public favicon", "http://" + l.Public + "/favicon.ico", "", 200, "<svg"},
+		{"admin favicon", "http://" + l.Admin + "/favicon.ico", "", 200, "<svg"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

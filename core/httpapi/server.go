@@ -69,6 +69,7 @@ func New(opts Options, mounts ...Mount) *echo.Echo {
 	if opts.BodyLimit > 0 {
 		e.Use(bodyLimit(opts.BodyLimit))
 	}
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/favicon.ico", favicon)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
