@@ -41,7 +41,7 @@ func keysCmd() *cobra.Command {
 	}
 	create.Flags().Int64("merchant", 0, "merchant id (required)")
 	create.Flags().String("mode", "test", "test or live")
-	create.Flags().StringArray("scope", nil, "scope to grant (repeatable; default all: sessions:write sessions:read me:read)")
+	create.Flags().StringArray("scope", nil, "scope to grant (repeatable; default all: sessions:write sessions:read me:read refunds:write)")
 	create.Flags().String("name", "", "a label for the key")
 	addJSONFlag(create)
 

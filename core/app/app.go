@@ -18,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/core/payments"
 	"github.com/switchyard/switchyard/core/pluginhost"
 	"github.com/switchyard/switchyard/core/ratelimit"
+	"github.com/switchyard/switchyard/core/refunds"
 	"github.com/switchyard/switchyard/core/routing"
 	"github.com/switchyard/switchyard/core/secrets"
 	"github.com/switchyard/switchyard/core/store"
@@ -54,7 +55,9 @@ type App struct {
 	// merchant's key generator.
 	Licenses *licenses.Keygen
 	Accounts *accounts.Service
-	Jobs     *jobs.Runner
+	// Refunds creates refunds and runs their provider calls as jobs.
+	Refunds *refunds.Service
+	Jobs    *jobs.Runner
 	// RateLimiter limits each merchant API key: shared through Redis when
 	// api.rate_limit.redis_url is set, per instance otherwise.
 	RateLimiter ratelimit.Limiter
@@ -202,8 +205,26 @@ func (a *App) buildServices() error {
 		return err
 	}
 
+	ref, err := refunds.New(refunds.Deps{
+		Store:     st,
+		Jobs:      a.enq,
+		Providers: hostProviders{a.Plugins},
+		Sessions:  pay,
+		Meter:     a.Telemetry.Meter("switchyard/refunds"),
+		Logger:    a.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	// Refund webhooks are matched to refunds inside the payments service's
+	// event transactions.
+	pay.SetRefunds(ref)
+
 	reg := jobs.NewRegistry()
 	if err := pay.RegisterJobs(reg); err != nil {
+		return err
+	}
+	if err := ref.RegisterJobs(reg); err != nil {
 		return err
 	}
 	if err := a.Webhooks.Register(reg); err != nil {
@@ -223,7 +244,7 @@ func (a *App) buildServices() error {
 	if err != nil {
 		return err
 	}
-	a.Accounts, a.Payments, a.Jobs = acc, pay, runner
+	a.Accounts, a.Payments, a.Refunds, a.Jobs = acc, pay, ref, runner
 	a.enq.runner = runner
 	return nil
 }

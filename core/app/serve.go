@@ -144,7 +144,7 @@ func (a *App) publicMounts() ([]httpapi.Mount, error) {
 		return nil, err
 	}
 	return []httpapi.Mount{
-		httpapi.MerchantAPI(a.Payments, a.Merchants, httpapi.MerchantAPIOptions{Limiter: a.RateLimiter}),
+		httpapi.MerchantAPI(a.Payments, a.Merchants, httpapi.MerchantAPIOptions{Limiter: a.RateLimiter, Refunds: a.Refunds}),
 		httpapi.ProviderHooks(a.Payments, a.hooksOptions()),
 		httpapi.Checkout(a.Payments, pages, httpapi.CheckoutOptions{Logger: a.Logger, PublicBaseURL: a.PublicBaseURL(),
 			FormActionOrigins: a.providerPageOrigins(), PageOrigins: a.describedPageOrigins}),
@@ -219,5 +219,5 @@ func (a *App) adminMounts() []httpapi.Mount {
 	return []httpapi.Mount{func(e *echo.Echo) {
 		e.GET("/metrics", echo.WrapHandler(a.Telemetry.MetricsHandler()))
 	}, httpapi.AdminMerchants(a.Merchants, tokens), httpapi.AdminWebhooks(a.Webhooks, tokens), httpapi.AdminConnect(a.Accounts, tokens),
-		httpapi.AdminReviews(a.Payments, tokens)}
+		httpapi.AdminReviews(a.Payments, tokens), httpapi.AdminRefunds(a.Refunds, tokens)}
 }

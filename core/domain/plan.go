@@ -85,22 +85,23 @@ const (
 	ScopeSessionsWrite Scope = "sessions:write"
 	ScopeSessionsRead  Scope = "sessions:read"
 	ScopeMeRead        Scope = "me:read"
+	ScopeRefundsWrite  Scope = "refunds:write"
 )
 
 // ParseScope accepts a known scope, exactly as spelled above.
 func ParseScope(s string) (Scope, error) {
 	sc := Scope(s)
 	switch sc {
-	case ScopeSessionsWrite, ScopeSessionsRead, ScopeMeRead:
+	case ScopeSessionsWrite, ScopeSessionsRead, ScopeMeRead, ScopeRefundsWrite:
 		return sc, nil
 	}
-	return "", Invalid("invalid_scope", "scope", "scope must be one of sessions:write, sessions:read, me:read")
+	return "", Invalid("invalid_scope", "scope", "scope must be one of sessions:write, sessions:read, me:read, refunds:write")
 }
 
 // DefaultScopes is what a key gets when none are asked for: everything the
 // merchant API offers. A new slice each call, so callers may modify it.
 func DefaultScopes() []Scope {
-	return []Scope{ScopeSessionsWrite, ScopeSessionsRead, ScopeMeRead}
+	return []Scope{ScopeSessionsWrite, ScopeSessionsRead, ScopeMeRead, ScopeRefundsWrite}
 }
 
 // HasScope reports whether want is among granted.

@@ -132,6 +132,7 @@ func DomainEvents() []DomainEvent {
 		EventSessionExpired, EventSessionCanceled, EventSessionRefunded,
 		EventSessionPartiallyRefunded, EventSessionDisputed, EventSessionDisputeWon,
 		EventSessionDisputeLost, EventSessionAmountMismatch,
+		EventRefundCreated, EventRefundSucceeded, EventRefundFailed,
 	}
 }
 

@@ -42,6 +42,8 @@ type MerchantAPIOptions struct {
 	Burst             int
 	// Now is that bucket's clock; nil means time.Now.
 	Now func() time.Time
+	// Refunds serves the refund routes; nil leaves them out.
+	Refunds RefundService
 }
 
 // principalKey is where the auth middleware leaves the caller.
@@ -56,6 +58,9 @@ const IdempotencyKeyHeader = "Idempotency-Key"
 //	POST /v1/sessions        POST /gateway/session.php              sessions:write
 //	GET  /v1/sessions/:id    GET  /gateway/status.php?session_id=   sessions:read
 //	GET  /v1/me              GET  /gateway/me.php                   me:read
+//	POST /v1/sessions/:id/refunds  POST /gateway/refund.php?session_id=  refunds:write
+//	GET  /v1/sessions/:id/refunds                                   sessions:read
+//	GET  /v1/refunds/:refund_id                                     sessions:read
 //
 // Every route needs Authorization: Bearer <api key>; each key is rate
 // limited by opts.Limiter: shared through Redis, or a token bucket held in
@@ -80,6 +85,13 @@ func MerchantAPI(svc SessionService, auth Authenticator, opts MerchantAPIOptions
 		route(http.MethodGet, "/gateway/status.php", domain.ScopeSessionsRead, h.status)
 		for _, p := range []string{"/v1/me", "/gateway/me.php"} {
 			route(http.MethodGet, p, domain.ScopeMeRead, h.me)
+		}
+		if opts.Refunds != nil {
+			rh := &refundHandlers{svc: opts.Refunds, caller: merchantCaller}
+			route(http.MethodPost, "/v1/sessions/:id/refunds", domain.ScopeRefundsWrite, rh.create)
+			route(http.MethodPost, "/gateway/refund.php", domain.ScopeRefundsWrite, rh.create)
+			route(http.MethodGet, "/v1/sessions/:id/refunds", domain.ScopeSessionsRead, rh.listSession)
+			route(http.MethodGet, "/v1/refunds/:refund_id", domain.ScopeSessionsRead, rh.get)
 		}
 	}
 }

@@ -48,6 +48,7 @@ func newAPIEnv(t testing.TB, st *store.Store, limit MerchantAPIOptions) *apiEnv 
 	if limit.RequestsPerSecond == 0 {
 		limit = MerchantAPIOptions{RequestsPerSecond: 1e6, Burst: 1e6}
 	}
+	limit.Refunds = env.Refunds
 	e := New(Options{BodyLimit: testBodyLimit},
 		MerchantAPI(env.Service, env.Merchants, limit),
 		ProviderHooks(env.Service, ProviderHooksOptions{Aliases: map[string]string{webhookAlias: "sbx"}}))

@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/switchyard/switchyard/core/domain"
+	"github.com/switchyard/switchyard/core/refunds"
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/store/storetest"
 	"github.com/switchyard/switchyard/core/webhooks"
@@ -225,6 +226,13 @@ func TestOpenAPIContract(t *testing.T) {
 			want(t, ex(method, path, unknownKey, body), 401, "invalid_api_key")
 			want(t, ex(method, path, revoked, body), 401, "revoked_api_key")
 			want(t, ex(method, path, suspendedKey, body), 403, "merchant_suspended")
+			r := httptest.NewRequest(method, path, strings.NewReader(body))
+			r.Header.Add("Authorization", "Bearer "+freeKey)
+			r.Header.Add("Authorization", "Bearer "+otherKey)
+			rec := httptest.NewRecorder()
+			a.e.ServeHTTP(rec, r)
+			c.check(t, r, rec)
+			want(t, rec, 400, "duplicate_header")
 		}
 
 		var paidID string
@@ -310,6 +318,81 @@ func TestOpenAPIContract(t *testing.T) {
 			authFailures(http.MethodGet, path, "")
 		}
 
+		// Refunds: create (and its alias), the session's list, one refund.
+		refundable := sessionIDOf(t, ex(http.MethodPost, "/v1/sessions", freeKey, body(t, map[string]any{"order_id": "R-1"})))
+		if rec := payViaHook(t, a, refundable, sandbox.ChoiceSucceed, "/hooks/sandbox/sbx"); rec.Code >= 400 {
+			t.Fatalf("pay: %d %s", rec.Code, rec.Body)
+		}
+		openID := sessionIDOf(t, ex(http.MethodPost, "/v1/sessions", freeKey, body(t, map[string]any{"order_id": "R-2"})))
+		noRefunds, _ := a.Key(t, free.ID, domain.ModeTest, string(domain.ScopeSessionsWrite), string(domain.ScopeSessionsRead))
+		var refundID string
+		var refunded []string
+		for i, create := range []func(id string) string{
+			func(id string) string { return "/v1/sessions/" + id + "/refunds" },
+			func(id string) string { return "/gateway/refund.php?session_id=" + id },
+		} {
+			first := ex(http.MethodPost, create(refundable), freeKey, `{"amount":"1.00","reason":"duplicate"}`, "Idempotency-Key", "refund-"+create(""))
+			want(t, first, 201, "")
+			replay := ex(http.MethodPost, create(refundable), freeKey, `{"amount":"1.00","reason":"duplicate"}`, "Idempotency-Key", "refund-"+create(""))
+			want(t, replay, 201, "")
+			if replay.Header().Get("Idempotent-Replayed") != "true" || replay.Body.String() != first.Body.String() {
+				t.Fatalf("refund replay: %v %s", replay.Header(), replay.Body)
+			}
+			var v struct {
+				RefundID string `json:"refund_id"`
+			}
+			_ = json.Unmarshal(first.Body.Bytes(), &v)
+			refundID = v.RefundID
+			want(t, ex(http.MethodPost, create(refundable), freeKey, ""), 201, "") // no body: the rest
+			want(t, ex(http.MethodPost, create(refundable), freeKey, `{"amount":"0.01"}`), 409, "already_refunded")
+			want(t, ex(http.MethodPost, create(openID), freeKey, `{}`), 409, "not_refundable")
+			want(t, ex(http.MethodPost, create(refundable), freeKey, `{"amount":"2.00"}`, "Idempotency-Key", "refund-"+create("")), 409, "idempotency_key_reused")
+			want(t, ex(http.MethodPost, create(paidID), freeKey, `{"amount":"99.00"}`), 422, "amount_exceeds_refundable")
+			want(t, ex(http.MethodPost, create(paidID), freeKey, `{"reason":"bored"}`), 400, "invalid_reason")
+			want(t, ex(http.MethodPost, create(paidID), freeKey, `{"amount":"1.001"}`), 400, "invalid_amount")
+			want(t, ex(http.MethodPost, create(paidID), otherKey, `{}`), 404, "resource_missing")
+			want(t, ex(http.MethodPost, create(paidID), noRefunds, `{}`), 403, "insufficient_scope")
+			want(t, ex(http.MethodPost, create(paidID), freeKey, `{"metadata":{"k":"`+strings.Repeat("x", testBodyLimit)+`"}}`), 413, "body_too_large")
+			authFailures(http.MethodPost, create(paidID), `{}`)
+			r := httptest.NewRequest(http.MethodPost, create(paidID), strings.NewReader("amount=1"))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.Header.Set("Authorization", "Bearer "+freeKey)
+			rec := httptest.NewRecorder()
+			a.e.ServeHTTP(rec, r)
+			c.check(t, r, rec)
+			want(t, rec, 415, "unsupported_media_type")
+			refunded = append(refunded, refundable)
+			refundable = sessionIDOf(t, ex(http.MethodPost, "/v1/sessions", freeKey, body(t, map[string]any{"order_id": fmt.Sprintf("R-3-%d", i)})))
+			if rec := payViaHook(t, a, refundable, sandbox.ChoiceSucceed, "/hooks/sandbox/sbx"); rec.Code >= 400 {
+				t.Fatalf("pay: %d %s", rec.Code, rec.Body)
+			}
+		}
+		want(t, ex(http.MethodPost, "/gateway/refund.php", freeKey, `{}`), 400, "missing_field")
+		list := "/v1/sessions/" + paidID + "/refunds"
+		want(t, ex(http.MethodGet, list, freeKey, ""), 200, "")
+		want(t, ex(http.MethodGet, list+"?limit=1", readOnly, ""), 200, "")
+		want(t, ex(http.MethodGet, list+"?limit=500", freeKey, ""), 400, "invalid_limit")
+		want(t, ex(http.MethodGet, list, otherKey, ""), 404, "resource_missing")
+		want(t, ex(http.MethodGet, list, writeOnly, ""), 403, "insufficient_scope")
+		authFailures(http.MethodGet, list, "")
+		one := "/v1/refunds/" + refundID
+		want(t, ex(http.MethodGet, one, freeKey, ""), 200, "")
+		want(t, ex(http.MethodGet, one, otherKey, ""), 404, "resource_missing")
+		want(t, ex(http.MethodGet, "/v1/refunds/re_nope", freeKey, ""), 404, "resource_missing")
+		want(t, ex(http.MethodGet, one, writeOnly, ""), 403, "insufficient_scope")
+		authFailures(http.MethodGet, one, "")
+		// Settle the refunds, so refund.succeeded and session.refunded are
+		// among the events validated below.
+		all, err := a.Refunds.List(ctx, refunds.ListParams{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range all.Data {
+			if err := a.Refunds.CallProvider(ctx, r.RefundID, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+
 		// 429 on every endpoint: a bucket of one request per key.
 		limited := newAPIEnv(t, st, MerchantAPIOptions{RequestsPerSecond: 0.001, Burst: 1})
 		for i, call := range []struct{ method, path, body string }{
@@ -319,6 +402,10 @@ func TestOpenAPIContract(t *testing.T) {
 			{http.MethodGet, "/gateway/status.php?session_id=" + paidID, ""},
 			{http.MethodGet, "/v1/me", ""},
 			{http.MethodGet, "/gateway/me.php", ""},
+			{http.MethodPost, "/v1/sessions/" + paidID + "/refunds", `{"amount":"0.01"}`},
+			{http.MethodPost, "/gateway/refund.php?session_id=" + paidID, `{"amount":"0.01"}`},
+			{http.MethodGet, "/v1/sessions/" + paidID + "/refunds", ""},
+			{http.MethodGet, "/v1/refunds/" + refundID, ""},
 		} {
 			key, _ := limited.Key(t, free.ID, domain.ModeTest)
 			c.exchange(t, limited.e, call.method, call.path, key, call.body)
@@ -330,10 +417,9 @@ func TestOpenAPIContract(t *testing.T) {
 		}
 
 		// Every event these requests caused, as the webhook body sent.
-		for _, id := range []string{paidID, sessionIDOf(t, ex(http.MethodPost, "/v1/sessions", freeKey, body(t, map[string]any{"order_id": "FAIL"})))} {
-			if id != paidID {
-				payViaHook(t, a, id, sandbox.ChoiceDecline, "/hooks/sandbox/sbx")
-			}
+		failed := sessionIDOf(t, ex(http.MethodPost, "/v1/sessions", freeKey, body(t, map[string]any{"order_id": "FAIL"})))
+		payViaHook(t, a, failed, sandbox.ChoiceDecline, "/hooks/sandbox/sbx")
+		for _, id := range []string{paidID, refunded[0], failed} {
 			evs, err := st.SessionEvents(ctx, id)
 			if err != nil {
 				t.Fatal(err)
@@ -351,7 +437,8 @@ func TestOpenAPIContract(t *testing.T) {
 	if missing := c.unexercised(); len(missing) > 0 {
 		t.Errorf("documented responses no test produced:\n  %s", strings.Join(missing, "\n  "))
 	}
-	for _, name := range []string{"session.created", "session.paid", "session.failed"} {
+	for _, name := range []string{"session.created", "session.paid", "session.failed", "session.refunded", "session.partially_refunded",
+		"refund.created", "refund.succeeded"} {
 		if !c.hooks[name] {
 			t.Errorf("webhook %s was not validated", name)
 		}

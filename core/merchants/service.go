@@ -204,7 +204,7 @@ func (s *Service) CreateKey(ctx context.Context, in NewKey) (*CreatedKey, error)
 	}
 	for _, sc := range scopes {
 		if _, err := domain.ParseScope(sc); err != nil {
-			return nil, domain.Invalid("invalid_scope", "scopes", "scope %q is not one of sessions:write, sessions:read, me:read", sc)
+			return nil, domain.Invalid("invalid_scope", "scopes", "scope %q is not one of sessions:write, sessions:read, me:read, refunds:write", sc)
 		}
 	}
 	// A prefix collision is astronomically unlikely but enforced by a

@@ -133,6 +133,7 @@ type Service struct {
 	checkIPNURL    URLChecker
 	accounts       Accounts
 	reviewRefunds  ReviewRefunder
+	refunds        RefundMatcher // set by SetRefunds
 	baseURL        string
 	ttl            time.Duration
 	idemTTL        time.Duration

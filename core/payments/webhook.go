@@ -387,6 +387,19 @@ func (s *Service) applyToSession(ctx context.Context, r *store.Repo, tx bun.Tx, 
 		}
 	}
 
+	refundKind := kind == domain.PaymentRefunded || kind == domain.PaymentPartiallyRefunded
+	if refundKind && s.refunds != nil {
+		// A refund Switchyard made is settled (or was already counted) by
+		// the refunds service; only a refund made upstream goes on below.
+		handled, reason, err := s.refunds.MatchProviderRefundTx(ctx, r, tx, sess, providerID, ev, eventID)
+		if err != nil {
+			return "", "", "", err
+		}
+		if handled {
+			return store.OutcomeApplied, reason + note, sess.ID, nil
+		}
+	}
+
 	pe := domain.PaymentEvent{Kind: kind, Amount: ev.Amount, Currency: domain.Currency(ev.Currency)}
 	if kind == domain.PaymentSucceeded {
 		pe.Amount, pe.Currency = conf.amount, conf.currency
@@ -394,7 +407,6 @@ func (s *Service) applyToSession(ctx context.Context, r *store.Repo, tx bun.Tx, 
 			note += "; " + conf.note
 		}
 	}
-	before := sess.Status
 	tr := domain.ApplyEvent(sess.State(), pe)
 
 	attemptKind := kind
@@ -418,6 +430,35 @@ func (s *Service) applyToSession(ctx context.Context, r *store.Repo, tx bun.Tx, 
 	if !tr.Apply && tr.Review == nil {
 		return store.OutcomeRecorded, tr.Reason + note, sess.ID, nil
 	}
+	refundedBefore := sess.AmountRefunded
+	if err := s.commitTransition(ctx, r, tx, sess, pe, tr, att.Method, providerID, eventID, now); err != nil {
+		return "", "", "", err
+	}
+	if refundKind && tr.Apply && s.refunds != nil {
+		// A refund made in the provider's dashboard: listed with the
+		// session's refunds for what was applied.
+		if err := s.refunds.RecordProviderRefundTx(ctx, r, tx, sess, providerID, ev, eventID, sess.AmountRefunded-refundedBefore); err != nil {
+			return "", "", "", err
+		}
+	}
+	if err := r.UpdateSession(ctx, sess); err != nil {
+		return "", "", "", err
+	}
+	if !tr.Apply {
+		return store.OutcomeRecorded, tr.Reason + note, sess.ID, nil
+	}
+	return store.OutcomeApplied, tr.Reason + note, sess.ID, nil
+}
+
+// commitTransition carries the transition the state machine made of pe onto
+// the locked session: its new state (paid_at and, on hosted checkout, the
+// shopper's method the first time money arrives; the refund decisions a
+// refund closes), the review it found and its domain events. method is the paying
+// attempt's; reviewEventID names what raised a review. The caller saves
+// sess.
+func (s *Service) commitTransition(ctx context.Context, r *store.Repo, tx bun.Tx, sess *store.Session, pe domain.PaymentEvent,
+	tr domain.Transition, method, providerID, reviewEventID string, now time.Time) error {
+	before := sess.Status
 	if tr.Apply {
 		sess.SetState(tr.Next)
 		sess.UpdatedAt = now
@@ -429,38 +470,32 @@ func (s *Service) applyToSession(ctx context.Context, r *store.Repo, tx bun.Tx, 
 			// On hosted checkout the shopper chose the method; the session
 			// tells the merchant which one it was.
 			if sess.Method == "" {
-				sess.Method = att.Method
+				sess.Method = method
 			}
 		}
-		if kind == domain.PaymentRefunded || kind == domain.PaymentPartiallyRefunded {
+		if pe.Kind == domain.PaymentRefunded || pe.Kind == domain.PaymentPartiallyRefunded {
 			full := sess.Status == domain.StatusRefunded && before != domain.StatusRefunded
 			if err := s.closeRefundedReviews(ctx, r, sess, full, pe.Amount, pe.Currency, now); err != nil {
-				return "", "", "", err
+				return err
 			}
 		}
 	}
 	if tr.Review != nil {
-		if err := s.openReview(ctx, r, sess, providerID, eventID, *tr.Review, now); err != nil {
-			return "", "", "", err
+		if err := s.openReview(ctx, r, sess, providerID, reviewEventID, *tr.Review, now); err != nil {
+			return err
 		}
 	}
 	if tr.Apply && tr.DomainEvent != "" {
 		if err := s.appendEvent(ctx, r, tx, sess, tr.DomainEvent, now); err != nil {
-			return "", "", "", err
+			return err
 		}
 	}
 	if tr.Review != nil && tr.DomainEvent != domain.EventSessionAmountMismatch {
 		if err := s.appendEvent(ctx, r, tx, sess, domain.EventSessionAmountMismatch, now); err != nil {
-			return "", "", "", err
+			return err
 		}
 	}
-	if err := r.UpdateSession(ctx, sess); err != nil {
-		return "", "", "", err
-	}
-	if !tr.Apply {
-		return store.OutcomeRecorded, tr.Reason + note, sess.ID, nil
-	}
-	return store.OutcomeApplied, tr.Reason + note, sess.ID, nil
+	return nil
 }
 
 // latestAttemptAt is the session's most recent attempt routed to

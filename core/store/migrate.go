@@ -33,6 +33,7 @@ func migrationList() []migration {
 		migration0006AttemptRedirect(),
 		migration0010MoneyReview(),
 		migration0020WebhookIntake(),
+		migration0030Refunds(),
 		migration0080BreakerStates(),
 	}
 }

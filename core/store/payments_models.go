@@ -36,12 +36,16 @@ type Session struct {
 	CurrencyReceived string `bun:"currency_received,nullzero"`
 	// ReviewReason is the reason of the latest open review, "" when none.
 	ReviewReason domain.ReviewReason `bun:"review_reason,notnull"`
-	EventSeq     int64               `bun:"event_seq,notnull"`
-	ExpiresAt    time.Time           `bun:"expires_at,notnull"`
-	PaidAt       *time.Time          `bun:"paid_at"`
-	CanceledAt   *time.Time          `bun:"canceled_at"`
-	CreatedAt    time.Time           `bun:"created_at,notnull"`
-	UpdatedAt    time.Time           `bun:"updated_at,notnull"`
+	// AmountRefundPending is what pending refunds reserved (migration
+	// 0030). Only the refunds repository writes it, with conditional
+	// updates; UpdateSession leaves it alone.
+	AmountRefundPending int64      `bun:"amount_refund_pending,notnull"`
+	EventSeq            int64      `bun:"event_seq,notnull"`
+	ExpiresAt           time.Time  `bun:"expires_at,notnull"`
+	PaidAt              *time.Time `bun:"paid_at"`
+	CanceledAt          *time.Time `bun:"canceled_at"`
+	CreatedAt           time.Time  `bun:"created_at,notnull"`
+	UpdatedAt           time.Time  `bun:"updated_at,notnull"`
 }
 
 // State is the part of the session the domain state machine works on.

@@ -16,6 +16,7 @@ import (
 	"github.com/switchyard/switchyard/core/jobs"
 	"github.com/switchyard/switchyard/core/merchants"
 	"github.com/switchyard/switchyard/core/payments"
+	"github.com/switchyard/switchyard/core/refunds"
 	"github.com/switchyard/switchyard/core/routing"
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/sdk/provider"
@@ -50,8 +51,11 @@ type Options struct {
 
 // Env is a ready service with its collaborators exposed for assertions.
 type Env struct {
-	Store     *store.Store
-	Service   *payments.Service
+	Store   *store.Store
+	Service *payments.Service
+	// Refunds is connected to Service (refund webhooks are matched); its
+	// provider-call jobs are enqueued, run them with Refunds.CallProvider.
+	Refunds   *refunds.Service
 	Merchants *merchants.Service
 	Providers *Providers
 	Router    *routing.Router
@@ -123,7 +127,12 @@ func New(t testing.TB, st *store.Store, opts Options) *Env {
 	if err != nil {
 		t.Fatalf("paymentstest: payments: %v", err)
 	}
-	return &Env{Store: st, Service: svc, Merchants: merchants.New(st), Providers: provs, Router: router,
+	ref, err := refunds.New(refunds.Deps{Store: st, Jobs: runner, Providers: provs, Sessions: svc, Clock: now})
+	if err != nil {
+		t.Fatalf("paymentstest: refunds: %v", err)
+	}
+	svc.SetRefunds(ref)
+	return &Env{Store: st, Service: svc, Refunds: ref, Merchants: merchants.New(st), Providers: provs, Router: router,
 		Jobs: runner, Clock: clock, BaseURL: opts.BaseURL}
 }
 
