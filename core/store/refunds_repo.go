@@ -53,8 +53,9 @@ const refundBaseSQL = `(CASE WHEN amount_received > 0 AND currency_received = cu
 	THEN amount_received ELSE amount END)`
 
 // refundableStatuses are the session statuses that may take a refund
-// (domain.CheckRefund): money received and accepted, or held for review.
-const refundableStatuses = `('paid', 'partially_refunded', 'requires_review')`
+// (domain.CheckRefund): money received (domain.SessionStatus.MoneyReceived),
+// or held for review; a dispute is excluded by its own column.
+const refundableStatuses = `('paid', 'partially_refunded', 'refunded', 'disputed', 'requires_review')`
 
 // ReserveRefund reserves amount of a session for a refund about to be
 // created: amount_refund_pending grows by amount only if the session may
