@@ -36,9 +36,9 @@ func simulateCmd() *cobra.Command {
 func simulatePayProCmd() *cobra.Command {
 	var (
 		typ, target, checkoutURL, validationKey, secretKey, orderID string
-		fields                                             []string
-		resent, test, dryRun                               bool
-		timeout                                            time.Duration
+		fields                                                      []string
+		resent, test, dryRun                                        bool
+		timeout                                                     time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "paypro --type TYPE --url URL [--field KEY=VALUE …]",
