@@ -190,7 +190,7 @@ func (s *Service) StartPayment(ctx context.Context, sessionID, method, country s
 	}
 	var lastErr error
 	for _, c := range candidates {
-		next, err := s.tryCandidate(ctx, sess, method, c)
+		next, err := s.tryCandidate(ctx, sess, m.Name, method, c)
 		if err == nil {
 			return next, nil
 		}
@@ -240,7 +240,7 @@ func retryableProviderError(err error) bool {
 // tryCandidate records an attempt for one provider and creates the payment
 // there. The attempt row is committed before the provider is called (no
 // transaction is held across a remote call) and updated with the outcome.
-func (s *Service) tryCandidate(ctx context.Context, sess *store.Session, method string, c routing.Candidate) (string, error) {
+func (s *Service) tryCandidate(ctx context.Context, sess *store.Session, merchantName, method string, c routing.Candidate) (string, error) {
 	now := s.now()
 	att := &store.PaymentAttempt{
 		ID: domain.NewAttemptID(), SessionID: sess.ID, ProviderID: c.ProviderID, Method: method,
@@ -263,7 +263,7 @@ func (s *Service) tryCandidate(ctx context.Context, sess *store.Session, method 
 		return "", err
 	}
 
-	resp, callErr := s.createPayment(ctx, sess, att)
+	resp, callErr := s.createPayment(ctx, sess, merchantName, att)
 	s.countPayment(ctx, c.ProviderID, method, createOutcome(callErr, resp.Status))
 	fail := func(err error) (string, error) {
 		att.Status, att.Error, att.UpdatedAt = store.AttemptFailed, shopperSafe(err), s.now()
@@ -318,7 +318,7 @@ func (s *Service) tryCandidate(ctx context.Context, sess *store.Session, method 
 	return s.baseURL + "/checkout/" + sess.ID + "/return", nil
 }
 
-func (s *Service) createPayment(ctx context.Context, sess *store.Session, att *store.PaymentAttempt) (provider.CreatePaymentResponse, error) {
+func (s *Service) createPayment(ctx context.Context, sess *store.Session, merchantName string, att *store.PaymentAttempt) (provider.CreatePaymentResponse, error) {
 	p, err := s.providers.Provider(att.ProviderID)
 	if err != nil {
 		return provider.CreatePaymentResponse{}, err
@@ -337,6 +337,7 @@ func (s *Service) createPayment(ctx context.Context, sess *store.Session, att *s
 	}
 	return p.CreatePayment(ctx, provider.CreatePaymentRequest{
 		MerchantAccount: account,
+		MerchantName:    merchantName,
 		SessionID:       sess.ID,
 		AttemptID:       att.ID,
 		IdempotencyKey:  attemptIdempotencyKey(sess.ID, att.ID),

@@ -130,7 +130,13 @@ type CreatePaymentRequest struct {
 	Currency      string
 	Method        string
 	CustomerEmail string
-	Description   string
+	// Description says what is paid for, for shoppers ("Order 1042": the
+	// merchant's order id, never a Switchyard id).
+	Description string
+	// MerchantName is the merchant's display name, for pages that show the
+	// shopper whom they pay. Empty from hosts that predate the field
+	// (protocol 1 is additive), so a page must read well without it.
+	MerchantName string
 	// ReturnURL is Switchyard's checkout return route; send the shopper there
 	// when they finish on the provider's side. It is UX only: status changes
 	// come from verified events.

@@ -90,6 +90,7 @@ func (c ProviderConformanceConfig) paymentRequest(m provider.Method, n int) prov
 		Method:          m.Method,
 		CustomerEmail:   "shopper@example.com",
 		Description:     "conformance order " + session,
+		MerchantName:    "Conformance Shop",
 		ReturnURL:       c.BaseURL + "/checkout/" + session + "/return",
 		CancelURL:       c.BaseURL + "/checkout/" + session,
 		WebhookURL:      c.BaseURL + "/hooks/conformance/prv_conformance",

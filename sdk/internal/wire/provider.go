@@ -54,6 +54,7 @@ func CreatePaymentRequestToProto(r provider.CreatePaymentRequest) *providerv1.Cr
 		CustomerEmail: r.CustomerEmail, Description: r.Description,
 		ReturnUrl: r.ReturnURL, CancelUrl: r.CancelURL, WebhookUrl: r.WebhookURL,
 		ProviderBaseUrl: r.ProviderBaseURL, Metadata: r.Metadata, MerchantAccount: r.MerchantAccount,
+		MerchantName: r.MerchantName,
 	}
 }
 
@@ -65,6 +66,7 @@ func CreatePaymentRequestFromProto(p *providerv1.CreatePaymentRequest) provider.
 		CustomerEmail: p.GetCustomerEmail(), Description: p.GetDescription(),
 		ReturnURL: p.GetReturnUrl(), CancelURL: p.GetCancelUrl(), WebhookURL: p.GetWebhookUrl(),
 		ProviderBaseURL: p.GetProviderBaseUrl(), Metadata: p.GetMetadata(), MerchantAccount: p.GetMerchantAccount(),
+		MerchantName: p.GetMerchantName(),
 	}
 }
 

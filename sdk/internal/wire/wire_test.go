@@ -117,3 +117,28 @@ func TestRecordChangesRoundTrip(t *testing.T) {
 		t.Errorf("records altered in transit: %+v", recs)
 	}
 }
+
+// TestCreatePaymentRequestRoundTrip sets every field of the request to a
+// distinct value by reflection, so a field added to the Go type but not to
+// the converters (MerchantName once) fails here instead of arriving empty.
+func TestCreatePaymentRequestRoundTrip(t *testing.T) {
+	var in provider.CreatePaymentRequest
+	v := reflect.ValueOf(&in).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f, name := v.Field(i), v.Type().Field(i).Name
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(name + " value")
+		case reflect.Int64:
+			f.SetInt(int64(1000 + i))
+		case reflect.Map:
+			f.Set(reflect.ValueOf(map[string]string{name: "v"}))
+		default:
+			t.Fatalf("field %s has kind %s: teach this test to fill it", name, f.Kind())
+		}
+	}
+	out := CreatePaymentRequestFromProto(CreatePaymentRequestToProto(in))
+	if !reflect.DeepEqual(out, in) {
+		t.Errorf("payment request changed in transit:\n got %+v\nwant %+v", out, in)
+	}
+}

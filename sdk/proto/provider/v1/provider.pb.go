@@ -241,8 +241,11 @@ type CreatePaymentRequest struct {
 	ProviderBaseUrl string                 `protobuf:"bytes,12,opt,name=provider_base_url,json=providerBaseUrl,proto3" json:"provider_base_url,omitempty"`
 	Metadata        map[string]string      `protobuf:"bytes,13,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	MerchantAccount string                 `protobuf:"bytes,14,opt,name=merchant_account,json=merchantAccount,proto3" json:"merchant_account,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The merchant's display name, as shoppers know the shop. Hosts before
+	// it existed send nothing (empty string).
+	MerchantName  string `protobuf:"bytes,15,opt,name=merchant_name,json=merchantName,proto3" json:"merchant_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreatePaymentRequest) Reset() {
@@ -369,6 +372,13 @@ func (x *CreatePaymentRequest) GetMetadata() map[string]string {
 func (x *CreatePaymentRequest) GetMerchantAccount() string {
 	if x != nil {
 		return x.MerchantAccount
+	}
+	return ""
+}
+
+func (x *CreatePaymentRequest) GetMerchantName() string {
+	if x != nil {
+		return x.MerchantName
 	}
 	return ""
 }
@@ -1255,7 +1265,7 @@ const file_provider_v1_provider_proto_rawDesc = "" +
 	"\vAmountLimit\x12\x1a\n" +
 	"\bcurrency\x18\x01 \x01(\tR\bcurrency\x12\x10\n" +
 	"\x03min\x18\x02 \x01(\x03R\x03min\x12\x10\n" +
-	"\x03max\x18\x03 \x01(\x03R\x03max\"\xdd\x04\n" +
+	"\x03max\x18\x03 \x01(\x03R\x03max\"\x82\x05\n" +
 	"\x14CreatePaymentRequest\x12\x1d\n" +
 	"\n" +
 	"session_id\x18\x01 \x01(\tR\tsessionId\x12\x1d\n" +
@@ -1276,7 +1286,8 @@ const file_provider_v1_provider_proto_rawDesc = "" +
 	"webhookUrl\x12*\n" +
 	"\x11provider_base_url\x18\f \x01(\tR\x0fproviderBaseUrl\x12V\n" +
 	"\bmetadata\x18\r \x03(\v2:.switchyard.provider.v1.CreatePaymentRequest.MetadataEntryR\bmetadata\x12)\n" +
-	"\x10merchant_account\x18\x0e \x01(\tR\x0fmerchantAccount\x1a;\n" +
+	"\x10merchant_account\x18\x0e \x01(\tR\x0fmerchantAccount\x12#\n" +
+	"\rmerchant_name\x18\x0f \x01(\tR\fmerchantName\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"2\n" +
