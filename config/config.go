@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Config is Switchyard's whole configuration. It is built once by Load (YAML
 // file, then SWITCHYARD_ environment, then flags) and passed down from
@@ -53,10 +56,84 @@ type PublicConfig struct {
 	HSTSMaxAge time.Duration `koanf:"hsts_max_age"`
 }
 
-// AdminConfig is the operator listener: admin API and /metrics.
+// AdminConfig is the operator listener: admin API, console and /metrics.
 type AdminConfig struct {
 	HTTPConfig `koanf:",squash"`
-	Tokens     []Secret `koanf:"tokens"`
+	// Tokens are the operators' credentials. Each entry is either a plain
+	// token (secret; name admin.tokens[i], role operator, as before roles
+	// existed) or a mapping {name, role, token}.
+	Tokens  []AdminToken  `koanf:"tokens"`
+	Console ConsoleConfig `koanf:"console"`
+	// DemoInbox, for development, serves POST /demo/inbox on the admin
+	// listener: a webhook receiver that answers 204 and logs what it got,
+	// so the demo merchant's endpoint has somewhere to deliver (make run).
+	DemoInbox bool `koanf:"demo_inbox"`
+}
+
+// Operator roles: a viewer reads everything, an operator also acts.
+const (
+	RoleViewer   = "viewer"
+	RoleOperator = "operator"
+)
+
+// AdminToken is one operator credential. In the file it is a plain token
+// or a mapping; Name and Role are empty when the file leaves them out (see
+// AdminConfig.Operators for the defaults).
+type AdminToken struct {
+	Name  string `koanf:"name"`
+	Role  string `koanf:"role"`
+	Token Secret `koanf:"token"`
+}
+
+// Value returns the resolved token.
+func (t AdminToken) Value() string { return t.Token.Value() }
+
+// NewAdminToken wraps a resolved token with a name and role (for tests and
+// programmatic config); empty name and role take the defaults.
+func NewAdminToken(name, role, token string) AdminToken {
+	return AdminToken{Name: name, Role: role, Token: NewSecret(token)}
+}
+
+// Operators returns the tokens with their defaults filled in: an unnamed
+// token is called admin.tokens[i] (so the audit log says which entry acted)
+// and a token without a role is an operator, as every token was before
+// roles existed.
+func (a AdminConfig) Operators() []AdminToken {
+	out := make([]AdminToken, 0, len(a.Tokens))
+	for i, t := range a.Tokens {
+		if t.Name == "" {
+			t.Name = fmt.Sprintf("admin.tokens[%d]", i)
+		}
+		if t.Role == "" {
+			t.Role = RoleOperator
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// ConsoleConfig is the operator web console under /console/ on the admin
+// listener.
+type ConsoleConfig struct {
+	Enabled bool `koanf:"enabled"`
+	// BaseURL is how operators' browsers reach the admin listener
+	// (scheme://host[:port]) when it is behind a proxy. When it is https
+	// the session cookie is Secure (and __Host- prefixed); empty means the
+	// request's own scheme decides.
+	BaseURL string `koanf:"base_url"`
+	// IdleTimeout ends a console session nobody used for this long;
+	// MaxAge ends any session this long after login.
+	IdleTimeout time.Duration `koanf:"idle_timeout"`
+	MaxAge      time.Duration `koanf:"max_age"`
+	// LoginRateLimit is a token bucket per client address on login attempts.
+	LoginRateLimit LoginRateLimitConfig `koanf:"login_rate_limit"`
+}
+
+// LoginRateLimitConfig is the console's login bucket per client address:
+// PerMinute attempts refill each minute, up to Burst at once.
+type LoginRateLimitConfig struct {
+	PerMinute float64 `koanf:"per_minute"`
+	Burst     int     `koanf:"burst"`
 }
 
 // StoreConfig selects and tunes the database.

@@ -16,7 +16,10 @@ func Defaults() Config {
 	}
 	return Config{
 		Public: PublicConfig{HTTPConfig: listener("127.0.0.1:8080"), HSTSMaxAge: 365 * 24 * time.Hour},
-		Admin:  AdminConfig{HTTPConfig: listener("127.0.0.1:8081")},
+		Admin: AdminConfig{HTTPConfig: listener("127.0.0.1:8081"), Console: ConsoleConfig{
+			Enabled: true, IdleTimeout: 30 * time.Minute, MaxAge: 12 * time.Hour,
+			LoginRateLimit: LoginRateLimitConfig{PerMinute: 10, Burst: 5},
+		}},
 		Store: StoreConfig{
 			DSN:          "sqlite:var/switchyard.db",
 			MaxOpenConns: 20,

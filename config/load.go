@@ -198,6 +198,11 @@ func resolveSecrets(cfg *Config, lookup func(string) (string, bool)) []Problem {
 			}
 			return
 		}
+		if v.Type() == adminTokenType {
+			// Reported as admin.tokens[i], however the entry was written.
+			walk(path, v.FieldByName("Token"))
+			return
+		}
 		switch v.Kind() {
 		case reflect.Pointer:
 			if !v.IsNil() {

@@ -16,8 +16,9 @@ import (
 // sync by hand.
 
 var (
-	secretType   = reflect.TypeFor[Secret]()
-	durationType = reflect.TypeFor[time.Duration]()
+	secretType     = reflect.TypeFor[Secret]()
+	adminTokenType = reflect.TypeFor[AdminToken]()
+	durationType   = reflect.TypeFor[time.Duration]()
 
 	pluginInstanceType = reflect.TypeFor[PluginInstance]()
 )
@@ -82,7 +83,7 @@ func leafKeys() []string {
 				walk(ft, path)
 			case ft.Kind() == reflect.Map:
 			case ft.Kind() == reflect.Slice:
-				if et := ft.Elem(); et == secretType || et.Kind() != reflect.Struct && et.Kind() != reflect.Map {
+				if et := ft.Elem(); et == secretType || et == adminTokenType || et.Kind() != reflect.Struct && et.Kind() != reflect.Map {
 					keys = append(keys, path)
 				}
 			default:
@@ -135,6 +136,16 @@ func (c *conformer) conform(path string, raw any, t reflect.Type) (any, bool) {
 	}
 	if t == secretType {
 		return c.str(path, raw)
+	}
+	if t == adminTokenType {
+		// A plain token, as admin.tokens held before names and roles.
+		if _, isMap := raw.(map[string]any); !isMap {
+			tok, ok := c.str(path, raw)
+			if !ok {
+				return nil, false
+			}
+			return map[string]any{"token": tok}, true
+		}
 	}
 	if t == durationType {
 		if s, ok := raw.(string); ok {
@@ -195,7 +206,7 @@ func (c *conformer) conform(path string, raw any, t reflect.Type) (any, bool) {
 			items = v
 		case string:
 			// A list given through an environment variable or flag.
-			if et := t.Elem(); et.Kind() == reflect.Struct && et != secretType || et.Kind() == reflect.Map {
+			if et := t.Elem(); et.Kind() == reflect.Struct && et != secretType && et != adminTokenType || et.Kind() == reflect.Map {
 				c.addf(path, "must be a list, got %s", describe(raw))
 				return nil, false
 			}

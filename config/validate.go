@@ -91,6 +91,9 @@ var (
 	decimalRe    = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
 	sha256Re     = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 	countryRe    = regexp.MustCompile(`^[A-Z]{2}$`)
+	// operatorNameRe: what an admin token's name may be. No brackets, so a
+	// name never looks like the default admin.tokens[i].
+	operatorNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 )
 
 // minTokenLen keeps guessable operator tokens out of the admin API.
@@ -358,6 +361,7 @@ func ParseTrustedProxy(s string) (netip.Prefix, error) {
 
 func (v *validator) admin(c *Config) {
 	seen := make(map[string]int)
+	names := make(map[string]int)
 	for i, t := range c.Admin.Tokens {
 		path := fmt.Sprintf("admin.tokens[%d]", i)
 		switch {
@@ -368,6 +372,35 @@ func (v *validator) admin(c *Config) {
 		default:
 			seen[t.Value()] = i + 1
 		}
+		if t.Role != "" {
+			v.oneOf(path+".role", t.Role, []string{RoleViewer, RoleOperator})
+		}
+		if t.Name == "" {
+			continue
+		}
+		switch {
+		case !operatorNameRe.MatchString(t.Name):
+			v.add(path+".name", "must be 1 to 64 letters, digits or . _ @ - (starting with a letter or digit), got %q", t.Name)
+		case names[t.Name] > 0:
+			v.add(path+".name", "duplicates admin.tokens[%d].name", names[t.Name]-1)
+		default:
+			names[t.Name] = i + 1
+		}
+	}
+	cc := c.Admin.Console
+	if cc.BaseURL != "" {
+		v.httpURL("admin.console.base_url", cc.BaseURL)
+	}
+	v.positive("admin.console.idle_timeout", cc.IdleTimeout)
+	v.positive("admin.console.max_age", cc.MaxAge)
+	if cc.IdleTimeout > cc.MaxAge && cc.MaxAge > 0 {
+		v.add("admin.console.idle_timeout", "must not exceed admin.console.max_age (%s)", cc.MaxAge)
+	}
+	if cc.LoginRateLimit.PerMinute <= 0 {
+		v.add("admin.console.login_rate_limit.per_minute", "must be greater than 0")
+	}
+	if cc.LoginRateLimit.Burst < 1 {
+		v.add("admin.console.login_rate_limit.burst", "must be at least 1")
 	}
 }
 

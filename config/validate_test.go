@@ -14,7 +14,7 @@ import (
 func validConfig() config.Config {
 	cfg := config.Defaults()
 	cfg.Secrets.Keys = []config.KeyConfig{{ID: "k1", Key: config.NewSecret(devKey)}}
-	cfg.Admin.Tokens = []config.Secret{config.NewSecret(devToken)}
+	cfg.Admin.Tokens = []config.AdminToken{config.NewAdminToken("", "", devToken)}
 	enabled := true
 	cfg.Plugins.Instances = []config.PluginInstance{
 		{ID: "sandbox", Kind: "provider", Binary: "sandbox", Enabled: &enabled},
@@ -50,8 +50,10 @@ func TestValidate(t *testing.T) {
 		{"base url trailing slash", func(c *config.Config) { c.Public.BaseURL = "https://pay.example.com/" }, "public.base_url", "slash"},
 		{"zero timeout", func(c *config.Config) { c.Public.WriteTimeout = 0 }, "public.write_timeout", "positive"},
 		{"negative body limit", func(c *config.Config) { c.Admin.BodyLimit = -1 }, "admin.body_limit", "positive"},
-		{"short token", func(c *config.Config) { c.Admin.Tokens = []config.Secret{config.NewSecret("short")} }, "admin.tokens[0]", "16"},
-		{"duplicate token", func(c *config.Config) { c.Admin.Tokens = append(c.Admin.Tokens, config.NewSecret(devToken)) }, "admin.tokens[1]", "duplicates admin.tokens[0]"},
+		{"short token", func(c *config.Config) { c.Admin.Tokens = []config.AdminToken{config.NewAdminToken("", "", "short")} }, "admin.tokens[0]", "16"},
+		{"duplicate token", func(c *config.Config) {
+			c.Admin.Tokens = append(c.Admin.Tokens, config.NewAdminToken("", "", devToken))
+		}, "admin.tokens[1]", "duplicates admin.tokens[0]"},
 		{"dsn mysql", func(c *config.Config) { c.Store.DSN = "mysql://x" }, "store.dsn", `got scheme "mysql"`},
 		{"dsn empty sqlite path", func(c *config.Config) { c.Store.DSN = "sqlite:" }, "store.dsn", "path"},
 		{"dsn postgres without host", func(c *config.Config) { c.Store.DSN = "postgres:///db" }, "store.dsn", "host"},
