@@ -1,7 +1,7 @@
 package main
 
 import (
-	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -13,8 +13,6 @@ import (
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/pluginhost"
 	"github.com/switchyard/switchyard/sdk/meta"
-	"github.com/switchyard/switchyard/sdk/provisioner"
-	"github.com/switchyard/switchyard/sdk/sdkerr"
 )
 
 func pluginsTestCmd() *cobra.Command {
@@ -53,46 +51,10 @@ func pluginsTestCmd() *cobra.Command {
 	return cmd
 }
 
-// pluginTestReport is what `plugins test` prints (--json: this shape).
-type pluginTestReport struct {
-	ID      string    `json:"id"`
-	Kind    meta.Kind `json:"kind"`
-	Name    string    `json:"name,omitempty"`
-	Version string    `json:"version,omitempty"`
-	OK      bool      `json:"ok"`
-	// Method says how the plugin was checked: "test_connection", or
-	// "health" for a provider without a connection test.
-	Method  string            `json:"method"`
-	Message string            `json:"message,omitempty"`
-	Details map[string]string `json:"details,omitempty"`
-	Error   *reportError      `json:"error,omitempty"`
-	// Packages are the provisioner's packages, when it lists them.
-	Packages []string       `json:"packages,omitempty"`
-	Checked  []packageCheck `json:"checked_packages,omitempty"`
-}
-
-type reportError struct {
-	Category sdkerr.Category `json:"category"`
-	Code     string          `json:"code,omitempty"`
-	Message  string          `json:"message"`
-}
-
-type packageCheck struct {
-	Name  string `json:"name"`
-	Found bool   `json:"found"`
-}
-
-func newReportError(err error) *reportError {
-	out := &reportError{Category: sdkerr.CategoryOf(err), Message: err.Error()}
-	if e, ok := sdkerr.As(err); ok {
-		out.Code, out.Message = e.Code, e.Message
-	}
-	return out
-}
-
-// testPlugin launches instance id alone and runs its connection test.
-// Errors are for problems before the plugin could be asked (an unknown
-// or disabled id, a plugin that does not start); a failed test is in the
+// testPlugin launches instance id alone, as serve would, and runs the
+// host's connection test (the same one the console's button runs).
+// Errors are for problems before the plugin could be asked (an unknown or
+// disabled id, a plugin that does not start); a failed test is in the
 // report.
 func testPlugin(cmd *cobra.Command, cfg *config.Config, id string, packages []string) (*pluginTestReport, error) {
 	i := slices.IndexFunc(cfg.Plugins.Instances, func(in config.PluginInstance) bool { return in.ID == id })
@@ -117,77 +79,18 @@ func testPlugin(cmd *cobra.Command, cfg *config.Config, id string, packages []st
 	if err := h.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start plugin %s: %w", id, err)
 	}
-	info, _ := h.Instance(id)
-	report := &pluginTestReport{ID: id, Kind: info.Kind, Name: info.Name, Version: info.Version, Method: "test_connection"}
-
-	res, err := h.TestConnection(ctx, id)
-	if sdkerr.CategoryOf(err) == sdkerr.CategoryUnimplemented && info.Kind == meta.KindProvider {
-		report.Method = "health"
-		res, err = healthAsResult(ctx, h, id)
-	}
+	report, err := h.Test(ctx, id, packages)
 	if err != nil {
-		report.Error = newReportError(err)
-		return report, nil
+		return nil, err
 	}
-	report.OK, report.Message, report.Details = true, res.Message, res.Details
-
-	if info.Kind == meta.KindProvisioner {
-		if err := checkPackages(ctx, h, id, packages, report); err != nil {
-			return nil, err
-		}
-	}
-	return report, nil
+	return &pluginTestReport{report}, nil
 }
 
-// healthAsResult reports a provider's own health as the test result.
-func healthAsResult(ctx context.Context, h *pluginhost.Host, id string) (meta.TestResult, error) {
-	health, err := h.CheckHealth(ctx, id)
-	if err != nil {
-		return meta.TestResult{}, err
-	}
-	msg := "the provider has no connection test; its health check says " + string(health.Status)
-	if health.Message != "" {
-		msg += ": " + health.Message
-	}
-	if health.Status != meta.HealthOK {
-		return meta.TestResult{}, sdkerr.Unavailable("%s", msg)
-	}
-	return meta.TestResult{Message: msg}, nil
-}
+// pluginTestReport prints the host's report for the terminal.
+type pluginTestReport struct{ *pluginhost.TestReport }
 
-// checkPackages lists the provisioner's packages and checks the wanted
-// ones by exact name.
-func checkPackages(ctx context.Context, h *pluginhost.Host, id string, wanted []string, report *pluginTestReport) error {
-	p, err := h.Provisioner(id)
-	if err != nil {
-		return err
-	}
-	pkgs, err := p.(provisioner.PackageLister).ListPackages(ctx)
-	if sdkerr.CategoryOf(err) == sdkerr.CategoryUnimplemented {
-		if len(wanted) > 0 {
-			report.OK = false
-			report.Error = &reportError{Category: sdkerr.CategoryUnimplemented, Message: "this provisioner cannot list packages, so --package cannot be checked"}
-		}
-		return nil
-	}
-	if err != nil {
-		report.OK = false
-		report.Error = newReportError(err)
-		return nil
-	}
-	report.Packages = make([]string, 0, len(pkgs))
-	for _, pkg := range pkgs {
-		report.Packages = append(report.Packages, pkg.Name)
-	}
-	for _, name := range wanted {
-		found := provisioner.HasPackage(pkgs, name)
-		report.Checked = append(report.Checked, packageCheck{Name: name, Found: found})
-		if !found {
-			report.OK = false
-		}
-	}
-	return nil
-}
+// MarshalJSON keeps --json the report's own shape.
+func (r *pluginTestReport) MarshalJSON() ([]byte, error) { return json.Marshal(r.TestReport) }
 
 func (r *pluginTestReport) print(w io.Writer) {
 	what := string(r.Kind)

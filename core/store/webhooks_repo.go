@@ -169,6 +169,7 @@ type DeliveryFilter struct {
 	Status     string
 	EventType  string
 	Since      time.Time // created at or after
+	Until      time.Time // created before
 	Before     string    // cursor: ids lower than this one
 	Limit      int       // 0 means no limit
 }
@@ -194,6 +195,9 @@ func (r *Repo) ListWebhookDeliveries(ctx context.Context, f DeliveryFilter) ([]*
 	}
 	if !f.Since.IsZero() {
 		q = q.Where("created_at >= ?", f.Since.UTC())
+	}
+	if !f.Until.IsZero() {
+		q = q.Where("created_at < ?", f.Until.UTC())
 	}
 	if f.Before != "" {
 		q = q.Where("id < ?", f.Before)
@@ -253,4 +257,31 @@ func (r *Repo) MerchantContact(ctx context.Context, merchantID int64) (string, e
 		return "", domain.NotFound("merchant")
 	}
 	return email, err
+}
+
+// EndpointDeliveryStat counts one endpoint's deliveries created since a
+// time: how many there were, how many failed for good, and how many are
+// pending after at least one failed attempt (retrying).
+type EndpointDeliveryStat struct {
+	EndpointID string `bun:"endpoint_id"`
+	Total      int64  `bun:"total"`
+	Failed     int64  `bun:"failed"`
+	Retrying   int64  `bun:"retrying"`
+}
+
+// EndpointDeliveryStats groups the deliveries created at or after since by
+// endpoint.
+func (r *Repo) EndpointDeliveryStats(ctx context.Context, since time.Time) ([]EndpointDeliveryStat, error) {
+	var out []EndpointDeliveryStat
+	err := r.db.NewSelect().Model((*WebhookDelivery)(nil)).
+		ColumnExpr("endpoint_id, COUNT(*) AS total").
+		ColumnExpr("SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS failed", DeliveryFailed).
+		ColumnExpr("SUM(CASE WHEN status = ? AND attempts > 0 THEN 1 ELSE 0 END) AS retrying", DeliveryPending).
+		Where("endpoint_id IS NOT NULL AND created_at >= ?", since.UTC()).
+		GroupExpr("endpoint_id").OrderExpr("endpoint_id").
+		Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint delivery stats: %w", err)
+	}
+	return out, nil
 }
