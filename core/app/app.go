@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/accounts"
+	"github.com/switchyard/switchyard/core/audit"
 	"github.com/switchyard/switchyard/core/jobs"
 	"github.com/switchyard/switchyard/core/licenses"
 	"github.com/switchyard/switchyard/core/merchants"
@@ -61,6 +62,8 @@ type App struct {
 	// RateLimiter limits each merchant API key: shared through Redis when
 	// api.rate_limit.redis_url is set, per instance otherwise.
 	RateLimiter ratelimit.Limiter
+	// Audit is the operators' audit log (console and admin API actions).
+	Audit *audit.Log
 
 	// enq is how the services enqueue jobs; it is bound to Jobs.
 	enq *enqueuer
@@ -119,6 +122,7 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 		return err
 	}
 	a.Merchants = merchants.New(st, merchants.Options{AuthCacheTTL: authCacheTTL(cfg.API.AuthCacheTTL), Logger: a.Logger})
+	a.Audit = audit.New(st, a.Logger)
 
 	if a.Plugins, err = pluginhost.New(cfg.Plugins, pluginhost.Options{Logger: a.Logger, TracerProvider: tel.TracerProvider,
 		Meter: tel.Meter("switchyard/pluginhost")}); err != nil {

@@ -47,9 +47,12 @@ func (a *App) Serve(ctx context.Context, onListen func(Listening)) error {
 	// Checkout and webhook URLs carry the port actually bound (public.addr
 	// on port 0 without public.base_url), before anything serves or runs.
 	err = a.useListenAddr(pubLn.Addr())
-	var pubMounts []httpapi.Mount
+	var pubMounts, opsMounts []httpapi.Mount
 	if err == nil {
 		pubMounts, err = a.publicMounts()
+	}
+	if err == nil {
+		opsMounts, err = a.operatorMounts()
 	}
 	if err == nil {
 		err = a.Jobs.Start(ctx)
@@ -67,7 +70,7 @@ func (a *App) Serve(ctx context.Context, onListen func(Listening)) error {
 		a.Logger.Error("some plugins did not start", "err", err)
 	}
 	public := a.newServer("public", a.Config.Public.HTTPConfig, a.hstsMaxAge(), pubMounts...)
-	admin := a.newServer("admin", a.Config.Admin.HTTPConfig, 0, a.adminMounts()...)
+	admin := a.newServer("admin", a.Config.Admin.HTTPConfig, 0, append(a.adminMounts(), opsMounts...)...)
 
 	errc := make(chan error, 2)
 	go func() { errc <- serveOn(public, pubLn) }()

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/url"
 	"strconv"
+
+	"github.com/switchyard/switchyard/core/webassets"
 )
 
 //go:embed templates/*.html
@@ -117,7 +119,7 @@ func FormatAmount(currency, decimal string) string {
 // safe for concurrent use.
 type Renderer struct {
 	pages  map[Kind]*template.Template
-	assets *assets
+	assets *webassets.Set
 }
 
 // NewRenderer parses the embedded templates and fingerprints the static
@@ -164,7 +166,7 @@ func (r *Renderer) Render(w io.Writer, p Page) error {
 		return fmt.Errorf("checkout: unknown page kind %q", p.Kind)
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout.html", templateData{Page: p, Stylesheet: r.assets.path("checkout.css")}); err != nil {
+	if err := t.ExecuteTemplate(&buf, "layout.html", templateData{Page: p, Stylesheet: r.stylesheet()}); err != nil {
 		return fmt.Errorf("checkout: render %s page: %w", p.Kind, err)
 	}
 	_, err := buf.WriteTo(w)
@@ -181,4 +183,10 @@ func sessionPath(id, suffix string) string {
 // by the confirming page's refresh.
 func ReturnPollURL(sessionID string, poll int) string {
 	return sessionPath(sessionID, "/return") + "?poll=" + strconv.Itoa(poll)
+}
+
+// stylesheet is the URL path of checkout.css (loadAssets checked it).
+func (r *Renderer) stylesheet() string {
+	p, _ := r.assets.Path("checkout.css")
+	return p
 }

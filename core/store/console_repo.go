@@ -21,6 +21,7 @@ type ConsoleSession struct {
 	Operator   string    `bun:"operator,notnull"`
 	TokenFP    string    `bun:"token_fp,notnull"`
 	CSRF       string    `bun:"csrf,notnull"`
+	Flash      string    `bun:"flash,notnull"`
 	RemoteAddr string    `bun:"remote_addr,notnull"`
 	UserAgent  string    `bun:"user_agent,notnull"`
 	CreatedAt  time.Time `bun:"created_at,notnull"`
@@ -55,6 +56,16 @@ func (r *Repo) TouchConsoleSession(ctx context.Context, id string, at time.Time)
 	if _, err := r.db.NewUpdate().Model((*ConsoleSession)(nil)).Set("last_seen_at = ?", at.UTC()).
 		Where("id = ?", id).Exec(ctx); err != nil {
 		return fmt.Errorf("touch console session: %w", err)
+	}
+	return nil
+}
+
+// SetConsoleFlash stores the notice the session's next page shows ("" to
+// clear it).
+func (r *Repo) SetConsoleFlash(ctx context.Context, id, flash string) error {
+	if _, err := r.db.NewUpdate().Model((*ConsoleSession)(nil)).Set("flash = ?", flash).
+		Where("id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("set console flash: %w", err)
 	}
 	return nil
 }

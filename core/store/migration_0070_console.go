@@ -12,7 +12,8 @@ import (
 //     random secret; only its SHA-256 is the key here, so a database read
 //     does not hand out sessions. token_fp ties the session to the token
 //     that logged in (rotating or removing the token ends it); csrf is the
-//     session's form token.
+//     session's form token; flash is the
+//     notice to show on the next page (never a secret).
 //   - audit_log: who did what to which target, when, through the console
 //     or the admin API, and how it ended. Rows are only ever inserted.
 //   - indexes for the console's listings: sessions by creation time (date
@@ -29,6 +30,7 @@ func migration0070Console() migration {
 	operator TEXT NOT NULL,
 	token_fp TEXT NOT NULL,
 	csrf TEXT NOT NULL,
+	flash TEXT NOT NULL,
 	remote_addr TEXT NOT NULL,
 	user_agent TEXT NOT NULL,
 	created_at `+t.Time+` NOT NULL,
