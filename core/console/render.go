@@ -51,6 +51,7 @@ func NavItems() []NavItem {
 	return []NavItem{
 		{"overview", "Overview", "/console/"},
 		{"sessions", "Sessions", "/console/sessions"},
+		{"reviews", "Reviews", "/console/reviews"},
 		{"deliveries", "Webhook deliveries", "/console/deliveries"},
 		{"endpoints", "Endpoints", "/console/endpoints"},
 		{"merchants", "Merchants", "/console/merchants"},
@@ -146,6 +147,7 @@ func funcs() template.FuncMap {
 		"add":    func(a, b int) int { return a + b },
 		"add64":  func(a, b int64) int64 { return a + b },
 		"statusClass": statusClass,
+		"reviewCtx":   reviewCtx,
 		"pct": func(n, d int64) string {
 			if d == 0 {
 				return "–"
@@ -249,4 +251,22 @@ func statusClass(status any) string {
 		return "warn"
 	}
 	return ""
+}
+
+// ReviewContext is what the shared "review" template gets: the page (for
+// the CSRF token and role), the review, and where its form returns.
+type ReviewContext struct {
+	Page   any
+	Review any
+	Back   string
+}
+
+// reviewCtx builds a ReviewContext; sessionID, when set, makes the form
+// return to that session's page, else to the reviews page.
+func reviewCtx(page any, review any, sessionID string) ReviewContext {
+	back := "/console/reviews"
+	if sessionID != "" {
+		back = "/console/sessions/" + sessionID
+	}
+	return ReviewContext{Page: page, Review: review, Back: back}
 }

@@ -40,6 +40,7 @@ func AdminAccess(identify IdentifyFunc, log AuditLog) Mount {
 			if !ok {
 				return next(c)
 			}
+			c.Set(apiOperatorKey, name)
 			entry := audit.Entry{Actor: name, Role: role, Via: audit.ViaAPI, Action: req.Method + " " + c.Path(),
 				TargetID: pathParams(c), RemoteAddr: clientAddr(c)}
 			if role != config.RoleOperator {
@@ -85,4 +86,15 @@ func pathParams(c echo.Context) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+const apiOperatorKey = "admin.operator"
+
+// apiOperator names who is calling the admin API, for records kept by the
+// services ("api:alice").
+func apiOperator(c echo.Context) string {
+	if name, ok := c.Get(apiOperatorKey).(string); ok && name != "" {
+		return "api:" + name
+	}
+	return AdminOperator
 }

@@ -21,7 +21,8 @@ type ReviewAdmin interface {
 var _ ReviewAdmin = (*payments.Service)(nil)
 
 // AdminOperator is how admin API decisions are attributed in the record
-// (operator tokens carry no name).
+// when the token's operator is not known (AdminAccess not mounted); with
+// it, they are attributed to "api:" + the token's name.
 const AdminOperator = "admin-api"
 
 // AdminReviews mounts the operator's money reviews behind operator token
@@ -81,7 +82,7 @@ func (h *reviewHandlers) resolve(c echo.Context) error {
 		return err
 	}
 	rv, err := h.svc.ResolveReview(c.Request().Context(), c.Param("id"),
-		payments.ResolveReviewRequest{Action: in.Action, Note: in.Note, Operator: AdminOperator})
+		payments.ResolveReviewRequest{Action: in.Action, Note: in.Note, Operator: apiOperator(c)})
 	if err != nil {
 		return err
 	}

@@ -35,11 +35,12 @@ type ConsoleWebhooks interface {
 	FailingEndpoints(ctx context.Context, since time.Time) ([]*webhooks.EndpointHealth, error)
 }
 
-// SessionLookup is the operators' view of sessions; *payments.Service
-// implements it.
+// SessionLookup is the operators' view of sessions and their money
+// reviews: the admin API's ReviewAdmin plus search and today's volume;
+// *payments.Service implements it.
 type SessionLookup interface {
+	ReviewAdmin
 	FindSessions(ctx context.Context, q payments.SessionQuery) (*payments.SessionPage, error)
-	SessionTimeline(ctx context.Context, id string) (*payments.Timeline, error)
 	AttemptVolume(ctx context.Context, since time.Time) ([]*payments.VolumeRow, error)
 }
 
@@ -133,6 +134,8 @@ func (h *consoleHandlers) routes(e *echo.Echo) {
 
 	a.GET("/sessions", h.sessions)
 	a.GET("/sessions/:id", h.session)
+	a.GET("/reviews", h.reviews)
+	a.POST("/reviews/:id/resolve", h.resolveReview, h.act("review.resolve", "review", "id", true))
 
 	a.GET("/deliveries", h.deliveries)
 	a.POST("/deliveries/resend", h.resendSelected, h.act("delivery.resend_selected", "delivery", "", true))

@@ -220,13 +220,13 @@ func (f *consoleFakes) FindSessions(_ context.Context, q payments.SessionQuery) 
 	return &payments.SessionPage{Sessions: []*payments.OperatorSession{fakeOperatorSession()}, Next: fakeSessionID}, nil
 }
 
-func (f *consoleFakes) SessionTimeline(_ context.Context, id string) (*payments.Timeline, error) {
-	f.hit("SessionTimeline")
+func (f *consoleFakes) AdminSession(_ context.Context, id string) (*payments.SessionDetail, error) {
+	f.hit("AdminSession")
 	if id != fakeSessionID {
 		return nil, domain.NotFound("session")
 	}
 	status := 200
-	return &payments.Timeline{Session: fakeOperatorSession(),
+	return &payments.SessionDetail{Session: fakeOperatorSession().SessionView, MerchantID: 1, Reviews: []*payments.ReviewView{fakeReview()},
 		Attempts: []*payments.AttemptRecord{{ID: "pa_1", Seq: 1, ProviderID: "sandbox", Method: "card", Status: "succeeded",
 			Reason: "rule card: sandbox (weight 100)", CreatedAt: fakeTime.Add(-50 * time.Minute)}},
 		ProviderEvents: []*payments.ProviderEventView{{ProviderID: "sandbox", ProviderEventID: "sbx_1", Type: "payment.succeeded",
@@ -234,6 +234,36 @@ func (f *consoleFakes) SessionTimeline(_ context.Context, id string) (*payments.
 			Request: &payments.RawRequestView{ID: 1, Method: "POST", Path: "/hooks/sandbox/sandbox", Body: `{"secret":"[redacted]"}`,
 				Verified: true, ResponseStatus: &status, ReceivedAt: fakeTime.Add(-49 * time.Minute)}}},
 	}, nil
+}
+
+const fakeReviewID = "rv_01M936VRT35K7S00R0JZK8FHSC"
+
+func fakeReview() *payments.ReviewView {
+	return &payments.ReviewView{ID: fakeReviewID, SessionID: fakeSessionID, MerchantID: 1, Mode: "test", Reason: domain.ReviewAmountMismatch,
+		Status: domain.ReviewOpen, Event: "payment.succeeded", ProviderID: "sandbox", ProviderEventID: "sbx_1", ExpectedAmount: "49.95",
+		ExpectedCurrency: "USD", ReceivedAmount: "40.00", ReceivedCurrency: "USD", Detail: "less than asked", CreatedAt: "2026-12-05T09:11:00Z"}
+}
+
+func (f *consoleFakes) ListReviews(context.Context, payments.ReviewListRequest) ([]*payments.ReviewView, error) {
+	f.hit("ListReviews")
+	return []*payments.ReviewView{fakeReview()}, nil
+}
+
+func (f *consoleFakes) GetReview(context.Context, string) (*payments.ReviewView, error) {
+	f.hit("GetReview")
+	return fakeReview(), nil
+}
+
+func (f *consoleFakes) ResolveReview(_ context.Context, _ string, in payments.ResolveReviewRequest) (*payments.ReviewView, error) {
+	f.hit("ResolveReview")
+	if _, err := domain.ParseReviewAction(in.Action); err != nil {
+		return nil, err
+	}
+	rv := fakeReview()
+	rv.Status = domain.ReviewResolved
+	by := in.Operator
+	rv.ResolvedBy = &by
+	return rv, nil
 }
 
 func (f *consoleFakes) AttemptVolume(context.Context, time.Time) ([]*payments.VolumeRow, error) {

@@ -25,10 +25,15 @@ import (
 type overviewData struct {
 	Since            time.Time
 	Volume           []*payments.VolumeRow
+	Reviews          []*payments.ReviewView
+	MoreReviews      bool
 	FailingEndpoints []*webhooks.EndpointHealth
 	UnhealthyPlugins []pluginhost.InstanceInfo
 	Plugins          int
 }
+
+// overviewReviews is how many pending reviews the overview lists.
+const overviewReviews = 10
 
 func (h *consoleHandlers) overview(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -42,7 +47,14 @@ func (h *consoleHandlers) overview(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	data := overviewData{Since: since, Volume: vol, FailingEndpoints: failing}
+	reviews, err := h.svc.Sessions.ListReviews(ctx, payments.ReviewListRequest{Status: "pending", Limit: overviewReviews + 1})
+	if err != nil {
+		return h.fail(c, err)
+	}
+	data := overviewData{Since: since, Volume: vol, FailingEndpoints: failing, Reviews: reviews}
+	if len(reviews) > overviewReviews {
+		data.Reviews, data.MoreReviews = reviews[:overviewReviews], true
+	}
 	for _, in := range h.svc.Plugins.Instances() {
 		data.Plugins++
 		if in.Health.State != pluginhost.StateHealthy && in.Health.State != pluginhost.StateDisabled {
@@ -143,39 +155,45 @@ type timelineItem struct {
 	At            time.Time
 	Attempt       *payments.AttemptRecord
 	ProviderEvent *payments.ProviderEventView
+	Review        *payments.ReviewView
 	Event         *webhooks.EventDetail
 }
 
 // sessionData is a session's page.
 type sessionData struct {
-	Session  *payments.OperatorSession
+	Session  *payments.SessionView
 	Merchant *store.Merchant
+	Reviews  []*payments.ReviewView
 	Timeline []timelineItem
 	Counts   struct{ Attempts, ProviderEvents, Events, Deliveries int }
 }
 
 func (h *consoleHandlers) session(c echo.Context) error {
 	ctx := c.Request().Context()
-	tl, err := h.svc.Sessions.SessionTimeline(ctx, c.Param("id"))
+	d, err := h.svc.Sessions.AdminSession(ctx, c.Param("id"))
 	if err != nil {
 		return h.fail(c, err)
 	}
-	m, err := h.svc.Merchants.GetMerchant(ctx, tl.Session.MerchantID)
+	m, err := h.svc.Merchants.GetMerchant(ctx, d.MerchantID)
 	if err != nil {
 		return h.fail(c, err)
 	}
-	evs, err := h.svc.Webhooks.ListEvents(ctx, store.EventFilter{SessionID: tl.Session.SessionID, Limit: webhooks.MaxListLimit})
+	evs, err := h.svc.Webhooks.ListEvents(ctx, store.EventFilter{SessionID: d.Session.SessionID, Limit: webhooks.MaxListLimit})
 	if err != nil {
 		return h.fail(c, err)
 	}
-	data := sessionData{Session: tl.Session, Merchant: m}
-	created, _ := time.Parse(time.RFC3339, tl.Session.CreatedAt)
+	data := sessionData{Session: d.Session, Merchant: m, Reviews: d.Reviews}
+	created, _ := time.Parse(time.RFC3339, d.Session.CreatedAt)
 	data.Timeline = append(data.Timeline, timelineItem{At: created})
-	for _, a := range tl.Attempts {
+	for _, a := range d.Attempts {
 		data.Timeline = append(data.Timeline, timelineItem{At: a.CreatedAt, Attempt: a})
 	}
-	for _, pe := range tl.ProviderEvents {
+	for _, pe := range d.ProviderEvents {
 		data.Timeline = append(data.Timeline, timelineItem{At: pe.ReceivedAt, ProviderEvent: pe})
+	}
+	for _, rv := range d.Reviews {
+		at, _ := time.Parse(time.RFC3339, rv.CreatedAt)
+		data.Timeline = append(data.Timeline, timelineItem{At: at, Review: rv})
 	}
 	for _, ev := range evs {
 		detail, err := h.svc.Webhooks.GetEvent(ctx, ev.ID)
@@ -185,11 +203,69 @@ func (h *consoleHandlers) session(c echo.Context) error {
 		data.Timeline = append(data.Timeline, timelineItem{At: ev.CreatedAt, Event: detail})
 		data.Counts.Deliveries += len(detail.Deliveries)
 	}
-	data.Counts.Attempts, data.Counts.ProviderEvents, data.Counts.Events = len(tl.Attempts), len(tl.ProviderEvents), len(evs)
+	data.Counts.Attempts, data.Counts.ProviderEvents, data.Counts.Events = len(d.Attempts), len(d.ProviderEvents), len(evs)
 	// Stable: an event made in the same transaction as what caused it
 	// keeps its place after it.
 	sort.SliceStable(data.Timeline, func(i, j int) bool { return data.Timeline[i].At.Before(data.Timeline[j].At) })
-	return h.render(c, http.StatusOK, "session", &console.Page{Title: "Session " + tl.Session.OrderID, Nav: "sessions", Data: data})
+	return h.render(c, http.StatusOK, "session", &console.Page{Title: "Session " + d.Session.OrderID, Nav: "sessions", Data: data})
+}
+
+// reviewsData is the reviews page.
+type reviewsData struct {
+	Status, Merchant string
+	Statuses         []string
+	Reviews          []*payments.ReviewView
+	NextURL          string
+	Error            string
+}
+
+// reviewPage is how many reviews one page lists.
+const reviewPage = 50
+
+func (h *consoleHandlers) reviews(c echo.Context) error {
+	d := reviewsData{Status: c.QueryParam("status"), Merchant: c.QueryParam("merchant"),
+		Statuses: []string{"pending", string(domain.ReviewOpen), string(domain.ReviewRefundPending), string(domain.ReviewResolved), "all"}}
+	mid, err := formInt(d.Merchant, "merchant")
+	if err == nil {
+		var rvs []*payments.ReviewView
+		rvs, err = h.svc.Sessions.ListReviews(c.Request().Context(), payments.ReviewListRequest{Status: d.Status, MerchantID: mid,
+			After: c.QueryParam("after"), Limit: reviewPage + 1})
+		if err == nil {
+			if len(rvs) > reviewPage {
+				rvs = rvs[:reviewPage]
+				d.NextURL = withQuery(c.Request().URL, "after", rvs[len(rvs)-1].ID)
+			}
+			d.Reviews = rvs
+		}
+	}
+	status := http.StatusOK
+	if err != nil {
+		if statusFor(err) >= 500 {
+			return h.fail(c, err)
+		}
+		status, d.Error = statusFor(err), publicMessage(err)
+	}
+	return h.render(c, status, "reviews", &console.Page{Title: "Reviews", Nav: "reviews", Data: d})
+}
+
+func (h *consoleHandlers) resolveReview(c echo.Context) error {
+	r := c.Request()
+	rv, err := h.svc.Sessions.ResolveReview(r.Context(), c.Param("id"), payments.ResolveReviewRequest{
+		Action: r.PostFormValue("action"), Note: strings.TrimSpace(r.PostFormValue("note")),
+		Operator: "console:" + sessionOf(c).Operator.Name})
+	back := h.backTo(c, "/console/reviews")
+	if err != nil {
+		return h.done(c, err, "", back)
+	}
+	msg := "Review resolved: the money is accepted."
+	if rv.Status == domain.ReviewRefundPending {
+		msg = "Refund decided: the review stays open as refund_pending until the provider reports the refund."
+		if rv.RefundAmount != nil && rv.RefundCurrency != nil {
+			msg = "Refund of " + *rv.RefundCurrency + " " + *rv.RefundAmount + " decided: the review stays refund_pending until the provider reports the refund."
+		}
+	}
+	actionOf(c).ok(r.PostFormValue("action") + " on session " + rv.SessionID)
+	return h.done(c, nil, msg, back)
 }
 
 // withQuery returns u's path and query with one parameter replaced.

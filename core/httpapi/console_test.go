@@ -176,6 +176,7 @@ var actionForms = map[string]url.Values{
 	"/console/merchants/:id/keys":          {"mode": {"test"}, "scopes": {"sessions:write"}},
 	"/console/keys/:id/revoke":             {},
 	"/console/plugins/:id/test":            {},
+	"/console/reviews/:id/resolve":         {"action": {"accept"}, "note": {"checked the bank statement"}},
 }
 
 // TestConsoleAuthorizationOnEveryActionRoute walks every POST route the
@@ -506,12 +507,13 @@ func TestConsolePages(t *testing.T) {
 		code  int
 		wants []string
 	}{
-		{"/console/", 200, []string{"Today's payments", "sandbox", "USD 149.85", "75.0%", "410 Gone from the receiver", "whm", "crashed"}},
+		{"/console/reviews", 200, []string{fakeReviewID, "amount_mismatch", "Resolve review", "USD&nbsp;40.00"}},
+		{"/console/", 200, []string{"Sessions in review", fakeReviewID[:0] + fakeSessionID, "Today's payments", "sandbox", "USD 149.85", "75.0%", "410 Gone from the receiver", "whm", "crashed"}},
 		{"/console/sessions?status=paid&from=2026-12-01&to=2026-12-05&q=ORDER-1001", 200, []string{"ORDER-1001", fakeSessionID, "Older sessions", "before=" + fakeSessionID}},
 		{"/console/sessions?status=bogus", 400, []string{"unknown session status"}},
 		{"/console/sessions?from=yesterday", 400, []string{"from must be a date"}},
 		{"/console/sessions/" + fakeSessionID, 200, []string{"Payment attempt 1", "rule card: sandbox (weight 100)", "Provider event payment.succeeded",
-			"[redacted]", "Merchant event session.paid", "whd_1", "Resend"}},
+			"[redacted]", "Merchant event session.paid", "whd_1", "Resend", "Held for review: amount_mismatch", "Resolve review"}},
 		{"/console/sessions/cs_nope", 404, []string{"no such session"}},
 		{"/console/deliveries?status=failed&event_type=session.paid", 200, []string{"whd_1", "whd_2", "Resend selected", "Recover"}},
 		{"/console/deliveries?status=nope", 400, []string{"status must be one of"}},

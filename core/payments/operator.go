@@ -42,8 +42,8 @@ const (
 	MaxSessionPage     = 200
 )
 
-// OperatorSession is a session as operators see it: the merchant's view
-// plus whose it is.
+// OperatorSession is a session in operators' listings: the merchant's
+// view plus whose it is.
 type OperatorSession struct {
 	*SessionView
 	MerchantID int64 `json:"merchant_id"`
@@ -156,39 +156,29 @@ type RawRequestView struct {
 	ReceivedAt     time.Time   `json:"received_at"`
 }
 
-// Timeline is everything that happened to a session, for operators. The
-// merchant events and their deliveries come from the webhooks service.
-type Timeline struct {
-	Session        *OperatorSession     `json:"session"`
-	Attempts       []*AttemptRecord       `json:"attempts"`
-	ProviderEvents []*ProviderEventView `json:"provider_events"`
-}
-
-// SessionTimeline returns any merchant's session with its attempts and
-// provider events. Unknown and malformed ids are not found.
-func (s *Service) SessionTimeline(ctx context.Context, id string) (*Timeline, error) {
-	if !domain.ValidSessionID(id) {
-		return nil, domain.NotFound("session")
-	}
-	sess, err := s.store.GetSession(ctx, id)
+// attemptRecords lists a session's payment attempts in order.
+func (s *Service) attemptRecords(ctx context.Context, sessionID string) ([]*AttemptRecord, error) {
+	attempts, err := s.store.SessionAttempts(ctx, sessionID)
 	if err != nil {
 		return nil, err
 	}
-	attempts, err := s.store.SessionAttempts(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	events, err := s.store.SessionProviderEvents(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	out := &Timeline{Session: s.operatorView(sess), Attempts: make([]*AttemptRecord, 0, len(attempts)),
-		ProviderEvents: make([]*ProviderEventView, 0, len(events))}
+	out := make([]*AttemptRecord, 0, len(attempts))
 	for _, a := range attempts {
-		out.Attempts = append(out.Attempts, &AttemptRecord{ID: a.ID, Seq: a.Seq, ProviderID: a.ProviderID, Method: a.Method,
+		out = append(out, &AttemptRecord{ID: a.ID, Seq: a.Seq, ProviderID: a.ProviderID, Method: a.Method,
 			Status: string(a.Status), ProviderRef: a.ProviderRef, Reason: a.Reason, Error: a.Error,
 			CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt})
 	}
+	return out, nil
+}
+
+// providerEventViews lists a session's provider events in arrival order,
+// with their stored requests, redacted.
+func (s *Service) providerEventViews(ctx context.Context, sessionID string) ([]*ProviderEventView, error) {
+	events, err := s.store.SessionProviderEvents(ctx, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*ProviderEventView, 0, len(events))
 	for _, e := range events {
 		v := &ProviderEventView{ProviderID: e.ProviderID, ProviderEventID: e.ProviderEventID, Type: e.Type,
 			RawType: e.RawType, Outcome: string(e.Outcome), Reason: e.Reason, ReceivedAt: e.ReceivedAt,
@@ -198,7 +188,7 @@ func (s *Service) SessionTimeline(ctx context.Context, id string) (*Timeline, er
 				return nil, err
 			}
 		}
-		out.ProviderEvents = append(out.ProviderEvents, v)
+		out = append(out, v)
 	}
 	return out, nil
 }

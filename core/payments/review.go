@@ -200,14 +200,22 @@ func (s *Service) GetReview(ctx context.Context, id string) (*ReviewView, error)
 	return reviewView(rv), nil
 }
 
-// SessionDetail is a session as operators see it: the merchant's view plus
-// its reviews.
+// SessionDetail is a session as operators see it (the admin API's GET
+// /admin/v1/sessions/{id} and the console's session page): the merchant's
+// view, whose it is, its reviews, and what happened to it — the payment
+// attempts with routing's reasons and the provider events with their
+// stored requests (credentials redacted). The merchant events and their
+// deliveries come from the webhooks service.
 type SessionDetail struct {
-	Session *SessionView  `json:"session"`
-	Reviews []*ReviewView `json:"reviews"`
+	Session        *SessionView         `json:"session"`
+	MerchantID     int64                `json:"merchant_id"`
+	Reviews        []*ReviewView        `json:"reviews"`
+	Attempts       []*AttemptRecord     `json:"attempts"`
+	ProviderEvents []*ProviderEventView `json:"provider_events"`
 }
 
-// AdminSession returns any merchant's session with its reviews.
+// AdminSession returns any merchant's session with its reviews, attempts
+// and provider events. Unknown and malformed ids are not found.
 func (s *Service) AdminSession(ctx context.Context, id string) (*SessionDetail, error) {
 	if !domain.ValidSessionID(id) {
 		return nil, domain.NotFound("session")
@@ -220,9 +228,15 @@ func (s *Service) AdminSession(ctx context.Context, id string) (*SessionDetail, 
 	if err != nil {
 		return nil, err
 	}
-	out := &SessionDetail{Session: s.view(sess), Reviews: make([]*ReviewView, 0, len(rvs))}
+	out := &SessionDetail{Session: s.view(sess), MerchantID: sess.MerchantID, Reviews: make([]*ReviewView, 0, len(rvs))}
 	for _, rv := range rvs {
 		out.Reviews = append(out.Reviews, reviewView(rv))
+	}
+	if out.Attempts, err = s.attemptRecords(ctx, id); err != nil {
+		return nil, err
+	}
+	if out.ProviderEvents, err = s.providerEventViews(ctx, id); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
