@@ -15,14 +15,14 @@ func TestColourContrast(t *testing.T) {
 		t.Fatal(err)
 	}
 	pairs := []wcag.Pair{
-		{"text", "panel", wcag.Text}, {"text", "bg", wcag.Text},
-		{"muted", "panel", wcag.Text}, {"muted", "bg", wcag.Text},
-		{"accent", "panel", wcag.Text}, {"accent-hover", "panel", wcag.Text},
-		{"accent-text", "accent", wcag.Text}, {"accent-text", "accent-hover", wcag.Text},
-		{"text", "error-bg", wcag.Text},
-		{"panel", "success", wcag.Text}, {"panel", "error", wcag.Text},
-		{"border", "panel", wcag.NonText}, {"error", "error-bg", wcag.NonText},
-		{"focus", "panel", wcag.NonText}, {"focus", "bg", wcag.NonText},
+		{FG: "text", BG: "panel", Min: wcag.Text}, {FG: "text", BG: "bg", Min: wcag.Text},
+		{FG: "muted", BG: "panel", Min: wcag.Text}, {FG: "muted", BG: "bg", Min: wcag.Text},
+		{FG: "accent", BG: "panel", Min: wcag.Text}, {FG: "accent-hover", BG: "panel", Min: wcag.Text},
+		{FG: "accent-text", BG: "accent", Min: wcag.Text}, {FG: "accent-text", BG: "accent-hover", Min: wcag.Text},
+		{FG: "text", BG: "error-bg", Min: wcag.Text},
+		{FG: "panel", BG: "success", Min: wcag.Text}, {FG: "panel", BG: "error", Min: wcag.Text},
+		{FG: "border", BG: "panel", Min: wcag.NonText}, {FG: "error", BG: "error-bg", Min: wcag.NonText},
+		{FG: "focus", BG: "panel", Min: wcag.NonText}, {FG: "focus", BG: "bg", Min: wcag.NonText},
 	}
 	for _, p := range wcag.Check(string(body), pairs) {
 		t.Error(p)

@@ -15,23 +15,23 @@ func TestColourContrast(t *testing.T) {
 	}
 	pairs := []wcag.Pair{
 		// text on the page, panels, code blocks and table heads
-		{"text", "bg", wcag.Text}, {"text", "panel", wcag.Text}, {"text", "code-bg", wcag.Text},
-		{"muted", "bg", wcag.Text}, {"muted", "panel", wcag.Text}, {"muted", "code-bg", wcag.Text},
+		{FG: "text", BG: "bg", Min: wcag.Text}, {FG: "text", BG: "panel", Min: wcag.Text}, {FG: "text", BG: "code-bg", Min: wcag.Text},
+		{FG: "muted", BG: "bg", Min: wcag.Text}, {FG: "muted", BG: "panel", Min: wcag.Text}, {FG: "muted", BG: "code-bg", Min: wcag.Text},
 		// links and buttons
-		{"accent", "panel", wcag.Text}, {"accent", "bg", wcag.Text}, {"accent-hover", "panel", wcag.Text},
-		{"accent", "code-bg", wcag.Text}, {"accent-hover", "code-bg", wcag.Text},
-		{"accent-text", "accent", wcag.Text}, {"accent-text", "accent-hover", wcag.Text},
-		{"panel", "error", wcag.Text},
+		{FG: "accent", BG: "panel", Min: wcag.Text}, {FG: "accent", BG: "bg", Min: wcag.Text}, {FG: "accent-hover", BG: "panel", Min: wcag.Text},
+		{FG: "accent", BG: "code-bg", Min: wcag.Text}, {FG: "accent-hover", BG: "code-bg", Min: wcag.Text},
+		{FG: "accent-text", BG: "accent", Min: wcag.Text}, {FG: "accent-text", BG: "accent-hover", Min: wcag.Text},
+		{FG: "panel", BG: "error", Min: wcag.Text},
 		// navigation
-		{"nav-text", "nav-bg", wcag.Text}, {"nav-active", "nav-bg", wcag.Text},
+		{FG: "nav-text", BG: "nav-bg", Min: wcag.Text}, {FG: "nav-active", BG: "nav-bg", Min: wcag.Text},
 		// notices and badges
-		{"text", "ok-bg", wcag.Text}, {"text", "warn-bg", wcag.Text}, {"text", "error-bg", wcag.Text},
-		{"ok", "panel", wcag.Text}, {"warn", "panel", wcag.Text}, {"error", "panel", wcag.Text},
-		{"ok", "code-bg", wcag.Text}, {"warn", "code-bg", wcag.Text}, {"error", "code-bg", wcag.Text},
+		{FG: "text", BG: "ok-bg", Min: wcag.Text}, {FG: "text", BG: "warn-bg", Min: wcag.Text}, {FG: "text", BG: "error-bg", Min: wcag.Text},
+		{FG: "ok", BG: "panel", Min: wcag.Text}, {FG: "warn", BG: "panel", Min: wcag.Text}, {FG: "error", BG: "panel", Min: wcag.Text},
+		{FG: "ok", BG: "code-bg", Min: wcag.Text}, {FG: "warn", BG: "code-bg", Min: wcag.Text}, {FG: "error", BG: "code-bg", Min: wcag.Text},
 		// borders and focus rings
-		{"border", "panel", wcag.NonText}, {"focus", "panel", wcag.NonText}, {"focus", "bg", wcag.NonText},
-		{"nav-active", "nav-bg", wcag.NonText}, {"ok", "ok-bg", wcag.NonText}, {"warn", "warn-bg", wcag.NonText},
-		{"error", "error-bg", wcag.NonText},
+		{FG: "border", BG: "panel", Min: wcag.NonText}, {FG: "focus", BG: "panel", Min: wcag.NonText}, {FG: "focus", BG: "bg", Min: wcag.NonText},
+		{FG: "nav-active", BG: "nav-bg", Min: wcag.NonText}, {FG: "ok", BG: "ok-bg", Min: wcag.NonText}, {FG: "warn", BG: "warn-bg", Min: wcag.NonText},
+		{FG: "error", BG: "error-bg", Min: wcag.NonText},
 	}
 	for _, p := range wcag.Check(string(body), pairs) {
 		t.Error(p)

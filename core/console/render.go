@@ -141,11 +141,11 @@ const TimeFormat = "2006-01-02 15:04:05 UTC"
 
 func funcs() template.FuncMap {
 	return template.FuncMap{
-		"when":   when,
-		"pretty": pretty,
-		"deref":  deref,
-		"add":    func(a, b int) int { return a + b },
-		"add64":  func(a, b int64) int64 { return a + b },
+		"when":        when,
+		"pretty":      pretty,
+		"deref":       deref,
+		"add":         func(a, b int) int { return a + b },
+		"add64":       func(a, b int64) int64 { return a + b },
 		"statusClass": statusClass,
 		"reviewCtx":   reviewCtx,
 		"pct": func(n, d int64) string {

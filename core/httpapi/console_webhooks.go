@@ -230,8 +230,8 @@ func (h *consoleHandlers) endpoints(c echo.Context) error {
 // endpointForm is the new endpoint form, as typed, with what it offers.
 type endpointForm struct {
 	Merchant, URL, Description, Site, Mode, Profile, Schedule string
-	EventTypes                                                 []string
-	IPN                                                        bool
+	EventTypes                                                []string
+	IPN                                                       bool
 
 	Profiles, Schedules, AllEventTypes []string
 	Error, Field                       string
