@@ -324,6 +324,7 @@ func goBuild(t *testing.T, root, out, pkg string) {
 type switchyard struct {
 	bin, config string
 	public      string // http://127.0.0.1:port
+	admin       string // http://127.0.0.1:port
 	env         []string
 }
 
@@ -342,6 +343,24 @@ func freeAddr(t *testing.T) string {
 
 func startSwitchyard(t *testing.T, bin, pluginDir string) *switchyard {
 	t.Helper()
+	return startSwitchyardWith(t, bin, pluginDir, serveOptions{})
+}
+
+// serveOptions change the test server's configuration.
+type serveOptions struct {
+	// AdminTokens replaces the admin.tokens list (YAML flow or block list
+	// text); empty keeps the single plain test token.
+	AdminTokens string
+	// Extra is YAML appended to the admin section's keys (indented two
+	// spaces), e.g. console settings or demo_inbox.
+	AdminExtra string
+}
+
+func startSwitchyardWith(t *testing.T, bin, pluginDir string, o serveOptions) *switchyard {
+	t.Helper()
+	if o.AdminTokens == "" {
+		o.AdminTokens = `["browser-test-admin-token"]`
+	}
 	dir := t.TempDir()
 	key := make([]byte, 32)
 	for i := range key {
@@ -352,7 +371,8 @@ func startSwitchyard(t *testing.T, bin, pluginDir string) *switchyard {
   addr: %q
 admin:
   addr: %q
-  tokens: ["browser-test-admin-token"]
+  tokens: %s
+%s
 store:
   dsn: %q
 log:
@@ -380,13 +400,13 @@ routing:
       providers: [{id: sandbox, weight: 100}]
 webhooks:
   allow_private_targets: true
-`, pub, adm, "sqlite:"+filepath.Join(dir, "switchyard.db"), base64.StdEncoding.EncodeToString(key), pluginDir)
+`, pub, adm, o.AdminTokens, o.AdminExtra, "sqlite:"+filepath.Join(dir, "switchyard.db"), base64.StdEncoding.EncodeToString(key), pluginDir)
 	path := filepath.Join(dir, "switchyard.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
-	sy := &switchyard{bin: bin, config: path, public: "http://" + pub, env: hermeticEnv()}
+	sy := &switchyard{bin: bin, config: path, public: "http://" + pub, admin: "http://" + adm, env: hermeticEnv()}
 	sy.run(t, "migrate")
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -510,6 +530,7 @@ func (s *switchyard) merchant(t *testing.T, name, plan string) string {
 
 type session struct {
 	SessionID   string `json:"session_id"`
+	OrderID     string `json:"order_id"`
 	CheckoutURL string `json:"checkout_url"`
 	Status      string `json:"status"`
 }
@@ -621,7 +642,12 @@ type tab struct {
 
 func (b *browser) tab(t *testing.T) *tab {
 	t.Helper()
-	tctx, cancelTab := chromedp.NewContext(b.ctx)
+	return b.tabWith(t)
+}
+
+func (b *browser) tabWith(t *testing.T, opts ...chromedp.ContextOption) *tab {
+	t.Helper()
+	tctx, cancelTab := chromedp.NewContext(b.ctx, opts...)
 	ctx, cancel := context.WithTimeout(tctx, 90*time.Second)
 	t.Cleanup(func() { cancel(); cancelTab() })
 	if err := chromedp.Do(ctx); err != nil {

@@ -148,6 +148,7 @@ func funcs() template.FuncMap {
 		"add64":       func(a, b int64) int64 { return a + b },
 		"statusClass": statusClass,
 		"reviewCtx":   reviewCtx,
+		"join":        strings.Join,
 		"pct": func(n, d int64) string {
 			if d == 0 {
 				return "–"

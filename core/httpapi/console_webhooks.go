@@ -34,6 +34,8 @@ type deliveriesData struct {
 	NextURL      string
 	Error        string
 	RecoverSince string
+	// Back is this page's address, where its actions return.
+	Back string
 }
 
 // eventTypes are the outbound event types an operator can filter by.
@@ -51,7 +53,7 @@ func (h *consoleHandlers) deliveries(c echo.Context) error {
 		Merchant: c.QueryParam("merchant"), From: c.QueryParam("from"), To: c.QueryParam("to")}
 	data := deliveriesData{Filter: f, EventTypes: eventTypes(),
 		Statuses:     []string{store.DeliverySucceeded, store.DeliveryFailed, store.DeliveryPending, store.DeliveryDisabled},
-		RecoverSince: h.now().UTC().Add(-24 * time.Hour).Format("2006-01-02T15:04")}
+		RecoverSince: h.now().UTC().Add(-24 * time.Hour).Format("2006-01-02T15:04"), Back: c.Request().URL.RequestURI()}
 	eps, err := h.svc.Webhooks.ListEndpoints(ctx, 0)
 	if err != nil {
 		return h.fail(c, err)
