@@ -326,6 +326,8 @@ type switchyard struct {
 	public      string // http://127.0.0.1:port
 	admin       string // http://127.0.0.1:port
 	env         []string
+	// logs collects the server's output.
+	logs *syncBuffer
 }
 
 // freeAddr reserves a loopback port by listening and closing. The config
@@ -351,9 +353,11 @@ type serveOptions struct {
 	// AdminTokens replaces the admin.tokens list (YAML flow or block list
 	// text); empty keeps the single plain test token.
 	AdminTokens string
-	// Extra is YAML appended to the admin section's keys (indented two
-	// spaces), e.g. console settings or demo_inbox.
+	// AdminExtra is YAML appended to the admin section's keys (indented
+	// two spaces), e.g. console settings or demo_inbox.
 	AdminExtra string
+	// Env is added to the environment of every switchyard command.
+	Env []string
 }
 
 func startSwitchyardWith(t *testing.T, bin, pluginDir string, o serveOptions) *switchyard {
@@ -406,7 +410,7 @@ webhooks:
 		t.Fatal(err)
 	}
 
-	sy := &switchyard{bin: bin, config: path, public: "http://" + pub, admin: "http://" + adm, env: hermeticEnv()}
+	sy := &switchyard{bin: bin, config: path, public: "http://" + pub, admin: "http://" + adm, env: append(hermeticEnv(), o.Env...)}
 	sy.run(t, "migrate")
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -417,6 +421,7 @@ webhooks:
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 15 * time.Second
 	logs := &syncBuffer{}
+	sy.logs = logs
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
