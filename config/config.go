@@ -23,6 +23,7 @@ type Config struct {
 	Webhooks  WebhooksConfig  `koanf:"webhooks"`
 	Licenses  LicensesConfig  `koanf:"licenses"`
 	Hooks     HooksConfig     `koanf:"hooks"`
+	Mail      MailConfig      `koanf:"mail"`
 
 	// loadProblems are what Load found before the typed checks (unknown
 	// keys, ill-typed values, unresolvable secrets); Validate reports them.
@@ -308,6 +309,18 @@ type WebhooksConfig struct {
 	NotifyMailer string `koanf:"notify_mailer"`
 	// NotifyFrom is the sender mailbox of those emails.
 	NotifyFrom string `koanf:"notify_from"`
+}
+
+// MailConfig holds the defaults of the mail Switchyard sends to merchants'
+// customers (receipts, service ready and suspended); a merchant's own mail
+// settings win (docs/fulfillment.md#mail).
+type MailConfig struct {
+	// Mailer is the mailer plugin instance used for a merchant that names
+	// none. Empty: such a merchant's customers get no mail until it names one.
+	Mailer string `koanf:"mailer"`
+	// From is the sender mailbox used for a merchant that names none; empty
+	// means the mailer plugin's own sender.
+	From string `koanf:"from"`
 }
 
 // LicensesConfig sets how license-key requests (PayPro's LicenseRequested)

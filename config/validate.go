@@ -154,6 +154,18 @@ func (c *Config) Validate() error {
 			v.add("webhooks.notify_from", "must be a mailbox such as \"Switchyard <noreply@example.com>\" when notify_mailer is set")
 		}
 	}
+	if id := c.Mail.Mailer; id != "" {
+		if kind, ok := kinds[id]; !ok {
+			v.add("mail.mailer", "names no plugins.instances entry")
+		} else if kind != "mailer" {
+			v.add("mail.mailer", "names an instance of kind %s, want mailer", kind)
+		}
+	}
+	if f := c.Mail.From; f != "" {
+		if _, err := mail.ParseAddress(f); err != nil {
+			v.add("mail.from", "must be a mailbox such as \"Shop <billing@example.com>\"")
+		}
+	}
 
 	v.positive("licenses.timeout", c.Licenses.Timeout)
 	if c.Licenses.Timeout > LicensesMaxTimeout {

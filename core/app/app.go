@@ -15,6 +15,7 @@ import (
 	"github.com/switchyard/switchyard/core/audit"
 	"github.com/switchyard/switchyard/core/jobs"
 	"github.com/switchyard/switchyard/core/licenses"
+	"github.com/switchyard/switchyard/core/mail"
 	"github.com/switchyard/switchyard/core/merchants"
 	"github.com/switchyard/switchyard/core/payments"
 	"github.com/switchyard/switchyard/core/pluginhost"
@@ -25,7 +26,7 @@ import (
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/telemetry"
 	"github.com/switchyard/switchyard/core/webhooks"
-	"github.com/switchyard/switchyard/sdk/mailer"
+	"github.com/switchyard/switchyard/sdk/meta"
 )
 
 // Version is stamped at build time with -ldflags -X.
@@ -64,6 +65,9 @@ type App struct {
 	RateLimiter ratelimit.Limiter
 	// Audit is the operators' audit log (console and admin API actions).
 	Audit *audit.Log
+	// Mail renders and sends receipts, fulfillment mail and webhook
+	// notices, and keeps merchants' mail settings and template overrides.
+	Mail *mail.Service
 
 	// enq is how the services enqueue jobs; it is bound to Jobs.
 	enq *enqueuer
@@ -147,11 +151,16 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 		Meter:               tel.Meter("switchyard/webhooks"),
 		Logger:              a.Logger,
 	}
-	if id := cfg.Webhooks.NotifyMailer; id != "" {
-		wd.Notifier = webhooks.MailNotifier{Mailer: webhooks.PluginMailer{
-			Get:  func() (mailer.Mailer, error) { return a.Plugins.Mailer(id) },
-			From: cfg.Webhooks.NotifyFrom,
-		}}
+	if a.Mail, err = mail.New(mail.Deps{
+		Store: st, Mailers: a.Plugins, Jobs: a.enq, MailerIDs: a.mailerIDs(),
+		DefaultMailer: cfg.Mail.Mailer, DefaultFrom: cfg.Mail.From,
+		NoticeMailer: cfg.Webhooks.NotifyMailer, NoticeFrom: cfg.Webhooks.NotifyFrom,
+		Logger: a.Logger,
+	}); err != nil {
+		return err
+	}
+	if cfg.Webhooks.NotifyMailer != "" {
+		wd.Notifier = a.Mail
 	}
 	a.Webhooks, err = webhooks.New(wd)
 	if err != nil {
@@ -197,7 +206,7 @@ func (a *App) buildServices() error {
 		Router:           a.Router,
 		Providers:        &licenses.Providers{Providers: hostProviders{a.Plugins}, Keygen: a.Licenses},
 		Sessions:         cfg.Sessions,
-		Events:           a.Webhooks,
+		Events:           payments.EventSinks{a.Webhooks, a.Mail},
 		CheckIPNURL:      a.Webhooks.Guard().CheckURL,
 		Accounts:         acc,
 		PublicBaseURL:    base,
@@ -234,6 +243,9 @@ func (a *App) buildServices() error {
 	if err := a.Webhooks.Register(reg); err != nil {
 		return err
 	}
+	if err := a.Mail.RegisterJobs(reg); err != nil {
+		return err
+	}
 	runner, err := jobs.New(st, jobs.Options{
 		Registry:     reg,
 		Workers:      cfg.Jobs.Workers,
@@ -251,6 +263,18 @@ func (a *App) buildServices() error {
 	a.Accounts, a.Payments, a.Refunds, a.Jobs = acc, pay, ref, runner
 	a.enq.runner = runner
 	return nil
+}
+
+// mailerIDs are the configured mailer plugin instances (enabled or not: a
+// merchant may name one that is switched on later).
+func (a *App) mailerIDs() []string {
+	var out []string
+	for _, in := range a.Config.Plugins.Instances {
+		if in.Kind == string(meta.KindMailer) {
+			out = append(out, in.ID)
+		}
+	}
+	return out
 }
 
 // buildRateLimiter makes the merchant API's per-key limiter from

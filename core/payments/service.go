@@ -52,6 +52,24 @@ type EventSink interface {
 	EventsInserted(ctx context.Context, tx bun.Tx, sess *store.Session, events ...*store.Event) error
 }
 
+// EventSinks hands every event to each sink in order, in the same
+// transaction; the first error aborts it. It is the hook for whatever
+// must happen exactly when a session event commits (webhook deliveries,
+// receipt mail jobs, fulfillment jobs): core/app lists the sinks.
+type EventSinks []EventSink
+
+var _ EventSink = EventSinks(nil)
+
+// EventsInserted implements EventSink.
+func (ss EventSinks) EventsInserted(ctx context.Context, tx bun.Tx, sess *store.Session, events ...*store.Event) error {
+	for _, s := range ss {
+		if err := s.EventsInserted(ctx, tx, sess, events...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Accounts are the upstream accounts merchants connected on provider
 // instances (Stripe Connect); *accounts.Service implements it.
 type Accounts interface {

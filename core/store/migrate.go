@@ -34,6 +34,7 @@ func migrationList() []migration {
 		migration0010MoneyReview(),
 		migration0020WebhookIntake(),
 		migration0030Refunds(),
+		migration0055Mail(),
 		migration0070Console(),
 		migration0080BreakerStates(),
 	}

@@ -2,11 +2,7 @@ package webhooks
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
-
-	"github.com/switchyard/switchyard/sdk/mailer"
 )
 
 // NoticeKind says what a merchant is told about.
@@ -37,72 +33,10 @@ type Notice struct {
 
 // Notifier tells a merchant about failed deliveries and disabled
 // endpoints. Failures are logged and otherwise ignored: the delivery
-// history is the record.
+// history is the record. core/mail's Service mails them (templates
+// webhook_delivery_failed and webhook_endpoint_disabled).
 type Notifier interface {
 	Notify(ctx context.Context, n Notice) error
-}
-
-// Mailer sends one plain-text mail; core/app adapts the mailer plugin to it.
-type Mailer interface {
-	SendMail(ctx context.Context, to, subject, text string) error
-}
-
-// PluginMailer adapts a mailer plugin instance (sdk/mailer, e.g. through
-// pluginhost.Host.Mailer) to Mailer. The handle is looked up per mail, so a
-// restarted plugin is picked up.
-type PluginMailer struct {
-	// Get returns the plugin instance's current handle.
-	Get func() (mailer.Mailer, error)
-	// From is the sender mailbox, e.g. "Switchyard <noreply@shop.example>".
-	From string
-}
-
-var _ Mailer = PluginMailer{}
-
-// SendMail implements Mailer.
-func (p PluginMailer) SendMail(ctx context.Context, to, subject, text string) error {
-	m, err := p.Get()
-	if err != nil {
-		return fmt.Errorf("mailer plugin: %w", err)
-	}
-	if _, err := m.Send(ctx, mailer.Message{From: p.From, To: []string{to}, Subject: subject, Text: text,
-		Headers: map[string]string{"X-Switchyard-Notice": "webhooks"}}); err != nil {
-		return fmt.Errorf("mailer plugin: %w", err)
-	}
-	return nil
-}
-
-// MailNotifier mails the merchant's contact through a Mailer.
-type MailNotifier struct {
-	Mailer Mailer
-}
-
-var _ Notifier = MailNotifier{}
-
-// Notify implements Notifier.
-func (m MailNotifier) Notify(ctx context.Context, n Notice) error {
-	if n.Contact == "" {
-		return fmt.Errorf("merchant %d has no contact email", n.MerchantID)
-	}
-	subject, text := n.Mail()
-	return m.Mailer.SendMail(ctx, n.Contact, subject, text)
-}
-
-// Mail renders the notice as a subject and a plain-text body.
-func (n Notice) Mail() (subject, text string) {
-	var b strings.Builder
-	switch n.Kind {
-	case NoticeEndpointDisabled:
-		subject = "Webhook endpoint disabled: " + n.URL
-		fmt.Fprintf(&b, "Your webhook endpoint %s (%s) answered 410 Gone, so Switchyard disabled it.\n", n.EndpointID, n.URL)
-		fmt.Fprintf(&b, "No events are sent to it until it is enabled again.\n")
-	default:
-		subject = "Webhook delivery failed: " + n.EventType
-		fmt.Fprintf(&b, "Switchyard could not deliver event %s (%s) to %s after %d attempts.\n", n.EventID, n.EventType, n.URL, n.Attempts)
-	}
-	fmt.Fprintf(&b, "\nDelivery: %s\nLast error: %s\nTime: %s\n", n.DeliveryID, n.LastError, n.At.UTC().Format(time.RFC3339))
-	fmt.Fprintf(&b, "\nResend it with: switchyard deliveries resend %s\n", n.DeliveryID)
-	return subject, b.String()
 }
 
 // notify logs, counts and, when a Notifier is configured, sends n. It
