@@ -121,6 +121,9 @@ api:
   auth_cache_ttl: 1m
 jobs: {poll_interval: ` + strconv.Itoa(scalePollSeconds) + `s}
 webhooks: {allow_private_targets: true}
+# Every provider callback comes from 127.0.0.1: the per-source limit on
+# /hooks would refuse a fast host's callbacks, and it is not under test here.
+hooks: {rate_limit: {requests_per_second: 100000, burst: 100000}}
 `
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)

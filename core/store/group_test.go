@@ -191,9 +191,12 @@ func TestRunInGroupTx(t *testing.T) {
 		t.Run("a failed commit fails every member", func(t *testing.T) {
 			// A deferred foreign key violation surfaces only at COMMIT.
 			release, started := make(chan struct{}), make(chan struct{})
-			errs := make(chan error, 3)
+			// The first group's outcome has its own channel: its leader
+			// hands the lead on before it returns, so the second group's
+			// errors can arrive first.
+			first, errs := make(chan error, 1), make(chan error, 2)
 			go func() {
-				errs <- s.RunInGroupTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				first <- s.RunInGroupTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 					close(started)
 					<-release
 					return nil
@@ -215,7 +218,7 @@ func TestRunInGroupTx(t *testing.T) {
 			}()
 			waitQueued(t, s, 2)
 			close(release)
-			if err := <-errs; err != nil {
+			if err := <-first; err != nil {
 				t.Fatalf("first group: %v", err)
 			}
 			for range 2 {
