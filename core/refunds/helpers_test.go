@@ -55,7 +55,9 @@ func newEnv(t *testing.T, st *store.Store, in paymentstest.Instance) *env {
 	return e
 }
 
-func (e *env) caller() refunds.Caller { return refunds.Merchant(e.p.Merchant.ID, domain.Mode(e.p.Key.Mode)) }
+func (e *env) caller() refunds.Caller {
+	return refunds.Merchant(e.p.Merchant.ID, domain.Mode(e.p.Key.Mode))
+}
 
 // openSession creates a session of amount (USD) for the env's merchant.
 func (e *env) openSession(t *testing.T, order, amount string) string {
