@@ -86,7 +86,7 @@ func merchantsCmd() *cobra.Command {
 	}
 	addJSONFlag(show)
 
-	cmd.AddCommand(create, list, show,
+	cmd.AddCommand(create, list, show, merchantMailCmd(), merchantTemplatesCmd(),
 		merchantStatusCmd("suspend", "Suspend a merchant: its API keys are refused (403 merchant_suspended)", store.MerchantSuspended),
 		merchantStatusCmd("reactivate", "Reactivate a suspended merchant", store.MerchantActive))
 	return cmd
