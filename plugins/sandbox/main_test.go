@@ -26,21 +26,27 @@ func TestBinaryConformance(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	const secret = "binary-test-secret-0123456789"
 	p := sdktest.LaunchProvider(t, bin, host.Options{})
 	sdktest.RunProviderConformance(t, p, sdktest.ProviderConformanceConfig{
 		Settings:         map[string]string{sandbox.SettingSigningSecret: secret},
 		RequiredSettings: []string{sandbox.SettingSigningSecret},
-		SignedWebhook: func(t testing.TB, req provider.CreatePaymentRequest, resp provider.CreatePaymentResponse) provider.WebhookRequest {
-			form := sandbox.SignCallback(secret, sandbox.Callback{
-				Choice: sandbox.ChoiceSucceed, Ref: resp.ProviderRef, SessionID: req.SessionID,
-				Amount: req.Amount, Currency: req.Currency, ReturnURL: req.ReturnURL, TS: time.Now(),
-			})
-			return provider.WebhookRequest{
-				Method: http.MethodPost, Path: "/hooks/sandbox/prv_conformance",
-				Headers: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
-				Body:    []byte(form.Encode()),
-			}
-		},
+		SignedWebhook:    signedSucceed,
+		PayUpstream:      sdktest.PayWithWebhook(signedSucceed),
 	})
+}
+
+const secret = "binary-test-secret-0123456789"
+
+// signedSucceed is the pay page's signed callback for the shopper pressing
+// Succeed.
+func signedSucceed(_ testing.TB, req provider.CreatePaymentRequest, resp provider.CreatePaymentResponse) provider.WebhookRequest {
+	form := sandbox.SignCallback(secret, sandbox.Callback{
+		Choice: sandbox.ChoiceSucceed, Ref: resp.ProviderRef, SessionID: req.SessionID,
+		Amount: req.Amount, Currency: req.Currency, ReturnURL: req.ReturnURL, TS: time.Now(),
+	})
+	return provider.WebhookRequest{
+		Method: http.MethodPost, Path: "/hooks/sandbox/prv_conformance",
+		Headers: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
+		Body:    []byte(form.Encode()),
+	}
 }

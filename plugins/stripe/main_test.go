@@ -54,7 +54,8 @@ func TestBinary(t *testing.T) {
 // launched process, with a stateful Stripe fake behind it.
 func binaryConformance(t *testing.T, bin string) {
 	p := sdktest.LaunchProvider(t, bin, host.Options{})
-	s := settings(stripefake.New(t).URL())
+	fake := stripefake.New(t)
+	s := settings(fake.URL())
 	s[stripeprovider.SettingConnectClientID] = "ca_conformance0000"
 	s[stripeprovider.SettingConnectStartSecret] = "conformance-connect-start-secret-0123456789"
 	sdktest.RunProviderConformance(t, p, sdktest.ProviderConformanceConfig{
@@ -84,6 +85,17 @@ func binaryConformance(t *testing.T, bin string) {
 				Headers: http.Header{"Stripe-Signature": {stripeprovider.SignPayload(webhookSecret, time.Now(), body)}},
 				Body:    body,
 			}
+		},
+		// The shopper completes the Checkout Session in the stateful fake
+		// (ProviderRef is the session id, after "acct_…/" on a connected
+		// account); Refund reads the payment intent from there.
+		PayUpstream: func(_ testing.TB, _ provider.Client, _ provider.CreatePaymentRequest, resp provider.CreatePaymentResponse) map[string]string {
+			account, id, connected := strings.Cut(resp.ProviderRef, "/")
+			if !connected {
+				account, id = "", resp.ProviderRef
+			}
+			fake.Pay(account, id)
+			return nil
 		},
 	})
 }

@@ -45,6 +45,13 @@ type ProviderConformanceConfig struct {
 	// payment's redirect when it points below ProviderBaseURL (a pay page
 	// served through HandleHTTP).
 	HTTPRoute func(t testing.TB, req provider.CreatePaymentRequest, resp provider.CreatePaymentResponse) provider.HTTPRequest
+	// PayUpstream, for a provider.Refunder, gets a payment the suite
+	// created paid in full upstream and returns its PaymentData, so the
+	// refund checks (refund_full, refund_partial, refund_over_refund,
+	// refund_idempotent) have something to refund. PayWithWebhook builds
+	// one from SignedWebhook; a plugin backed by a stateful test double
+	// also marks the payment paid there. Without it those checks skip.
+	PayUpstream PayUpstreamFunc
 	// Concurrency is how many CreatePayment calls run at once in the
 	// concurrency check; default 16.
 	Concurrency int
@@ -142,6 +149,10 @@ func RunProviderConformance(t *testing.T, p provider.Client, cfg ProviderConform
 		wantCategory(t, "GetPayment(unknown ref) must be sdk.NotFound", err, sdkerr.CategoryNotFound)
 	})
 	t.Run("refund_unknown", s.checkRefundUnknown)
+	t.Run("refund_full", s.checkRefundFull)
+	t.Run("refund_partial", s.checkRefundPartial)
+	t.Run("refund_over_refund", s.checkOverRefund)
+	t.Run("refund_idempotent", s.checkRefundIdempotent)
 	t.Run("webhook_unsigned_rejected", s.checkUnsignedWebhooks)
 	t.Run("webhook_signed_normalized", s.checkSignedWebhook)
 	t.Run("webhook_tampered_rejected", s.checkTamperedWebhooks)

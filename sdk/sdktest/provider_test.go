@@ -23,22 +23,54 @@ import (
 
 // flaws break one rule each, so the suite's checks can be seen failing.
 type flaws struct {
-	ignoreCtx, acceptUnknown, trustWebhooks, brokenPage bool
+	ignoreCtx, acceptUnknown, trustWebhooks, brokenPage, refundTwice, overRefund bool
 }
 
-// pagedProvider signs JSON webhooks with HMAC-SHA256 and serves a pay page
-// under its ProviderBaseURL.
+// pagedProvider signs JSON webhooks with HMAC-SHA256, serves a pay page
+// under its ProviderBaseURL and refunds paid payments in parts.
 type pagedProvider struct {
 	flaws
 	mu       sync.Mutex
 	key      []byte
 	payments map[string]provider.Payment
+	refunds  map[string]provider.RefundResult // by idempotency key
 }
 
 var (
-	_ provider.Provider    = (*pagedProvider)(nil)
-	_ provider.HTTPHandler = (*pagedProvider)(nil)
+	_ provider.Provider        = (*pagedProvider)(nil)
+	_ provider.HTTPHandler     = (*pagedProvider)(nil)
+	_ provider.PartialRefunder = (*pagedProvider)(nil)
 )
+
+func (*pagedProvider) PartialRefunds() {}
+
+func (p *pagedProvider) Refund(_ context.Context, r provider.RefundRequest) (provider.RefundResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if prev, ok := p.refunds[r.IdempotencyKey]; ok && !p.refundTwice {
+		return prev, nil
+	}
+	pay, ok := p.payments[r.ProviderRef]
+	switch {
+	case !ok:
+		return provider.RefundResult{}, sdk.NotFound("no payment %s", r.ProviderRef)
+	case pay.Status != provider.StatusSucceeded:
+		return provider.RefundResult{}, sdk.Invalid("payment %s is not paid", r.ProviderRef)
+	}
+	left := pay.Amount - pay.AmountRefunded
+	amount := r.Amount
+	if amount == 0 {
+		amount = left
+	}
+	if amount <= 0 || (amount > left && !p.overRefund) {
+		return provider.RefundResult{}, sdk.Invalid("refund of %d exceeds the %d left", amount, left).WithField("amount")
+	}
+	pay.AmountRefunded += amount
+	p.payments[r.ProviderRef] = pay
+	res := provider.RefundResult{RefundRef: fmt.Sprintf("pgre_%d", len(p.refunds)+1), Status: provider.RefundSucceeded, Amount: amount}
+	p.refunds[r.IdempotencyKey] = res
+	return res, nil
+}
 
 func (p *pagedProvider) Describe(context.Context) (provider.Description, error) {
 	return provider.Description{Info: meta.Info{Name: "paged", Version: "1.0.0"},
@@ -59,7 +91,7 @@ func (p *pagedProvider) Configure(_ context.Context, in map[string]string) error
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.key, p.payments = []byte(c.Key), map[string]provider.Payment{}
+	p.key, p.payments, p.refunds = []byte(c.Key), map[string]provider.Payment{}, map[string]provider.RefundResult{}
 	return nil
 }
 
@@ -106,6 +138,12 @@ func (p *pagedProvider) HandleWebhook(_ context.Context, r provider.WebhookReque
 	if err := json.Unmarshal(r.Body, &e); err != nil || e.Ref == "" {
 		return provider.WebhookResponse{}, sdk.Invalid("not a paged event")
 	}
+	p.mu.Lock()
+	if pay, ok := p.payments[e.Ref]; ok {
+		pay.Status = provider.StatusSucceeded
+		p.payments[e.Ref] = pay
+	}
+	p.mu.Unlock()
 	return provider.WebhookResponse{Events: []provider.Event{{
 		Type: provider.PaymentSucceeded, ProviderEventID: "evt_" + e.Ref, ProviderRef: e.Ref, SessionID: e.Session,
 		Amount: e.Amount, Currency: e.Currency, OccurredAt: time.Now(), RawType: "paid",
@@ -125,16 +163,19 @@ func (p *pagedProvider) HandleHTTP(_ context.Context, r provider.HTTPRequest) (p
 
 const pagedKey = "paged-test-key"
 
+func pagedSigned(_ testing.TB, req provider.CreatePaymentRequest, resp provider.CreatePaymentResponse) provider.WebhookRequest {
+	body := fmt.Sprintf(`{"Ref":%q,"Session":%q,"Currency":%q,"Amount":%d}`, resp.ProviderRef, req.SessionID, req.Currency, req.Amount)
+	mac := hmac.New(sha256.New, []byte(pagedKey))
+	mac.Write([]byte(body))
+	return provider.WebhookRequest{Method: http.MethodPost, Body: []byte(body),
+		Headers: http.Header{"Paged-Signature": {hex.EncodeToString(mac.Sum(nil))}}}
+}
+
 func pagedConfig() sdktest.ProviderConformanceConfig {
 	return sdktest.ProviderConformanceConfig{
 		Settings: map[string]string{"key": pagedKey}, RequiredSettings: []string{"key"},
-		SignedWebhook: func(t testing.TB, req provider.CreatePaymentRequest, resp provider.CreatePaymentResponse) provider.WebhookRequest {
-			body := fmt.Sprintf(`{"Ref":%q,"Session":%q,"Currency":%q,"Amount":%d}`, resp.ProviderRef, req.SessionID, req.Currency, req.Amount)
-			mac := hmac.New(sha256.New, []byte(pagedKey))
-			mac.Write([]byte(body))
-			return provider.WebhookRequest{Method: http.MethodPost, Body: []byte(body),
-				Headers: http.Header{"Paged-Signature": {hex.EncodeToString(mac.Sum(nil))}}}
-		},
+		SignedWebhook: pagedSigned,
+		PayUpstream:   sdktest.PayWithWebhook(pagedSigned),
 	}
 }
 
@@ -161,6 +202,10 @@ func TestFlawedProviderHelper(t *testing.T) {
 		f.trustWebhooks = true
 	case "broken_page":
 		f.brokenPage = true
+	case "refund_twice":
+		f.refundTwice = true
+	case "over_refund":
+		f.overRefund = true
 	}
 	sdktest.RunProviderConformance(t, sdktest.ProviderClient(t, &pagedProvider{flaws: f}), pagedConfig())
 }
@@ -173,6 +218,8 @@ func TestConformanceCatchesFlaws(t *testing.T) {
 		{"accept_unknown", "configure_unknown_setting", "must be refused with sdk.Invalid"},
 		{"trust_webhooks", "webhook_tampered_rejected", "a request that does not verify must produce none"},
 		{"broken_page", "http_route", "a route you serve must answer 2xx or 3xx"},
+		{"refund_twice", "refund_idempotent", "the same key must return the same refund and never move money twice"},
+		{"over_refund", "refund_over_refund", "must be refused with sdk.Invalid"},
 	} {
 		t.Run(tc.flaw, func(t *testing.T) {
 			run := func(check string) (string, error) {
@@ -198,7 +245,8 @@ func TestConformanceCatchesFlaws(t *testing.T) {
 
 func othersThan(check string) string {
 	all := []string{"describe", "configure", "configure_unknown_setting", "health", "create_payment", "create_payment_idempotent",
-		"create_payment_invalid_input", "get_payment", "get_payment_unknown", "refund_unknown", "webhook_unsigned_rejected",
+		"create_payment_invalid_input", "get_payment", "get_payment_unknown", "refund_unknown", "refund_full", "refund_partial", "refund_over_refund", "refund_idempotent",
+		"webhook_unsigned_rejected",
 		"webhook_signed_normalized", "webhook_tampered_rejected", "http_unknown_route", "http_route", "cancelled_context",
 		"concurrent_create_payment"}
 	var out []string

@@ -2,24 +2,49 @@ package payproprovider
 
 import (
 	"context"
+	"maps"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/switchyard/switchyard/plugins/paypro/ipn"
+	"github.com/switchyard/switchyard/plugins/paypro/payprofake"
 	"github.com/switchyard/switchyard/sdk/provider"
 	"github.com/switchyard/switchyard/sdk/sdkerr"
 	"github.com/switchyard/switchyard/sdk/sdktest"
 )
 
 func TestConformance(t *testing.T) {
+	fake := payprofake.New(t, testVendorID, testAPISecret)
+	settings := baseSettings()
+	maps.Copy(settings, apiSettings(fake.URL()))
+	var orders atomic.Int64
 	p := sdktest.ProviderClient(t, New())
 	sdktest.RunProviderConformance(t, p, sdktest.ProviderConformanceConfig{
-		Settings:         baseSettings(),
+		Settings:         settings,
 		RequiredSettings: []string{SettingValidationKey},
 		SignedWebhook: func(t testing.TB, req provider.CreatePaymentRequest, resp provider.CreatePaymentResponse) provider.WebhookRequest {
 			tt := t.(*testing.T)
-			v := forCheckout(tt, fixtureByType(tt, 1), resp.NextAction.URL)
+			v := forCheckout(tt, fixtureByType(tt, ipn.OrderCharged), resp.NextAction.URL)
 			return webhook(v, payproAddr)
+		},
+		// PayPro charges an order (its own order and item ids, one pair
+		// per payment here) and says so in the OrderCharged IPN, whose
+		// Data the host hands back to Refund; the fake API learns of the
+		// order so DoRefund and DoPartialRefund can refund it.
+		PayUpstream: func(t testing.TB, p provider.Client, req provider.CreatePaymentRequest, resp provider.CreatePaymentResponse) map[string]string {
+			tt := t.(*testing.T)
+			n := orders.Add(1)
+			v := fixtureByType(tt, ipn.OrderCharged)
+			v.Set(ipn.FieldOrderID, strconv.FormatInt(70000000+n, 10))
+			v.Set("ORDER_ITEM_ID", strconv.FormatInt(80000000+n, 10))
+			data := sdktest.PayWithWebhook(func(testing.TB, provider.CreatePaymentRequest, provider.CreatePaymentResponse) provider.WebhookRequest {
+				return webhook(forCheckout(tt, v, resp.NextAction.URL), payproAddr)
+			})(t, p, req, resp)
+			fake.AddOrder(payprofake.Order{ID: 70000000 + n, ItemID: 80000000 + n, Total: req.Amount, Currency: req.Currency})
+			return data
 		},
 	})
 }

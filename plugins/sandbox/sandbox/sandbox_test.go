@@ -39,5 +39,8 @@ func TestConformance(t *testing.T) {
 		Settings:         settings(),
 		RequiredSettings: []string{sandbox.SettingSigningSecret},
 		SignedWebhook:    signedSucceed,
+		// The sandbox settles a payment when its pay page's signed
+		// callback arrives, as after the shopper presses Succeed.
+		PayUpstream: sdktest.PayWithWebhook(signedSucceed),
 	})
 }

@@ -49,7 +49,8 @@ func signedRequest(body []byte, header string) provider.WebhookRequest {
 }
 
 func TestProviderConformance(t *testing.T) {
-	settings := baseSettings(stripefake.New(t).URL())
+	fake := stripefake.New(t)
+	settings := baseSettings(fake.URL())
 	settings[SettingConnectClientID] = testClientID
 	settings[SettingConnectStartSecret] = testStartToken
 	client := sdktest.ProviderClient(t, New())
@@ -68,6 +69,16 @@ func TestProviderConformance(t *testing.T) {
 			}
 			body := completedEvent(t, "evt_conformance_1", resp.ProviderRef, req.SessionID, amount, req.Currency)
 			return signedRequest(body, SignPayload(testWhsec, time.Now(), body))
+		},
+		// The shopper completes the Checkout Session in the stateful fake;
+		// Refund reads the payment intent from there.
+		PayUpstream: func(t testing.TB, _ provider.Client, _ provider.CreatePaymentRequest, resp provider.CreatePaymentResponse) map[string]string {
+			account, id, err := parseRef(resp.ProviderRef)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fake.Pay(account, id)
+			return nil
 		},
 	})
 }
