@@ -346,6 +346,70 @@ func TestProviderDeclineAndOutage(t *testing.T) {
 	})
 }
 
+// TestProviderCapabilities: a refund the payment's provider cannot make is
+// refused at once with its own code (nothing reserved, no provider call):
+// refunds_unsupported for a provider without provider.Refunder, and
+// partial_refunds_unsupported on amount for one that refunds only whole
+// payments, which still takes a whole refund.
+func TestProviderCapabilities(t *testing.T) {
+	// The sandbox behind interfaces that hide what it can do: the SDK
+	// derives capabilities from the optional interfaces the plugin's value
+	// implements.
+	type noRefunds struct{ provider.Provider }
+	type wholeOnly struct {
+		provider.Provider
+		provider.Refunder
+	}
+	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
+		for _, tc := range []struct {
+			name      string
+			wrap      func(*sandbox.Provider) provider.Provider
+			partial   string // code for a partial refund
+			whole     string // code for a whole refund, "" if accepted
+			wantCalls int
+		}{
+			{"no Refunder", func(p *sandbox.Provider) provider.Provider { return noRefunds{p} }, "refunds_unsupported", "refunds_unsupported", 0},
+			{"Refunder without partial refunds", func(p *sandbox.Provider) provider.Provider { return wholeOnly{p, p} }, "partial_refunds_unsupported", "", 1},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				in, ledger := sandboxInstance(t)
+				in.Impl = tc.wrap(in.Impl.(*sandbox.Provider))
+				e := newEnv(t, st, in)
+				id := e.paidSession(t, "O-1", "49.95")
+
+				_, _, err := e.create(t, e.caller(), id, `{"amount":"1.00"}`, "")
+				field := ""
+				if tc.partial == "partial_refunds_unsupported" {
+					field = "amount"
+				}
+				wantCode(t, err, domain.ErrUnprocessable, tc.partial, field)
+				if de, _ := domain.AsError(err); !strings.Contains(de.Message, "sandbox") {
+					t.Errorf("refusal %q does not name the provider", de.Message)
+				}
+				if s := e.session(t, id); s.AmountRefundPending != 0 {
+					t.Errorf("a refused refund reserved %d", s.AmountRefundPending)
+				}
+
+				_, whole, err := e.create(t, e.caller(), id, `{}`, "")
+				if tc.whole != "" {
+					wantCode(t, err, domain.ErrUnprocessable, tc.whole, "")
+				} else {
+					if err != nil {
+						t.Fatalf("whole refund through a provider that refunds whole payments: %v", err)
+					}
+					e.run(t, whole.RefundID)
+					if got := e.refund(t, whole.RefundID); got.Status != domain.RefundSucceeded {
+						t.Errorf("whole refund: %+v", got)
+					}
+				}
+				if n := ledgerCount(t, ledger, sandbox.OpRefund); n != tc.wantCalls {
+					t.Errorf("the sandbox made %d refunds, want %d", n, tc.wantCalls)
+				}
+			})
+		}
+	})
+}
+
 func TestOperatorRefundsAnyMerchant(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
 		in, _ := sandboxInstance(t)
