@@ -69,6 +69,10 @@ type ServiceReadyData struct {
 	// LoginURLExpiresAt is when LoginURL stops working (nil without one).
 	LoginURLExpiresAt *time.Time `mail:"when the one-time link expires (nil without one)"`
 	OrderID           string     `mail:"the merchant's order id (may be empty)"`
+	Package           string     `mail:"the hosting package (may be empty)"`
+	Server            string     `mail:"the server's hostname (may be empty)"`
+	IP                string     `mail:"the account's IP address (may be empty)"`
+	Nameservers       []string   `mail:"name servers to point the domain to (may be empty); use {{join .Nameservers \", \"}}"`
 }
 
 // ServiceSuspendedData is ServiceSuspended's data.
@@ -177,6 +181,7 @@ func sampleServiceReady(full bool) ServiceReadyData {
 	if full {
 		exp := sampleTime.Add(30 * time.Minute)
 		d.Product, d.LoginURL, d.LoginURLExpiresAt, d.OrderID = "Basic hosting", "https://panel.acme.example:2083/cpsess0000/login/?session=x", &exp, "A-1001"
+		d.Package, d.Server, d.IP, d.Nameservers = "basic", "srv1.acme.example", "203.0.113.10", []string{"ns1.acme.example", "ns2.acme.example"}
 	}
 	return d
 }

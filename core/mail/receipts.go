@@ -140,10 +140,7 @@ func (s *Service) SendPaymentReceipt(ctx context.Context, sessionID string) erro
 	if err != nil {
 		return err
 	}
-	amount, currency := sess.Amount, sess.Currency
-	if sess.CurrencyReceived != "" {
-		amount, currency = sess.AmountReceived, sess.CurrencyReceived
-	}
+	amount, currency := received(sess)
 	data := PaymentReceiptData{Merchant: m, Customer: Customer{Email: sess.CustomerEmail}, SessionID: sess.ID,
 		OrderID: sess.OrderID, Site: sess.Domain, Amount: domain.FormatAmount(amount, domain.Currency(currency)),
 		Currency: currency, Method: sess.Method, Test: sess.Mode == store.ModeTest}
@@ -175,10 +172,7 @@ func (s *Service) SendRefundReceipt(ctx context.Context, refundID string) error 
 	if err != nil {
 		return err
 	}
-	paid, paidCurrency := sess.Amount, sess.Currency
-	if sess.CurrencyReceived != "" {
-		paid, paidCurrency = sess.AmountReceived, sess.CurrencyReceived
-	}
+	paid, paidCurrency := received(sess)
 	data := RefundReceiptData{Merchant: m, Customer: Customer{Email: sess.CustomerEmail}, SessionID: sess.ID,
 		OrderID: sess.OrderID, Site: sess.Domain, RefundID: rf.ID, Amount: domain.FormatAmount(rf.Amount, domain.Currency(rf.Currency)),
 		Currency: rf.Currency, PaidAmount: domain.FormatAmount(paid, domain.Currency(paidCurrency)), Full: rf.FullRefund,
@@ -207,4 +201,13 @@ func (s *Service) receiptEnvelope(ctx context.Context, sess *store.Session) (env
 	}
 	env, err := s.customerEnvelope(ms)
 	return env, m, err
+}
+
+// received is what the provider confirmed the customer paid (the
+// session's amount until a provider confirmed one).
+func received(sess *store.Session) (int64, string) {
+	if sess.CurrencyReceived != "" {
+		return sess.AmountReceived, sess.CurrencyReceived
+	}
+	return sess.Amount, sess.Currency
 }

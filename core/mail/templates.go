@@ -113,6 +113,7 @@ type compiled struct {
 // funcs are the functions templates may call.
 var funcs = map[string]any{
 	"date": formatDate,
+	"join": strings.Join,
 }
 
 // formatDate renders a time (or *time.Time) for people: "5 Dec 2026 14:03 UTC";

@@ -53,7 +53,7 @@ func TestBuiltinTemplatesRender(t *testing.T) {
 	wants := map[mail.Name][]string{
 		mail.PaymentReceipt:          {"49.95 USD", "A-1001", "Acme Hosting", "5 Dec 2026 14:03 UTC", "cs_01JEXAMPLE"},
 		mail.RefundReceipt:           {"10.00 USD", "49.95 USD", "re_01JEXAMPLE", "A-1001"},
-		mail.ServiceReady:            {"annexam", "S4mple-Passw0rd!", "https://panel.acme.example:2083", "ann.example"},
+		mail.ServiceReady:            {"annexam", "S4mple-Passw0rd!", "https://panel.acme.example:2083", "ann.example", "ns1.acme.example, ns2.acme.example"},
 		mail.ServiceSuspended:        {"ann.example", "annexam", "5 Dec 2026 14:03 UTC"},
 		mail.WebhookDeliveryFailed:   {"evt_01JEXAMPLE", "session.paid", "switchyard deliveries resend whd_01JEXAMPLE", "8 attempts"},
 		mail.WebhookEndpointDisabled: {"410 Gone", "https://shop.acme.example/hooks", "whd_01JEXAMPLE"},
