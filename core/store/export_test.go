@@ -7,16 +7,15 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// GroupQueued reports how many RunInGroupTx callers wait for a group (0
-// on PostgreSQL, which has no group commit).
+// GroupQueued reports how many RunInGroupTx callers wait for a group.
 func (s *Store) GroupQueued() int {
-	if s.group == nil {
-		return 0
-	}
 	s.group.mu.Lock()
 	defer s.group.mu.Unlock()
 	return len(s.group.queue)
 }
+
+// GroupLanes is how many groups RunInGroupTx runs at once.
+func (s *Store) GroupLanes() int { return s.group.lanes }
 
 // RedoMigrationForTest runs migration name's down step, then between (to
 // write rows as the schema before it had them), then its up step again,

@@ -9,30 +9,33 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// RunInGroupTx runs fn like RunInTx, except that on SQLite concurrent
-// callers share one transaction and one commit (group commit): SQLite
-// writes one at a time and, with synchronous=FULL, every commit is an
-// fsync, so committing N creates at once costs about one create's commit
-// instead of N. Each fn runs inside its own savepoint: an error from fn
-// undoes only fn's writes and is returned to its caller. RunInGroupTx
-// returns only after the shared commit, so nothing is acknowledged before
-// it is durable; if that commit fails, every caller in the group gets the
-// error, including those whose fn failed (their failure may have depended
-// on a group member's writes that never committed).
+// RunInGroupTx runs fn like RunInTx, except that concurrent callers share
+// one transaction and one commit (group commit). On SQLite writes are
+// serial and, with synchronous=FULL, every commit is an fsync; on
+// PostgreSQL every transaction costs a BEGIN and a COMMIT round trip, a
+// WAL flush and a backend's scheduling, and with 32 creates in flight on
+// two CPUs that per-transaction cost, not the statements, was the limit
+// (docs/benchmarks.md). RunInGroupTx returns only after the shared commit,
+// so nothing is acknowledged before it is durable; if that commit fails,
+// every caller in the group gets the error, including those whose fn failed
+// (their failure may have depended on a group member's writes that never
+// committed).
+//
+// An error from fn undoes only fn's writes and is returned to its caller.
+// On SQLite each fn runs in its own savepoint. On PostgreSQL savepoints
+// would cost two round trips per member and a subtransaction each (past 64
+// per transaction every snapshot in the server slows down), so members run
+// without them: when one fails, the group's transaction is rolled back and
+// every member of it runs again alone in its own transaction (RunInTx), so
+// each caller gets the outcome of its fn as if it had never been grouped.
 //
 // fn must use only tx (never the Store's pool), have no effects outside the
-// database, and be short: it runs on the goroutine leading the group, with
-// ctx's values but not its cancellation (cancelling one statement would
-// roll back the whole group's transaction), bounded by GroupItemTimeout.
-// A caller whose ctx ends while it waits for its turn is skipped.
-//
-// On PostgreSQL it is RunInTx: there every transaction has its own
-// connection and the server already groups concurrent commits' WAL
-// flushes.
+// database, be safe to run again after a rollback, and be short: it runs on
+// the goroutine leading the group, with ctx's values but not its
+// cancellation (cancelling one statement would roll back the whole group's
+// transaction), bounded by GroupItemTimeout. A caller whose ctx ends while
+// it waits for its turn is skipped.
 func (s *Store) RunInGroupTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	if s.group == nil {
-		return s.RunInTx(ctx, fn)
-	}
 	return s.group.run(ctx, fn)
 }
 
@@ -43,17 +46,27 @@ const GroupItemTimeout = 10 * time.Second
 // any load.
 const maxGroup = 64
 
-// groupCommitter is the SQLite group commit. There is no background
-// goroutine: the first caller to find no group running leads one (runs
-// every queued fn in one transaction and commits), then hands the lead to
-// the first caller that queued meanwhile, whose group is everyone queued
-// by then. At low load a group is one caller and costs what RunInTx does.
+// pgGroupLanes is how many groups PostgreSQL runs at once, each on its own
+// connection: while one group commits the next gathers and runs, so the
+// server's CPU and the WAL flush overlap. Measured with make bench-http
+// (docs/benchmarks.md); more lanes make smaller groups.
+const pgGroupLanes = 4
+
+// groupCommitter is the group commit. There is no background goroutine: a
+// caller that finds a lane free leads a group (runs every queued fn in one
+// transaction and commits), then hands its lane to the first caller that
+// queued meanwhile, whose group is everyone queued by then. At low load a
+// group is one caller and costs what RunInTx does.
 type groupCommitter struct {
 	db *bun.DB
+	// savepoints: each member runs in a savepoint (SQLite); otherwise a
+	// failing member makes every member of its group run again alone.
+	savepoints bool
+	lanes      int // groups running at once
 
-	mu    sync.Mutex
-	queue []*groupWork
-	busy  bool // a leader is running; queue is empty whenever busy is false
+	mu      sync.Mutex
+	queue   []*groupWork
+	running int // lanes in use; queue is empty whenever running < lanes
 }
 
 type groupWork struct {
@@ -61,24 +74,30 @@ type groupWork struct {
 	fn       func(ctx context.Context, tx bun.Tx) error
 	err      error
 	panicked any
-	// wake tells a waiting caller true (lead the next group) or false
-	// (your group committed; err is set).
+	skipped  bool // ctx ended before its turn: fn did not run
+	alone    bool // the group rolled back: run fn in its own transaction
+	// wake tells a waiting caller true (lead the next group, on the lane
+	// handed to it) or false (your group is done; err or alone is set).
 	wake chan bool
 }
 
 func newGroupCommitter(db *bun.DB, d Dialect) *groupCommitter {
-	if d != DialectSQLite {
-		return nil
+	if d == DialectSQLite {
+		// One writer: a second lane would only wait for the first.
+		return &groupCommitter{db: db, savepoints: true, lanes: 1}
 	}
-	return &groupCommitter{db: db}
+	return &groupCommitter{db: db, lanes: pgGroupLanes}
 }
 
 func (g *groupCommitter) run(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
 	w := &groupWork{ctx: ctx, fn: fn, wake: make(chan bool, 1)}
 	g.mu.Lock()
-	g.queue = append(g.queue, w)
-	lead := !g.busy
-	g.busy = true
+	lead := g.running < g.lanes
+	if lead {
+		g.running++
+	} else {
+		g.queue = append(g.queue, w)
+	}
 	g.mu.Unlock()
 	if !lead {
 		lead = <-w.wake
@@ -89,25 +108,33 @@ func (g *groupCommitter) run(ctx context.Context, fn func(ctx context.Context, t
 	if w.panicked != nil {
 		panic(w.panicked)
 	}
+	if w.alone {
+		return g.db.RunInTx(ctx, nil, fn)
+	}
 	return w.err
 }
 
-// lead runs one group, which starts with leader, then passes the lead on.
+// lead runs one group, leader and whoever queued, then passes the lane on.
 func (g *groupCommitter) lead(leader *groupWork) {
 	g.mu.Lock()
-	n := min(len(g.queue), maxGroup)
-	group := g.queue[:n:n]
+	n := min(len(g.queue), maxGroup-1)
+	group := append([]*groupWork{leader}, g.queue[:n]...)
 	g.queue = append([]*groupWork(nil), g.queue[n:]...)
 	g.mu.Unlock()
 
-	g.commit(leader.ctx, group)
+	if g.savepoints {
+		g.commitSavepoints(leader.ctx, group)
+	} else {
+		g.commitOrRetryAlone(leader.ctx, group)
+	}
 
 	g.mu.Lock()
 	var next *groupWork
 	if len(g.queue) > 0 {
 		next = g.queue[0]
+		g.queue = g.queue[1:]
 	} else {
-		g.busy = false
+		g.running--
 	}
 	g.mu.Unlock()
 	if next != nil {
@@ -124,26 +151,22 @@ func (g *groupCommitter) lead(leader *groupWork) {
 // is released before the next is set.
 const savepoint = "group_item"
 
-// commit runs group in one transaction and records each member's outcome.
-func (g *groupCommitter) commit(ctx context.Context, group []*groupWork) {
+// commitSavepoints runs group in one transaction, each member in a
+// savepoint, and records each member's outcome.
+func (g *groupCommitter) commitSavepoints(ctx context.Context, group []*groupWork) {
 	ctx = context.WithoutCancel(ctx)
-	fail := func(err error) {
-		for _, w := range group {
-			w.err = err
-		}
-	}
 	tx, err := g.db.BeginTx(ctx, nil)
 	if err != nil {
-		fail(fmt.Errorf("store: begin group transaction: %w", err))
+		failAll(group, fmt.Errorf("store: begin group transaction: %w", err))
 		return
 	}
 	abort := func(err error) {
 		_ = tx.Rollback()
-		fail(fmt.Errorf("store: group transaction: %w", err))
+		failAll(group, fmt.Errorf("store: group transaction: %w", err))
 	}
 	for _, w := range group {
 		if err := w.ctx.Err(); err != nil {
-			w.err = err
+			w.err, w.skipped = err, true
 			continue
 		}
 		if _, err := tx.Tx.ExecContext(ctx, "SAVEPOINT "+savepoint); err != nil {
@@ -162,7 +185,45 @@ func (g *groupCommitter) commit(ctx context.Context, group []*groupWork) {
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		fail(fmt.Errorf("store: commit group transaction: %w", err))
+		failAll(group, fmt.Errorf("store: commit group transaction: %w", err))
+	}
+}
+
+// commitOrRetryAlone runs group in one transaction without savepoints. The
+// first member that fails (or panics) rolls the transaction back; then
+// every member that ran, and every one that had not run yet, runs again
+// alone on its own goroutine (run), except a member that panicked, whose
+// panic is re-raised there.
+func (g *groupCommitter) commitOrRetryAlone(ctx context.Context, group []*groupWork) {
+	ctx = context.WithoutCancel(ctx)
+	tx, err := g.db.BeginTx(ctx, nil)
+	if err != nil {
+		failAll(group, fmt.Errorf("store: begin group transaction: %w", err))
+		return
+	}
+	for _, w := range group {
+		if err := w.ctx.Err(); err != nil {
+			w.err, w.skipped = err, true
+			continue
+		}
+		if err := g.call(w, tx); err != nil {
+			_ = tx.Rollback()
+			for _, m := range group {
+				if !m.skipped && m.panicked == nil {
+					m.alone, m.err = true, nil
+				}
+			}
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		failAll(group, fmt.Errorf("store: commit group transaction: %w", err))
+	}
+}
+
+func failAll(group []*groupWork, err error) {
+	for _, w := range group {
+		w.err = err
 	}
 }
 

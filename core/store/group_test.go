@@ -47,6 +47,36 @@ func waitQueued(t *testing.T, s *store.Store, n int) {
 	}
 }
 
+// holdLanes occupies every group-commit lane with a member that waits, so
+// callers started afterwards queue and share the groups that follow.
+// release lets the holders commit and waits for them.
+func holdLanes(t *testing.T, s *store.Store) (release func()) {
+	t.Helper()
+	ctx := ctxT(t)
+	gate := make(chan struct{})
+	errs := make(chan error, s.GroupLanes())
+	for range s.GroupLanes() {
+		started := make(chan struct{})
+		go func() {
+			errs <- s.RunInGroupTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				close(started)
+				<-gate
+				return nil
+			})
+		}()
+		<-started
+	}
+	return func() {
+		t.Helper()
+		close(gate)
+		for range s.GroupLanes() {
+			if err := <-errs; err != nil {
+				t.Fatalf("lane holder: %v", err)
+			}
+		}
+	}
+}
+
 func TestRunInGroupTx(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, s *store.Store) {
 		ctx := ctxT(t)
@@ -56,11 +86,11 @@ func TestRunInGroupTx(t *testing.T) {
 		}
 		sqlite := s.Dialect() == store.DialectSQLite
 
-		t.Run("members commit or roll back alone, all after one commit", func(t *testing.T) {
-			// The first member holds its group open until the others have
-			// queued, so on SQLite they all share the second group.
+		t.Run("members commit or roll back alone, all after a shared commit", func(t *testing.T) {
+			// Every lane is held until the others have queued, so they
+			// share the groups that follow. On PostgreSQL a failing member
+			// rolls its group back and every member runs again alone.
 			const n = 24
-			release, started := make(chan struct{}), make(chan struct{})
 			var (
 				wg   sync.WaitGroup
 				mu   sync.Mutex
@@ -68,37 +98,27 @@ func TestRunInGroupTx(t *testing.T) {
 				errs = make([]error, n)
 				boom = errors.New("member failed")
 			)
-			member := func(i int) {
-				defer wg.Done()
-				errs[i] = s.RunInGroupTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-					if i == 0 {
-						close(started)
-						<-release
-					}
-					mu.Lock()
-					txs[tx.Tx]++
-					mu.Unlock()
-					if err := addSite(ctx, tx, m.ID, fmt.Sprintf("m%d.test", i)); err != nil {
-						return err
-					}
-					if i%3 == 1 {
-						return boom // after writing: its site must vanish
-					}
-					return nil
-				})
-			}
-			wg.Add(1)
-			go member(0)
-			<-started // member 0 leads the first group
-
-			for i := 1; i < n; i++ {
+			release := holdLanes(t, s)
+			for i := range n {
 				wg.Add(1)
-				go member(i)
+				go func() {
+					defer wg.Done()
+					errs[i] = s.RunInGroupTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+						mu.Lock()
+						txs[tx.Tx]++
+						mu.Unlock()
+						if err := addSite(ctx, tx, m.ID, fmt.Sprintf("m%d.test", i)); err != nil {
+							return err
+						}
+						if i%3 == 1 {
+							return boom // after writing: its site must vanish
+						}
+						return nil
+					})
+				}()
 			}
-			if sqlite {
-				waitQueued(t, s, n-1)
-			}
-			close(release)
+			waitQueued(t, s, n)
+			release()
 			wg.Wait()
 
 			got := siteDomains(t, s, m.ID)
@@ -111,8 +131,45 @@ func TestRunInGroupTx(t *testing.T) {
 					t.Fatalf("member %d: site present = %v, want %v", i, !want, want)
 				}
 			}
-			if sqlite && len(txs) != 2 {
-				t.Fatalf("SQLite members ran in %d transactions, want 2 (the first alone, then one group)", len(txs))
+			if sqlite && len(txs) != 1 {
+				t.Fatalf("SQLite members ran in %d transactions, want 1 group", len(txs))
+			}
+		})
+
+		t.Run("members that succeed share a transaction", func(t *testing.T) {
+			const n = 12
+			var (
+				wg   sync.WaitGroup
+				mu   sync.Mutex
+				txs  = map[*sql.Tx]int{}
+				errs = make([]error, n)
+			)
+			release := holdLanes(t, s)
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs[i] = s.RunInGroupTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+						mu.Lock()
+						txs[tx.Tx]++
+						mu.Unlock()
+						return addSite(ctx, tx, m.ID, fmt.Sprintf("shared%d.test", i))
+					})
+				}()
+			}
+			waitQueued(t, s, n)
+			release()
+			wg.Wait()
+			got := siteDomains(t, s, m.ID)
+			for i, err := range errs {
+				if err != nil || !got[fmt.Sprintf("shared%d.test", i)] {
+					t.Fatalf("member %d: err %v, site present %v", i, err, got[fmt.Sprintf("shared%d.test", i)])
+				}
+			}
+			// Each freed lane is handed to the first queued caller, which
+			// takes everyone queued then: at most one group per lane.
+			if len(txs) > s.GroupLanes() {
+				t.Fatalf("%d members ran in %d transactions, want at most %d (one per lane)", n, len(txs), s.GroupLanes())
 			}
 		})
 
@@ -141,16 +198,7 @@ func TestRunInGroupTx(t *testing.T) {
 		})
 
 		t.Run("a caller cancelled before its turn is skipped", func(t *testing.T) {
-			release, started := make(chan struct{}), make(chan struct{})
-			done := make(chan error, 1)
-			go func() {
-				done <- s.RunInGroupTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-					close(started)
-					<-release
-					return addSite(ctx, tx, m.ID, "first.test")
-				})
-			}()
-			<-started
+			release := holdLanes(t, s)
 			cctx, cancel := context.WithCancel(ctx)
 			ran := false
 			errc := make(chan error, 1)
@@ -160,25 +208,11 @@ func TestRunInGroupTx(t *testing.T) {
 					return addSite(ctx, tx, m.ID, "cancelled.test")
 				})
 			}()
-			if sqlite {
-				waitQueued(t, s, 1)
-			}
+			waitQueued(t, s, 1)
 			cancel()
-			if !sqlite {
-				// PostgreSQL has no queue: the cancelled caller's own
-				// transaction fails on its own.
-				if err := <-errc; !errors.Is(err, context.Canceled) {
-					t.Fatalf("cancelled caller: %v", err)
-				}
-			}
-			close(release)
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
-			if sqlite {
-				if err := <-errc; !errors.Is(err, context.Canceled) {
-					t.Fatalf("cancelled caller: %v", err)
-				}
+			release()
+			if err := <-errc; !errors.Is(err, context.Canceled) {
+				t.Fatalf("cancelled caller: %v", err)
 			}
 			if ran || siteDomains(t, s, m.ID)["cancelled.test"] {
 				t.Fatal("the cancelled caller's fn ran")
