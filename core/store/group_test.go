@@ -224,19 +224,11 @@ func TestRunInGroupTx(t *testing.T) {
 		}
 		t.Run("a failed commit fails every member", func(t *testing.T) {
 			// A deferred foreign key violation surfaces only at COMMIT.
-			release, started := make(chan struct{}), make(chan struct{})
-			// The first group's outcome has its own channel: its leader
+			// holdLanes reads the first group's outcome itself: its leader
 			// hands the lead on before it returns, so the second group's
 			// errors can arrive first.
-			first, errs := make(chan error, 1), make(chan error, 2)
-			go func() {
-				first <- s.RunInGroupTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-					close(started)
-					<-release
-					return nil
-				})
-			}()
-			<-started
+			release := holdLanes(t, s)
+			errs := make(chan error, 2)
 			go func() {
 				errs <- s.RunInGroupTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 					return addSite(ctx, tx, m.ID, "innocent.test")
@@ -251,10 +243,7 @@ func TestRunInGroupTx(t *testing.T) {
 				})
 			}()
 			waitQueued(t, s, 2)
-			close(release)
-			if err := <-first; err != nil {
-				t.Fatalf("first group: %v", err)
-			}
+			release()
 			for range 2 {
 				if err := <-errs; err == nil {
 					t.Fatal("a member of the failed group got nil")
