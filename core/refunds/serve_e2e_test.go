@@ -263,6 +263,14 @@ func createSession(t *testing.T, p *serveProc, key, order string) string {
 // the webhook intake.
 func payWithSandbox(t *testing.T, p *serveProc, sessionID string) {
 	t.Helper()
+	action, values := sandboxPayPage(t, p, sessionID)
+	postCallback(t, action, values)
+}
+
+// sandboxPayPage follows the hosted checkout's method form to the
+// sandbox's pay page and returns its Succeed form.
+func sandboxPayPage(t *testing.T, p *serveProc, sessionID string) (string, url.Values) {
+	t.Helper()
 	resp, err := client.PostForm(p.public+"/checkout/"+sessionID+"/pay", url.Values{"method": {"card"}})
 	if err != nil {
 		t.Fatal(err)
@@ -285,6 +293,12 @@ func payWithSandbox(t *testing.T, p *serveProc, sessionID string) {
 	if action == "" {
 		t.Fatalf("sandbox pay page %s has no Succeed form", loc)
 	}
+	return action, values
+}
+
+// postCallback posts a pay page form to the sandbox's callback.
+func postCallback(t *testing.T, action string, values url.Values) {
+	t.Helper()
 	cb, err := client.PostForm(action, values)
 	if err != nil {
 		t.Fatal(err)
@@ -473,6 +487,63 @@ func TestServeRefundsWithTheSandbox(t *testing.T) {
 
 // waitRetryScheduled waits until River recorded a refund job's failed
 // attempt (the job then waits for its retry, or already made it).
+// TestServeReviewRefund: an underpaid session goes to review; the
+// operator resolves it with a refund over the admin API, and the running
+// server's refunds service (wired into payments as its ReviewRefunder in
+// core/app) makes exactly that provider refund.
+func TestServeReviewRefund(t *testing.T) {
+	e2eStores(t, func(t *testing.T, dsn string) {
+		e := newServeEnv(t, dsn, "")
+		e.cli(t, "migrate")
+		key := e.merchantKey(t)
+		p := e.serve(t)
+		id := createSession(t, p, key, "E2E-R")
+		// The shopper pays 10.00 of 49.95: the pay page's callback, signed
+		// with the example configuration's sandbox secret for that amount.
+		action, values := sandboxPayPage(t, p, id)
+		form := sandbox.SignCallback("dev-sandbox-signing-secret", sandbox.Callback{Choice: sandbox.ChoiceSucceed,
+			Ref: values.Get("ref"), SessionID: id, Amount: 1000, Currency: "USD", ReturnURL: values.Get("return_url"), TS: time.Now()})
+		postCallback(t, action, form)
+		if st, _ := sessionRefunded(t, p, key, id); st != "requires_review" {
+			t.Fatalf("underpaid session: %s, want requires_review", st)
+		}
+
+		var reviews struct {
+			Data []struct{ ID string }
+		}
+		if code, raw := call(t, "GET", p.admin+"/admin/v1/reviews?status=open", e2eAdminToken, nil, &reviews); code != 200 || len(reviews.Data) != 1 {
+			t.Fatalf("open reviews: %d %s", code, raw)
+		}
+		if code, raw := call(t, "POST", p.admin+"/admin/v1/reviews/"+reviews.Data[0].ID+"/resolve", e2eAdminToken,
+			map[string]string{"action": "refund", "note": "send it back"}, nil); code != 200 {
+			t.Fatalf("resolve with a refund: %d %s", code, raw)
+		}
+		var list struct{ Data []refundJSON }
+		if code, raw := call(t, "GET", p.public+"/v1/sessions/"+id+"/refunds", key, nil, &list); code != 200 || len(list.Data) != 1 {
+			t.Fatalf("refunds after the decision: %d %s", code, raw)
+		}
+		rf := waitRefund(t, p, key, list.Data[0].RefundID, "succeeded")
+		if rf.Amount != "10.00" || rf.Source != "operator" {
+			t.Errorf("review refund: %+v, want 10.00 from the operator", rf)
+		}
+		if n := ledgerCount(t, e.ledger, sandbox.OpRefund); n != 1 {
+			t.Errorf("the sandbox made %d refunds, want 1", n)
+		}
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			st, amt := sessionRefunded(t, p, key, id)
+			if amt == "10.00" {
+				t.Logf("session after the review refund: %s", st)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("session after the review refund: %s, refunded %s; want 10.00 refunded", st, amt)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+}
+
 func waitRetryScheduled(t *testing.T, dsn string) {
 	t.Helper()
 	st, err := store.Open(context.Background(), dsn, store.Options{})
