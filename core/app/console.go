@@ -25,6 +25,7 @@ func (a *App) operatorMounts() ([]httpapi.Mount, error) {
 			Merchants: a.Merchants,
 			Webhooks:  a.Webhooks,
 			Sessions:  a.Payments,
+			Refunds:   a.Refunds,
 			Plugins:   a.Plugins,
 			Audit:     a.Audit,
 		}, httpapi.ConsoleOptions{

@@ -24,8 +24,9 @@ const (
 // in with the keyboard, creates a merchant, a site, an API key (shown
 // once) and a webhook endpoint pointing at the demo inbox; a shopper pays
 // a session made with that key; the operator finds it with a filtered
-// search, reads its timeline and resends its webhook; a forged form is
-// rejected, a viewer is refused an action, and both sign out. Every page
+// search, reads its timeline, resends its webhook and refunds part of it;
+// a forged form is rejected, a viewer is refused an action, and both sign
+// out. Every page
 // is checked for labels, the security policy and overflow at 390 px, and
 // screenshotted at 1280 and 390 px into the artifacts directory
 // ($SWITCHYARD_ARTIFACTS_DIR/console, else var/artifacts/console).
@@ -148,6 +149,27 @@ func TestConsoleInBrowser(t *testing.T) {
 	op.wantText(t, "Attempts", "auto", "resend")
 	shot("delivery")
 
+	// A partial refund through the session page's form (the refunds
+	// service the admin API uses); the sandbox settles it and the page
+	// says so, with the provider's reference.
+	sessionURL := sy.admin + "/console/sessions/" + s.SessionID
+	op.do(t, chromedp.Navigate(sessionURL), chromedp.WaitVisible(chromedp.Search(`//summary[normalize-space()="Refund…"]`)))
+	op.wantText(t, "No refunds.")
+	op.do(t, chromedp.Click(chromedp.Search(`//summary[normalize-space()="Refund…"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#refund-amount`)),
+		chromedp.SendKeys(chromedp.CSS(`#refund-amount`), "10.00"),
+		chromedp.SetValue(chromedp.CSS(`#refund-reason`), "duplicate"),
+		chromedp.Click(chromedp.Search(`//button[normalize-space()="Refund"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//div[contains(@class,"flash")][contains(., "of USD 10.00 created")]`)))
+	op.wantPath(t, "/console/sessions/"+s.SessionID)
+	op.waitText(t, sessionURL, "the refund succeeded",
+		`//section[@aria-labelledby="refunds"]//tr[td[contains(., "10.00")]][td/span[normalize-space()="succeeded"]][td[normalize-space()="duplicate"]]`)
+	op.wantText(t, "partially_refunded", "Merchant event refund.created", "Merchant event refund.succeeded")
+	if ref := op.eval(t, `document.querySelector('section[aria-labelledby="refunds"] tbody tr td:nth-child(6)').textContent.trim()`); ref == "" || ref == "–" {
+		t.Errorf("the succeeded refund shows no provider reference (%q)", ref)
+	}
+	shot("session-refunded")
+
 	// Deliveries filtered by result and event type, resend a selection.
 	op.do(t, chromedp.Navigate(sy.admin+"/console/deliveries?status=succeeded&event_type=session.created"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="id"]`)),
@@ -191,6 +213,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	if got := viewer.eval(t, `String(document.querySelector('form[action$="/resend"] button').disabled)`); got != "true" {
 		t.Errorf("a viewer's resend button is enabled")
 	}
+	if got := viewer.eval(t, `String(document.querySelector('form[action$="/refunds"] button').disabled)`); got != "true" {
+		t.Errorf("a viewer's refund button is enabled")
+	}
 	viewer.screenshot(t, filepath.Join(shots, "viewer-session-1280.png"), 1280, 900)
 	viewer.do(t, chromedp.RemoveAttribute(chromedp.CSS(`form[action$="/resend"] button`), "disabled"),
 		chromedp.Click(chromedp.CSS(`form[action$="/resend"] button`)),
@@ -200,7 +225,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// The audit log has it all, refusals included.
 	op.do(t, chromedp.Navigate(sy.admin+"/console/audit"), chromedp.WaitVisible(chromedp.CSS(`table`)))
-	op.wantText(t, "merchant.create", "site.add", "key.create", "endpoint.create", "delivery.resend", "delivery.resend_selected",
+	op.wantText(t, "merchant.create", "site.add", "key.create", "endpoint.create", "delivery.resend", "delivery.resend_selected", "refund.create",
 		"plugin.test", "login", "victor", "denied", "the viewer role can only read", "the form's CSRF token or origin was wrong")
 	shot("audit")
 

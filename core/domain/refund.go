@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // RefundIDPrefix starts a refund id: "re_" + ULID, like the other ids.
 const RefundIDPrefix = "re_"
@@ -31,13 +34,18 @@ const (
 	RefundOther               RefundReason = "other"
 )
 
+// RefundReasons lists the reasons a refund may give, the default first.
+func RefundReasons() []RefundReason {
+	return []RefundReason{RefundRequestedByCustomer, RefundDuplicate, RefundFraudulent, RefundOther}
+}
+
 // ParseRefundReason accepts a reason exactly as spelled above; "" means
 // requested_by_customer, the common case.
 func ParseRefundReason(s string) (RefundReason, error) {
-	switch r := RefundReason(s); r {
-	case "":
+	if s == "" {
 		return RefundRequestedByCustomer, nil
-	case RefundRequestedByCustomer, RefundDuplicate, RefundFraudulent, RefundOther:
+	}
+	if r := RefundReason(s); slices.Contains(RefundReasons(), r) {
 		return r, nil
 	}
 	return "", Invalid("invalid_reason", "reason", "reason must be one of requested_by_customer, duplicate, fraudulent, other")

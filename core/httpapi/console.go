@@ -69,8 +69,10 @@ type ConsoleServices struct {
 	Merchants MerchantAdmin
 	Webhooks  ConsoleWebhooks
 	Sessions  SessionLookup
-	Plugins   PluginAdmin
-	Audit     AuditLog
+	// Refunds is the refunds service the admin API uses.
+	Refunds RefundService
+	Plugins PluginAdmin
+	Audit   AuditLog
 }
 
 // ConsoleOptions configures the console.
@@ -134,6 +136,7 @@ func (h *consoleHandlers) routes(e *echo.Echo) {
 
 	a.GET("/sessions", h.sessions)
 	a.GET("/sessions/:id", h.session)
+	a.POST("/sessions/:id/refunds", h.createRefund, h.act("refund.create", "session", "id", true))
 	a.GET("/reviews", h.reviews)
 	a.POST("/reviews/:id/resolve", h.resolveReview, h.act("review.resolve", "review", "id", true))
 

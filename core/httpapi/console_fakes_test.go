@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"sync"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/switchyard/switchyard/core/merchants"
 	"github.com/switchyard/switchyard/core/payments"
 	"github.com/switchyard/switchyard/core/pluginhost"
+	"github.com/switchyard/switchyard/core/refunds"
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/webhooks"
 	"github.com/switchyard/switchyard/sdk/meta"
@@ -18,8 +21,9 @@ import (
 // consoleFakes stand in for the services behind the console pages and
 // count every call, so tests can tell whether a request reached them.
 type consoleFakes struct {
-	mu    sync.Mutex
-	calls map[string]int
+	mu         sync.Mutex
+	calls      map[string]int
+	lastRefund refundCall
 }
 
 func newConsoleFakes() *consoleFakes { return &consoleFakes{calls: map[string]int{}} }
@@ -284,4 +288,65 @@ func (f *consoleFakes) Instances() []pluginhost.InstanceInfo {
 func (f *consoleFakes) Test(_ context.Context, id string, _ []string) (*pluginhost.TestReport, error) {
 	f.hit("Test")
 	return &pluginhost.TestReport{ID: id, Kind: meta.KindProvider, OK: true, Method: "health", Message: "ok"}, nil
+}
+
+const fakeRefundID = "re_01M936VRT35K7S00R0JZK8FHSC"
+
+func fakeRefund(status domain.RefundStatus) *refunds.RefundView {
+	ref, msg := "sbx_re_1", "card declined the refund"
+	v := &refunds.RefundView{RefundID: fakeRefundID, SessionID: fakeSessionID, Status: status, Amount: "10.00", Currency: "USD",
+		Reason: domain.RefundOther, Source: domain.RefundSourceOperator, Metadata: []byte("{}"), Mode: domain.ModeTest, CreatedAt: "2026-12-05T09:30:00Z"}
+	switch status {
+	case domain.RefundSucceeded:
+		v.ProviderReference = &ref
+	case domain.RefundFailed:
+		code := "declined"
+		v.FailureCode, v.FailureMessage = &code, &msg
+	}
+	return v
+}
+
+// refundCall is what the last Create got.
+type refundCall struct {
+	Caller    refunds.Caller
+	SessionID string
+	Amount    string
+	Reason    string
+	IdemKey   string
+}
+
+func (f *consoleFakes) Create(_ context.Context, c refunds.Caller, sessionID string, req *refunds.CreateRequest, idemKey string) (*payments.Response, error) {
+	f.hit("CreateRefund")
+	f.mu.Lock()
+	f.lastRefund = refundCall{Caller: c, SessionID: sessionID, Amount: string(req.Amount), Reason: req.Reason, IdemKey: idemKey}
+	f.mu.Unlock()
+	if _, err := domain.ParseRefundReason(req.Reason); err != nil {
+		return nil, err
+	}
+	if string(req.Amount) == `"999.00"` {
+		return nil, domain.Unprocessable("amount_exceeds_refundable", "amount", "amount exceeds what is left to refund (39.95 USD)")
+	}
+	v := fakeRefund(domain.RefundPending)
+	if len(req.Amount) > 0 {
+		_ = json.Unmarshal(req.Amount, &v.Amount)
+	} else {
+		v.Amount = "49.95"
+	}
+	body, _ := json.Marshal(v)
+	return &payments.Response{Status: http.StatusCreated, Body: body, SessionID: sessionID, Replayed: idemKey == "replayed"}, nil
+}
+
+func (f *consoleFakes) Get(context.Context, refunds.Caller, string) (*refunds.RefundView, error) {
+	f.hit("GetRefund")
+	return fakeRefund(domain.RefundSucceeded), nil
+}
+
+func (f *consoleFakes) ListSession(context.Context, refunds.Caller, string, refunds.ListParams) (*refunds.ListView, error) {
+	f.hit("ListSessionRefunds")
+	return &refunds.ListView{Data: []*refunds.RefundView{fakeRefund(domain.RefundSucceeded), fakeRefund(domain.RefundFailed)}}, nil
+}
+
+func (f *consoleFakes) List(context.Context, refunds.ListParams) (*refunds.ListView, error) {
+	f.hit("ListRefunds")
+	return &refunds.ListView{}, nil
 }

@@ -164,6 +164,7 @@ type sessionData struct {
 	Session  *payments.SessionView
 	Merchant *store.Merchant
 	Reviews  []*payments.ReviewView
+	Refunds  sessionRefunds
 	Timeline []timelineItem
 	Counts   struct{ Attempts, ProviderEvents, Events, Deliveries int }
 }
@@ -182,7 +183,11 @@ func (h *consoleHandlers) session(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	data := sessionData{Session: d.Session, Merchant: m, Reviews: d.Reviews}
+	rfs, err := h.loadSessionRefunds(c, d.Session.SessionID, d.Session.Status)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	data := sessionData{Session: d.Session, Merchant: m, Reviews: d.Reviews, Refunds: rfs}
 	created, _ := time.Parse(time.RFC3339, d.Session.CreatedAt)
 	data.Timeline = append(data.Timeline, timelineItem{At: created})
 	for _, a := range d.Attempts {

@@ -63,7 +63,7 @@ func newConsoleHarness(t *testing.T, st *store.Store, o harnessOptions) *console
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := httpapi.ConsoleServices{Merchants: h.fakes, Webhooks: h.fakes, Sessions: h.fakes, Plugins: h.fakes, Audit: h.log}
+	svc := httpapi.ConsoleServices{Merchants: h.fakes, Webhooks: h.fakes, Sessions: h.fakes, Refunds: h.fakes, Plugins: h.fakes, Audit: h.log}
 	h.e = httpapi.New(httpapi.Options{BodyLimit: 1 << 20},
 		httpapi.AdminAccess(auth.IdentifyToken, h.log),
 		httpapi.Console(svc, httpapi.ConsoleOptions{Auth: auth, Pages: pages, BaseURL: o.baseURL, LoginLimiter: o.limiter, Now: h.clock}))
@@ -177,6 +177,7 @@ var actionForms = map[string]url.Values{
 	"/console/keys/:id/revoke":             {},
 	"/console/plugins/:id/test":            {},
 	"/console/reviews/:id/resolve":         {"action": {"accept"}, "note": {"checked the bank statement"}},
+	"/console/sessions/:id/refunds":        {"amount": {"10.00"}, "reason": {"other"}},
 }
 
 // TestConsoleAuthorizationOnEveryActionRoute walks every POST route the
@@ -513,7 +514,9 @@ func TestConsolePages(t *testing.T) {
 		{"/console/sessions?status=bogus", 400, []string{"unknown session status"}},
 		{"/console/sessions?from=yesterday", 400, []string{"from must be a date"}},
 		{"/console/sessions/" + fakeSessionID, 200, []string{"Payment attempt 1", "rule card: sandbox (weight 100)", "Provider event payment.succeeded",
-			"[redacted]", "Merchant event session.paid", "whd_1", "Resend", "Held for review: amount_mismatch", "Resolve review"}},
+			"[redacted]", "Merchant event session.paid", "whd_1", "Resend", "Held for review: amount_mismatch", "Resolve review",
+			fakeRefundID, "sbx_re_1", "declined", "card declined the refund", `action="/console/sessions/` + fakeSessionID + `/refunds"`,
+			`name="idempotency_key" value="console_`, "<option>duplicate</option>"}},
 		{"/console/sessions/cs_nope", 404, []string{"no such session"}},
 		{"/console/deliveries?status=failed&event_type=session.paid", 200, []string{"whd_1", "whd_2", "Resend selected", "Recover"}},
 		{"/console/deliveries?status=nope", 400, []string{"status must be one of"}},
