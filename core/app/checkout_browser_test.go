@@ -653,7 +653,10 @@ func (b *browser) tab(t *testing.T) *tab {
 func (b *browser) tabWith(t *testing.T, opts ...chromedp.ContextOption) *tab {
 	t.Helper()
 	tctx, cancelTab := chromedp.NewContext(b.ctx, opts...)
-	ctx, cancel := context.WithTimeout(tctx, 90*time.Second)
+	// A bound on the whole tab, not a timed assertion: it turns a hung
+	// browser into a failure. The console test's operator tab lives for the
+	// whole flow (about 100 s on a loaded 2-core machine).
+	ctx, cancel := context.WithTimeout(tctx, 5*time.Minute)
 	t.Cleanup(func() { cancel(); cancelTab() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("open tab: %v", err)

@@ -117,7 +117,11 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#merchant`), strings.TrimPrefix(merchantPath, "/console/merchants/")),
 		chromedp.SetValue(chromedp.CSS(`#status`), "paid"),
 		chromedp.SetValue(chromedp.CSS(`#provider`), "sandbox"),
+		// The unfiltered list shows the order too: mark this page and wait
+		// for the filtered one to replace it.
+		chromedp.SetAttributeValue(chromedp.CSS(`body`), "data-stale", "1"),
 		chromedp.Click(chromedp.Search(`//button[normalize-space()="Filter"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`body[data-stale]`)),
 		chromedp.WaitVisible(chromedp.Search(`//a[normalize-space()="`+s.OrderID+`"]`)))
 	if q := op.location(t).Query(); q.Get("status") != "paid" || q.Get("provider") != "sandbox" {
 		t.Errorf("filter query %v", q)
