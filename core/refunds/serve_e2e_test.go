@@ -544,6 +544,56 @@ func TestServeReviewRefund(t *testing.T) {
 	})
 }
 
+// TestServeREADMERefundCurl runs the README's refund curls (with bash and
+// curl, as a reader would after make run) against the real server for two
+// paid sessions, as two make run sessions would: each ends refunded in
+// full (the Idempotency-Key is made from the session, so a second run's
+// refund is not a replay of the first's).
+func TestServeREADMERefundCurl(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed")
+	}
+	readme, err := os.ReadFile(filepath.Join(testbin.RepoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile("(?s)SESSION=cs_[^\n]*\n(.*?)\n```").FindSubmatch(readme)
+	if block == nil || !strings.Contains(string(block[1]), "/refunds") {
+		t.Fatal("README has no refund curl block after SESSION=cs_…")
+	}
+	e2eStores(t, func(t *testing.T, dsn string) {
+		e := newServeEnv(t, dsn, "")
+		e.cli(t, "migrate")
+		key := e.merchantKey(t)
+		p := e.serve(t)
+		script := strings.ReplaceAll(string(block[1]), "http://127.0.0.1:8080", p.public)
+		for _, order := range []string{"README-1", "README-2"} {
+			id := createSession(t, p, key, order)
+			payWithSandbox(t, p, id)
+			cmd := exec.Command("bash", "-c", "set -e\n"+script)
+			cmd.Env = append(os.Environ(), "KEY="+key, "SESSION="+id)
+			out, err := cmd.CombinedOutput()
+			if err != nil || strings.Contains(string(out), `"error"`) {
+				t.Fatalf("README refund curls for %s: %v\n%s", id, err, out)
+			}
+			deadline := time.Now().Add(90 * time.Second)
+			for {
+				st, amt := sessionRefunded(t, p, key, id)
+				if st == "refunded" && amt == "49.95" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("session %s after the README's refunds: %s, refunded %s; want refunded, 49.95\n%s", id, st, amt, out)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		if n := ledgerCount(t, e.ledger, sandbox.OpRefund); n != 4 {
+			t.Errorf("the sandbox made %d refunds, want 4 (two per session)", n)
+		}
+	})
+}
+
 func waitRetryScheduled(t *testing.T, dsn string) {
 	t.Helper()
 	st, err := store.Open(context.Background(), dsn, store.Options{})
