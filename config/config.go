@@ -24,6 +24,7 @@ type Config struct {
 	Licenses  LicensesConfig  `koanf:"licenses"`
 	Hooks     HooksConfig     `koanf:"hooks"`
 	Mail      MailConfig      `koanf:"mail"`
+	Domains   DomainsConfig   `koanf:"domains"`
 
 	// loadProblems are what Load found before the typed checks (unknown
 	// keys, ill-typed values, unresolvable secrets); Validate reports them.

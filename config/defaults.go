@@ -43,6 +43,7 @@ func Defaults() Config {
 		API: APIConfig{RateLimit: RateLimitConfig{RequestsPerSecond: 20, Burst: 40, RedisFailure: "open", RedisTimeout: 250 * time.Millisecond},
 			AuthCacheTTL: 2 * time.Second},
 		Webhooks: WebhooksConfig{Timeout: 10 * time.Second},
+		Domains:  defaultDomains(),
 		Licenses: LicensesConfig{Timeout: 10 * time.Second},
 		Hooks: HooksConfig{
 			RateLimit: HooksRateLimitConfig{RequestsPerSecond: 20, Burst: 100},

@@ -167,6 +167,7 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	v.domains(c.Domains)
 	v.positive("licenses.timeout", c.Licenses.Timeout)
 	if c.Licenses.Timeout > LicensesMaxTimeout {
 		v.add("licenses.timeout", "must be at most %s (the provider waits for the key inside its own request)", LicensesMaxTimeout)

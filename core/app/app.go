@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/accounts"
 	"github.com/switchyard/switchyard/core/audit"
+	"github.com/switchyard/switchyard/core/domains"
 	"github.com/switchyard/switchyard/core/jobs"
 	"github.com/switchyard/switchyard/core/licenses"
 	"github.com/switchyard/switchyard/core/mail"
@@ -68,6 +69,8 @@ type App struct {
 	// Mail renders and sends receipts, fulfillment mail and webhook
 	// notices, and keeps merchants' mail settings and template overrides.
 	Mail *mail.Service
+	// Domains runs the domain lifecycle (registrations, renewals, DNS).
+	Domains *domains.Service
 
 	// enq is how the services enqueue jobs; it is bound to Jobs.
 	enq *enqueuer
@@ -233,8 +236,16 @@ func (a *App) buildServices() error {
 	// event transactions.
 	pay.SetRefunds(ref)
 
+	dom, err := a.buildDomains(pay)
+	if err != nil {
+		return err
+	}
+
 	reg := jobs.NewRegistry()
 	if err := pay.RegisterJobs(reg); err != nil {
+		return err
+	}
+	if err := dom.RegisterJobs(reg); err != nil {
 		return err
 	}
 	if err := ref.RegisterJobs(reg); err != nil {
@@ -252,7 +263,7 @@ func (a *App) buildServices() error {
 		PollInterval: cfg.Jobs.PollInterval,
 		PollOnly:     !cfg.Store.Listen,
 		Logger:       a.Logger,
-		PeriodicJobs: pay.PeriodicJobs(),
+		PeriodicJobs: append(pay.PeriodicJobs(), dom.PeriodicJobs()...),
 		// A job whose process died mid-run (a webhook POST cut by kill -9)
 		// is retried after this, not after River's default hour.
 		RescueStuckJobsAfter: cfg.Webhooks.Timeout + 2*time.Minute,
@@ -260,7 +271,7 @@ func (a *App) buildServices() error {
 	if err != nil {
 		return err
 	}
-	a.Accounts, a.Payments, a.Refunds, a.Jobs = acc, pay, ref, runner
+	a.Accounts, a.Payments, a.Refunds, a.Domains, a.Jobs = acc, pay, ref, dom, runner
 	a.enq.runner = runner
 	return nil
 }
@@ -382,7 +393,7 @@ func (a *App) useListenAddr(bound net.Addr) error {
 // EncryptedColumns lists every column holding keyring-encrypted values, for
 // `switchyard secrets rewrap`.
 func (a *App) EncryptedColumns() []secrets.Column {
-	return append(webhooks.EncryptedColumns(), accounts.EncryptedColumns()...)
+	return append(append(webhooks.EncryptedColumns(), accounts.EncryptedColumns()...), domains.EncryptedColumns()...)
 }
 
 // RewrapSecrets re-encrypts every stored credential under the primary key.

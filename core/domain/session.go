@@ -127,13 +127,13 @@ const (
 // DomainEvents lists every outbound event type, e.g. for endpoint
 // subscription filters.
 func DomainEvents() []DomainEvent {
-	return []DomainEvent{
+	return append([]DomainEvent{
 		EventSessionCreated, EventSessionProcessing, EventSessionPaid, EventSessionFailed,
 		EventSessionExpired, EventSessionCanceled, EventSessionRefunded,
 		EventSessionPartiallyRefunded, EventSessionDisputed, EventSessionDisputeWon,
 		EventSessionDisputeLost, EventSessionAmountMismatch,
 		EventRefundCreated, EventRefundSucceeded, EventRefundFailed,
-	}
+	}, domainLifecycleEvents()...)
 }
 
 // DisputeState tracks a chargeback separately from the status, so that a won

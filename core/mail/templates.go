@@ -79,6 +79,8 @@ var specs = []spec{
 		[]any{sampleServiceReady(true), sampleServiceReady(false)}},
 	{ServiceSuspended, "sent to the customer when fulfillment suspended their hosting account",
 		[]any{sampleServiceSuspended(true), sampleServiceSuspended(false)}},
+	{DomainRenewalReminder, "sent to a domain's registrant before the domain expires (domains.reminder_days)",
+		[]any{sampleDomainRenewal(true), sampleDomainRenewal(false)}},
 	{WebhookDeliveryFailed, "sent to the merchant's contact when a webhook delivery used its last attempt",
 		[]any{sampleWebhookNotice(true), sampleWebhookNotice(false)}},
 	{WebhookEndpointDisabled, "sent to the merchant's contact when an endpoint answered 410 Gone and was disabled",

@@ -42,6 +42,8 @@ func hostileData(name mail.Name) any {
 	case mail.ServiceSuspended:
 		return mail.ServiceSuspendedData{Merchant: m, Customer: c, ServiceID: "svc_1", Domain: "ann.example", Username: "ann",
 			Reason: hostile, SuspendedAt: at}
+	case mail.DomainRenewalReminder:
+		return mail.DomainRenewalData{Merchant: m, Customer: c, DomainID: "dom_1", Domain: "<b>ann</b>.example", ExpiresAt: at}
 	default:
 		return mail.WebhookNoticeData{Merchant: m, DeliveryID: "whd_1", EventID: "evt_1", EventType: "session.paid",
 			URL: "https://shop.example/hooks?<x>", Attempts: 3, LastError: hostile, At: at}
@@ -55,6 +57,7 @@ func TestBuiltinTemplatesRender(t *testing.T) {
 		mail.RefundReceipt:           {"10.00 USD", "49.95 USD", "re_01JEXAMPLE", "A-1001"},
 		mail.ServiceReady:            {"annexam", "S4mple-Passw0rd!", "https://panel.acme.example:2083", "ann.example", "ns1.acme.example, ns2.acme.example"},
 		mail.ServiceSuspended:        {"ann.example", "annexam", "5 Dec 2026 14:03 UTC"},
+		mail.DomainRenewalReminder:   {"ann.example", "5 Jan 2027", "dom_01JEXAMPLE", "support@acme.example"},
 		mail.WebhookDeliveryFailed:   {"evt_01JEXAMPLE", "session.paid", "switchyard deliveries resend whd_01JEXAMPLE", "8 attempts"},
 		mail.WebhookEndpointDisabled: {"410 Gone", "https://shop.acme.example/hooks", "whd_01JEXAMPLE"},
 	}

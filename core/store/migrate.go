@@ -35,6 +35,7 @@ func migrationList() []migration {
 		migration0020WebhookIntake(),
 		migration0030Refunds(),
 		migration0055Mail(),
+		migration0060Domains(),
 		migration0070Console(),
 		migration0080BreakerStates(),
 	}
