@@ -222,5 +222,6 @@ func (a *App) adminMounts() []httpapi.Mount {
 	return []httpapi.Mount{func(e *echo.Echo) {
 		e.GET("/metrics", echo.WrapHandler(a.Telemetry.MetricsHandler()))
 	}, httpapi.AdminMerchants(a.Merchants, tokens), httpapi.AdminWebhooks(a.Webhooks, tokens), httpapi.AdminConnect(a.Accounts, tokens),
-		httpapi.AdminReviews(a.Payments, tokens), httpapi.AdminRefunds(a.Refunds, tokens), httpapi.AdminMail(a.Mail, tokens)}
+		httpapi.AdminReviews(a.Payments, tokens), httpapi.AdminRefunds(a.Refunds, tokens), httpapi.AdminMail(a.Mail, tokens),
+		httpapi.AdminDomains(a.Domains, tokens)}
 }
