@@ -55,6 +55,7 @@ func NavItems() []NavItem {
 		{"deliveries", "Webhook deliveries", "/console/deliveries"},
 		{"endpoints", "Endpoints", "/console/endpoints"},
 		{"merchants", "Merchants", "/console/merchants"},
+		{"domains", "Domains", "/console/domains"},
 		{"plugins", "Plugins", "/console/plugins"},
 		{"audit", "Audit log", "/console/audit"},
 	}
@@ -248,7 +249,7 @@ func statusClass(status any) string {
 		return "ok"
 	case "failed", "disabled", "unhealthy", "suspended", "canceled", "expired", "denied", "disputed", "revoked":
 		return "bad"
-	case "open", "processing", "pending", "scheduled", "starting", "requires_review", "recorded", "partially_refunded", "refunded":
+	case "open", "processing", "pending", "scheduled", "starting", "requires_review", "recorded", "partially_refunded", "refunded", "attention":
 		return "warn"
 	}
 	return ""

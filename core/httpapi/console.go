@@ -71,6 +71,8 @@ type ConsoleServices struct {
 	Sessions  SessionLookup
 	// Refunds is the refunds service the admin API uses.
 	Refunds RefundService
+	// Domains is the domains service (list and show).
+	Domains DomainLookup
 	Plugins PluginAdmin
 	Audit   AuditLog
 }
@@ -163,6 +165,9 @@ func (h *consoleHandlers) routes(e *echo.Echo) {
 	a.POST("/merchants/:id/sites", h.addSite, h.act("site.add", "merchant", "id", true))
 	a.POST("/merchants/:id/keys", h.createKey, h.act("key.create", "merchant", "id", true))
 	a.POST("/keys/:id/revoke", h.revokeKey, h.act("key.revoke", "key", "id", true))
+
+	a.GET("/domains", h.listDomains)
+	a.GET("/domains/:id", h.showDomain)
 
 	a.GET("/plugins", h.plugins)
 	a.POST("/plugins/:id/test", h.testPlugin, h.act("plugin.test", "plugin", "id", true))

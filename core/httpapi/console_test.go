@@ -63,7 +63,7 @@ func newConsoleHarness(t *testing.T, st *store.Store, o harnessOptions) *console
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := httpapi.ConsoleServices{Merchants: h.fakes, Webhooks: h.fakes, Sessions: h.fakes, Refunds: h.fakes, Plugins: h.fakes, Audit: h.log}
+	svc := httpapi.ConsoleServices{Merchants: h.fakes, Webhooks: h.fakes, Sessions: h.fakes, Refunds: h.fakes, Domains: domainFakes{h.fakes}, Plugins: h.fakes, Audit: h.log}
 	h.e = httpapi.New(httpapi.Options{BodyLimit: 1 << 20},
 		httpapi.AdminAccess(auth.IdentifyToken, h.log),
 		httpapi.Console(svc, httpapi.ConsoleOptions{Auth: auth, Pages: pages, BaseURL: o.baseURL, LoginLimiter: o.limiter, Now: h.clock}))
@@ -527,6 +527,10 @@ func TestConsolePages(t *testing.T) {
 		{"/console/merchants", 200, []string{"Demo Store", "Create a merchant"}},
 		{"/console/merchants/1", 200, []string{"Demo Store", "sk_test_ABCD", "Create an API key", "Suspend"}},
 		{"/console/plugins", 200, []string{"sandbox", "connection refused", "Restarts", "Test connection"}},
+		{"/console/domains?status=active&merchant=1", 200, []string{fakeDomainID, "bücher.example", "register", "2027-12-05 09:10:00 UTC", "Domains"}},
+		{"/console/domains?status=bogus", 400, []string{"status must be pending, active, failed, expired or attention"}},
+		{"/console/domains/" + fakeDomainID, 200, []string{"bücher.example", "xn--bcher-kva.example", "ns-1.awsdns.example", "dop_1", "Registrar operations", "locked"}},
+		{"/console/domains/dom_nope", 404, []string{"no such domain"}},
 		{"/console/audit", 200, []string{"login", "alice"}},
 		{"/console/nowhere", 404, []string{"no console page"}},
 	} {
