@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"github.com/switchyard/switchyard/core/domain"
 )
 
 // Config is Switchyard's whole configuration. It is built once by Load (YAML
@@ -25,6 +27,10 @@ type Config struct {
 	Hooks     HooksConfig     `koanf:"hooks"`
 	Mail      MailConfig      `koanf:"mail"`
 	Domains   DomainsConfig   `koanf:"domains"`
+	// Products are the products defined in the file (docs/fulfillment.md);
+	// more are saved through the admin API.
+	Products    []ProductConfig   `koanf:"products"`
+	Fulfillment FulfillmentConfig `koanf:"fulfillment"`
 
 	// loadProblems are what Load found before the typed checks (unknown
 	// keys, ill-typed values, unresolvable secrets); Validate reports them.
@@ -322,6 +328,50 @@ type MailConfig struct {
 	// From is the sender mailbox used for a merchant that names none; empty
 	// means the mailer plugin's own sender.
 	From string `koanf:"from"`
+}
+
+// ProductConfig is one products[] entry: a sku and how its items are
+// fulfilled. MerchantID 0 is a global product (every merchant's sessions
+// may name it; a merchant's own product with the same sku wins).
+type ProductConfig struct {
+	SKU         string             `koanf:"sku"`
+	Name        string             `koanf:"name"`
+	MerchantID  int64              `koanf:"merchant_id"`
+	Fulfillment ProductFulfillment `koanf:"fulfillment"`
+}
+
+// ProductFulfillment is domain.FulfillmentSpec in the file.
+type ProductFulfillment struct {
+	Kind             string   `koanf:"kind"`
+	Provisioner      string   `koanf:"provisioner"`
+	Package          string   `koanf:"package"`
+	OnRefund         string   `koanf:"on_refund"`
+	LoginLinkInEmail bool     `koanf:"login_link_in_email"`
+	GracePeriod      string   `koanf:"grace_period"`
+	Registrar        string   `koanf:"registrar"`
+	TLDs             []string `koanf:"tlds"`
+}
+
+// Spec is the entry as the domain's spec.
+func (p ProductFulfillment) Spec() domain.FulfillmentSpec {
+	s := domain.FulfillmentSpec{
+		Kind: domain.FulfillmentKind(p.Kind), Provisioner: p.Provisioner, Package: p.Package,
+		OnRefund: domain.RefundPolicy(p.OnRefund), LoginLinkInEmail: p.LoginLinkInEmail, GracePeriod: p.GracePeriod,
+		Registrar: p.Registrar, TLDs: p.TLDs,
+	}
+	s.Normalize()
+	return s
+}
+
+// FulfillmentConfig tunes the fulfillment jobs (panel calls).
+type FulfillmentConfig struct {
+	// MaxAttempts is how often a panel call that fails for a passing
+	// reason (panel unreachable, 5xx, timeout) is tried before the service
+	// is marked failed.
+	MaxAttempts int `koanf:"max_attempts"`
+	// RetryDelay is the first wait between attempts; it doubles up to an
+	// hour.
+	RetryDelay time.Duration `koanf:"retry_delay"`
 }
 
 // LicensesConfig sets how license-key requests (PayPro's LicenseRequested)

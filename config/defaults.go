@@ -42,9 +42,10 @@ func Defaults() Config {
 		},
 		API: APIConfig{RateLimit: RateLimitConfig{RequestsPerSecond: 20, Burst: 40, RedisFailure: "open", RedisTimeout: 250 * time.Millisecond},
 			AuthCacheTTL: 2 * time.Second},
-		Webhooks: WebhooksConfig{Timeout: 10 * time.Second},
-		Domains:  defaultDomains(),
-		Licenses: LicensesConfig{Timeout: 10 * time.Second},
+		Webhooks:    WebhooksConfig{Timeout: 10 * time.Second},
+		Domains:     defaultDomains(),
+		Licenses:    LicensesConfig{Timeout: 10 * time.Second},
+		Fulfillment: FulfillmentConfig{MaxAttempts: 12, RetryDelay: 30 * time.Second},
 		Hooks: HooksConfig{
 			RateLimit: HooksRateLimitConfig{RequestsPerSecond: 20, Burst: 100},
 			Retention: HooksRetentionConfig{Unverified: 7 * 24 * time.Hour, Verified: 90 * 24 * time.Hour},

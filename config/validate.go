@@ -168,6 +168,12 @@ func (c *Config) Validate() error {
 	}
 
 	v.domains(c.Domains)
+	v.products(c.Products, kinds)
+	if c.Fulfillment.MaxAttempts < 1 || c.Fulfillment.MaxAttempts > 50 {
+		v.add("fulfillment.max_attempts", "must be between 1 and 50")
+	}
+	v.positive("fulfillment.retry_delay", c.Fulfillment.RetryDelay)
+
 	v.positive("licenses.timeout", c.Licenses.Timeout)
 	if c.Licenses.Timeout > LicensesMaxTimeout {
 		v.add("licenses.timeout", "must be at most %s (the provider waits for the key inside its own request)", LicensesMaxTimeout)
@@ -635,5 +641,32 @@ func (v *validator) webhookAliases(c *Config, kinds map[string]string) {
 			v.add(path, "path must start with /")
 		}
 		v.providerRef(path, c.Public.WebhookAliases[k], kinds)
+	}
+}
+
+// products checks products[]: a usable unique sku per merchant, a name,
+// and a fulfillment spec whose plugin references exist
+// (domain.FulfillmentSpec.Check, the rule the admin API applies too).
+func (v *validator) products(ps []ProductConfig, kinds map[string]string) {
+	seen := map[string]bool{}
+	for i, p := range ps {
+		path := fmt.Sprintf("products[%d]", i)
+		if !domain.ValidSKU(p.SKU) {
+			v.add(path+".sku", "must be 1-64 letters, digits or . _ : -")
+		}
+		key := fmt.Sprintf("%d/%s", p.MerchantID, p.SKU)
+		if seen[key] {
+			v.add(path+".sku", "%q is defined twice for the same merchant", p.SKU)
+		}
+		seen[key] = true
+		if strings.TrimSpace(p.Name) == "" {
+			v.add(path+".name", "must not be empty")
+		}
+		if p.MerchantID < 0 {
+			v.add(path+".merchant_id", "must be a merchant id, or absent for a global product")
+		}
+		for _, e := range p.Fulfillment.Spec().Check(func(id string) string { return kinds[id] }) {
+			v.add(path+"."+e.Field, "%s", e.Message)
+		}
 	}
 }

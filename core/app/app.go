@@ -14,6 +14,7 @@ import (
 	"github.com/switchyard/switchyard/core/accounts"
 	"github.com/switchyard/switchyard/core/audit"
 	"github.com/switchyard/switchyard/core/domains"
+	"github.com/switchyard/switchyard/core/fulfillment"
 	"github.com/switchyard/switchyard/core/jobs"
 	"github.com/switchyard/switchyard/core/licenses"
 	"github.com/switchyard/switchyard/core/mail"
@@ -60,7 +61,9 @@ type App struct {
 	Accounts *accounts.Service
 	// Refunds creates refunds and runs their provider calls as jobs.
 	Refunds *refunds.Service
-	Jobs    *jobs.Runner
+	// Fulfillment owns products, session items, clients and services.
+	Fulfillment *fulfillment.Service
+	Jobs        *jobs.Runner
 	// RateLimiter limits each merchant API key: shared through Redis when
 	// api.rate_limit.redis_url is set, per instance otherwise.
 	RateLimiter ratelimit.Limiter
@@ -199,6 +202,9 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 // the public listener is bound; the runner they replace never started.
 func (a *App) buildServices() error {
 	cfg, st, base := a.Config, a.Store, a.PublicBaseURL()
+	if err := a.buildFulfillment(); err != nil {
+		return err
+	}
 	acc, err := accounts.New(accounts.Deps{Store: st, Keyring: a.Keyring, Providers: a.Plugins, PublicBaseURL: base, Logger: a.Logger})
 	if err != nil {
 		return err
@@ -209,8 +215,9 @@ func (a *App) buildServices() error {
 		Router:           a.Router,
 		Providers:        &licenses.Providers{Providers: hostProviders{a.Plugins}, Keygen: a.Licenses},
 		Sessions:         cfg.Sessions,
-		Events:           payments.EventSinks{a.Webhooks, a.Mail},
+		Events:           payments.EventSinks{a.Webhooks, a.Mail, a.Fulfillment},
 		CheckIPNURL:      a.Webhooks.Guard().CheckURL,
+		Items:            a.Fulfillment,
 		Accounts:         acc,
 		PublicBaseURL:    base,
 		WebhookRetention: cfg.Hooks.Retention,
@@ -235,6 +242,7 @@ func (a *App) buildServices() error {
 	// Refund webhooks are matched to refunds inside the payments service's
 	// event transactions.
 	pay.SetRefunds(ref)
+	a.Fulfillment.SetSessions(pay)
 
 	dom, err := a.buildDomains(pay)
 	if err != nil {
@@ -249,6 +257,9 @@ func (a *App) buildServices() error {
 		return err
 	}
 	if err := ref.RegisterJobs(reg); err != nil {
+		return err
+	}
+	if err := a.Fulfillment.RegisterJobs(reg); err != nil {
 		return err
 	}
 	if err := a.Webhooks.Register(reg); err != nil {
@@ -393,7 +404,8 @@ func (a *App) useListenAddr(bound net.Addr) error {
 // EncryptedColumns lists every column holding keyring-encrypted values, for
 // `switchyard secrets rewrap`.
 func (a *App) EncryptedColumns() []secrets.Column {
-	return append(append(webhooks.EncryptedColumns(), accounts.EncryptedColumns()...), domains.EncryptedColumns()...)
+	cols := append(append(webhooks.EncryptedColumns(), accounts.EncryptedColumns()...), domains.EncryptedColumns()...)
+	return append(cols, fulfillment.EncryptedColumns()...)
 }
 
 // RewrapSecrets re-encrypts every stored credential under the primary key.

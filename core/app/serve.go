@@ -69,6 +69,14 @@ func (a *App) Serve(ctx context.Context, onListen func(Listening)) error {
 	if err := a.Plugins.Start(ctx); err != nil {
 		a.Logger.Error("some plugins did not start", "err", err)
 	}
+	// A product of the file whose package the panel does not list fails
+	// the start: the configuration is wrong, not the first paid order.
+	if err := a.Fulfillment.CheckFileProducts(ctx); err != nil {
+		_ = pubLn.Close()
+		_ = admLn.Close()
+		_ = a.Close(context.WithoutCancel(ctx))
+		return err
+	}
 	public := a.newServer("public", a.Config.Public.HTTPConfig, a.hstsMaxAge(), pubMounts...)
 	admin := a.newServer("admin", a.Config.Admin.HTTPConfig, 0, append(a.adminMounts(), opsMounts...)...)
 
@@ -223,5 +231,5 @@ func (a *App) adminMounts() []httpapi.Mount {
 		e.GET("/metrics", echo.WrapHandler(a.Telemetry.MetricsHandler()))
 	}, httpapi.AdminMerchants(a.Merchants, tokens), httpapi.AdminWebhooks(a.Webhooks, tokens), httpapi.AdminConnect(a.Accounts, tokens),
 		httpapi.AdminReviews(a.Payments, tokens), httpapi.AdminRefunds(a.Refunds, tokens), httpapi.AdminMail(a.Mail, tokens),
-		httpapi.AdminDomains(a.Domains, tokens)}
+		httpapi.AdminDomains(a.Domains, tokens), httpapi.AdminFulfillment(a.Fulfillment, tokens)}
 }

@@ -133,7 +133,7 @@ func DomainEvents() []DomainEvent {
 		EventSessionPartiallyRefunded, EventSessionDisputed, EventSessionDisputeWon,
 		EventSessionDisputeLost, EventSessionAmountMismatch,
 		EventRefundCreated, EventRefundSucceeded, EventRefundFailed,
-	}, domainLifecycleEvents()...)
+	}, append(domainLifecycleEvents(), FulfillmentEvents()...)...)
 }
 
 // DisputeState tracks a chargeback separately from the status, so that a won

@@ -40,7 +40,10 @@ type CreateSessionRequest struct {
 	IPNURL   string            `json:"ipn_url,omitempty"`
 	Method   string            `json:"method,omitempty"`
 	Metadata map[string]string `json:"metadata,omitempty"`
-	Provider json.RawMessage   `json:"provider,omitempty"`
+	// Items name the merchant's products (docs/fulfillment.md); validated
+	// by the Items dependency, stored with the session.
+	Items    []domain.ItemInput `json:"items,omitempty"`
+	Provider json.RawMessage    `json:"provider,omitempty"`
 }
 
 // Limits on session input. They are part of the API contract (docs/api.md).
@@ -71,6 +74,10 @@ type validated struct {
 	domain, orderID, method, returnURL, cancelURL, ipnURL, email, metadata string
 	amount                                                                 int64
 	currency                                                               domain.Currency
+	// items are the rows to store with the session and renderedItems how
+	// the session shows them (empty without items).
+	items         []*store.SessionItem
+	renderedItems string
 }
 
 func missing(field string) error {
@@ -156,10 +163,19 @@ func (s *Service) validate(ctx context.Context, p *merchants.Principal, req *Cre
 			return nil, err
 		}
 	}
-	return &validated{
+	v := &validated{
 		domain: req.Domain, orderID: req.OrderID, method: req.Method, returnURL: req.ReturnURL,
 		cancelURL: req.CancelURL, ipnURL: req.IPNURL, email: req.CustomerEmail, metadata: md, amount: amount, currency: cur,
-	}, nil
+	}
+	if len(req.Items) > 0 {
+		if s.items == nil {
+			return nil, domain.Invalid("items_unsupported", "items", "this server fulfills no items")
+		}
+		if v.items, v.renderedItems, err = s.items.PrepareItems(ctx, p.Merchant.ID, req.Items); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
 }
 
 func (s *Service) parseAmount(raw json.RawMessage, cur domain.Currency) (int64, error) {
@@ -541,7 +557,7 @@ func (s *Service) insertSession(ctx context.Context, r *store.Repo, tx bun.Tx, m
 		ID: domain.NewSessionID(), MerchantID: merchantID, Mode: mode, Status: domain.StatusOpen,
 		Domain: v.domain, OrderID: v.orderID, Amount: v.amount, Currency: string(v.currency), Method: v.method,
 		ReturnURL: v.returnURL, CancelURL: v.cancelURL, IPNURL: v.ipnURL, CustomerEmail: v.email, Metadata: v.metadata,
-		ExpiresAt: now.Add(s.ttl), CreatedAt: now, UpdatedAt: now,
+		Items: v.renderedItems, ExpiresAt: now.Add(s.ttl), CreatedAt: now, UpdatedAt: now,
 	}
 	// The session is born with its first event, session.created (seq 1);
 	// the event's data is the create response itself. Its expiry needs no
@@ -555,6 +571,15 @@ func (s *Service) insertSession(ctx context.Context, r *store.Repo, tx bun.Tx, m
 	inserted, err := r.InsertSessionForOrder(ctx, sess, ev)
 	if err != nil || !inserted {
 		return nil, err
+	}
+	if len(v.items) > 0 {
+		// Durable with the session: same transaction.
+		for _, it := range v.items {
+			it.SessionID = sess.ID
+		}
+		if err := r.InsertSessionItems(ctx, sess.ID, v.renderedItems, v.items); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.eventsInserted(ctx, tx, sess, ev); err != nil {
 		return nil, err

@@ -83,6 +83,13 @@ type Accounts interface {
 	ApplyEventTx(ctx context.Context, tx bun.IDB, providerID string, ev provider.Event) error
 }
 
+// Items validates a create request's items against the merchant's
+// products; *fulfillment.Service implements it. It returns the rows to
+// store with the session and the items as the session object shows them.
+type Items interface {
+	PrepareItems(ctx context.Context, merchantID int64, in []domain.ItemInput) ([]*store.SessionItem, string, error)
+}
+
 // URLChecker vets a merchant-supplied callback URL at save time (the
 // webhooks service's SSRF guard: no private, loopback or link-local
 // targets). It returns a *domain.Error.
@@ -109,6 +116,9 @@ type Deps struct {
 	Events EventSink
 	// CheckIPNURL, optional, vets a session's ipn_url beyond syntax.
 	CheckIPNURL URLChecker
+	// Items, optional, validates session items; without it a session
+	// with items is refused.
+	Items Items
 	// Accounts, optional, supplies CreatePaymentRequest.MerchantAccount and
 	// applies account events from webhooks.
 	Accounts Accounts
@@ -149,6 +159,7 @@ type Service struct {
 	providers      Providers
 	events         EventSink
 	checkIPNURL    URLChecker
+	items          Items
 	accounts       Accounts
 	reviewRefunds  ReviewRefunder
 	refunds        RefundMatcher // set by SetRefunds
@@ -225,6 +236,7 @@ func New(d Deps) (*Service, error) {
 		providers:      d.Providers,
 		events:         d.Events,
 		checkIPNURL:    d.CheckIPNURL,
+		items:          d.Items,
 		accounts:       d.Accounts,
 		reviewRefunds:  d.ReviewRefunds,
 		baseURL:        strings.TrimRight(d.PublicBaseURL, "/"),

@@ -39,10 +39,13 @@ type SessionView struct {
 	CancelURL     *string         `json:"cancel_url"`
 	IPNURL        *string         `json:"ipn_url"`
 	Metadata      json.RawMessage `json:"metadata"`
-	CreatedAt     string          `json:"created_at"`
-	ExpiresAt     string          `json:"expires_at"`
-	PaidAt        *string         `json:"paid_at"`
-	CanceledAt    *string         `json:"canceled_at"`
+	// Items are the session's items (docs/fulfillment.md); absent for a
+	// session created without items.
+	Items      json.RawMessage `json:"items,omitempty"`
+	CreatedAt  string          `json:"created_at"`
+	ExpiresAt  string          `json:"expires_at"`
+	PaidAt     *string         `json:"paid_at"`
+	CanceledAt *string         `json:"canceled_at"`
 }
 
 // timeFormat is RFC 3339 in UTC at second precision, as in the envelope.
@@ -93,6 +96,9 @@ func (s *Service) view(sess *store.Session) *SessionView {
 		ExpiresAt:      formatTime(sess.ExpiresAt),
 		PaidAt:         optTime(sess.PaidAt),
 		CanceledAt:     optTime(sess.CanceledAt),
+	}
+	if sess.Items != "" {
+		v.Items = json.RawMessage(sess.Items)
 	}
 	if sess.AmountReceived > 0 && sess.CurrencyReceived != "" {
 		received := domain.FormatAmount(sess.AmountReceived, domain.Currency(sess.CurrencyReceived))

@@ -39,13 +39,17 @@ type Session struct {
 	// AmountRefundPending is what pending refunds reserved (migration
 	// 0030). Only the refunds repository writes it, with conditional
 	// updates; UpdateSession leaves it alone.
-	AmountRefundPending int64      `bun:"amount_refund_pending,notnull"`
-	EventSeq            int64      `bun:"event_seq,notnull"`
-	ExpiresAt           time.Time  `bun:"expires_at,notnull"`
-	PaidAt              *time.Time `bun:"paid_at"`
-	CanceledAt          *time.Time `bun:"canceled_at"`
-	CreatedAt           time.Time  `bun:"created_at,notnull"`
-	UpdatedAt           time.Time  `bun:"updated_at,notnull"`
+	AmountRefundPending int64 `bun:"amount_refund_pending,notnull"`
+	// Items is the session's items as the API shows them (JSON array
+	// text, no secrets), NULL for a session without items (migration
+	// 0051). Only Repo.InsertSessionItems writes it.
+	Items      string     `bun:"items,nullzero"`
+	EventSeq   int64      `bun:"event_seq,notnull"`
+	ExpiresAt  time.Time  `bun:"expires_at,notnull"`
+	PaidAt     *time.Time `bun:"paid_at"`
+	CanceledAt *time.Time `bun:"canceled_at"`
+	CreatedAt  time.Time  `bun:"created_at,notnull"`
+	UpdatedAt  time.Time  `bun:"updated_at,notnull"`
 }
 
 // State is the part of the session the domain state machine works on.

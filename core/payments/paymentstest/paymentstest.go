@@ -42,6 +42,8 @@ type Options struct {
 	// where real job runners must see time pass.
 	RealClock bool
 	// Events and CheckIPNURL are passed to payments.Deps as they are.
+	// Items, optional, validates session items (*fulfillment.Service).
+	Items       payments.Items
 	Events      payments.EventSink
 	CheckIPNURL payments.URLChecker
 	// Meter and WebhookRetention are passed to payments.Deps as they are.
@@ -121,7 +123,7 @@ func New(t testing.TB, st *store.Store, opts Options) *Env {
 	}
 	svc, err := payments.New(payments.Deps{
 		Store: st, Jobs: runner, Router: router, Providers: provs, Sessions: opts.Sessions,
-		PublicBaseURL: opts.BaseURL, Clock: now, Events: opts.Events, CheckIPNURL: opts.CheckIPNURL,
+		PublicBaseURL: opts.BaseURL, Clock: now, Events: opts.Events, CheckIPNURL: opts.CheckIPNURL, Items: opts.Items,
 		Meter: opts.Meter, WebhookRetention: opts.WebhookRetention,
 	})
 	if err != nil {
