@@ -228,10 +228,30 @@ type PluginInstance struct {
 	// origins themselves (provider.Description.PageOrigins); these are for
 	// pages a setting moves elsewhere.
 	PageOrigins []string `koanf:"page_origins"`
+	// Mode, for a provider, is "test" or "live": which sessions (by their
+	// API key's mode) routing may send to the instance and whose events it
+	// may settle. Empty means test, so no instance takes live money unless
+	// the operator says so. It must agree with the plugin's own setting
+	// (Stripe's mode, PayPro's test_mode); the sandbox is test only.
+	Mode string `koanf:"mode"`
 }
+
+// Provider instance modes (plugins.instances[].mode).
+const (
+	InstanceModeTest = "test"
+	InstanceModeLive = "live"
+)
 
 // IsEnabled reports whether the instance is to be started.
 func (p PluginInstance) IsEnabled() bool { return p.Enabled == nil || *p.Enabled }
+
+// ProviderMode is the instance's mode, InstanceModeTest when none is given.
+func (p PluginInstance) ProviderMode() string {
+	if p.Mode == "" {
+		return InstanceModeTest
+	}
+	return p.Mode
+}
 
 // RoutingConfig ranks provider instances per method.
 type RoutingConfig struct {

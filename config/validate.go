@@ -526,6 +526,13 @@ func (v *validator) plugins(p PluginsConfig) map[string]string {
 		for j, o := range in.PageOrigins {
 			v.origin(fmt.Sprintf("%s.page_origins[%d]", path, j), o)
 		}
+		switch {
+		case in.Mode == "":
+		case in.Kind != "provider" && slices.Contains(PluginKinds, in.Kind):
+			v.add(path+".mode", "only provider instances take payments in a mode (this is a %s)", in.Kind)
+		default:
+			v.oneOf(path+".mode", in.Mode, []string{InstanceModeTest, InstanceModeLive})
+		}
 	}
 	if strings.TrimSpace(p.Reattach) != "" {
 		reattach, err := sdk.ParseReattach(p.Reattach)

@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/accounts"
 	"github.com/switchyard/switchyard/core/audit"
+	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/domains"
 	"github.com/switchyard/switchyard/core/fulfillment"
 	"github.com/switchyard/switchyard/core/jobs"
@@ -140,7 +141,7 @@ func (a *App) build(ctx context.Context, opts Options) (err error) {
 	}
 	a.onClose(a.Plugins.Close)
 	a.breakerChanged = make(chan struct{}, 1)
-	if a.Router, err = routing.New(cfg.Routing, routing.Options{Health: a.Plugins,
+	if a.Router, err = routing.New(cfg.Routing, routing.Options{Health: a.Plugins, Modes: providerModes(cfg.Plugins),
 		Meter: tel.Meter("switchyard/routing"), OnBreakerChange: a.signalBreakerChange}); err != nil {
 		return err
 	}
@@ -420,4 +421,16 @@ func authCacheTTL(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// providerModes is each provider instance's configured mode, for routing
+// and for settling events (test unless the configuration says live).
+func providerModes(cfg config.PluginsConfig) map[string]domain.Mode {
+	out := make(map[string]domain.Mode, len(cfg.Instances))
+	for _, in := range cfg.Instances {
+		if in.Kind == "provider" {
+			out[in.ID] = domain.Mode(in.ProviderMode())
+		}
+	}
+	return out
 }

@@ -44,7 +44,7 @@ func newPayProInstances(t *testing.T, st *store.Store, bin string, extra map[str
 		for k, v := range extra {
 			settings[k] = v
 		}
-		instances = append(instances, paymentstest.Instance{ID: id, Impl: sdktest.LaunchProvider(t, bin, host.Options{}), Settings: settings})
+		instances = append(instances, paymentstest.Instance{ID: id, Mode: domain.ModeLive, Impl: sdktest.LaunchProvider(t, bin, host.Options{}), Settings: settings})
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()

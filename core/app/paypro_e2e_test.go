@@ -70,6 +70,7 @@ func newPayProEnv(t *testing.T, st *store.Store, bin string, wrap func(provider.
 		Instances: []paymentstest.Instance{{
 			ID:   "paypro",
 			Impl: plugin,
+			Mode: domain.ModeLive, // a live PayPro store (no test_mode)
 			Settings: map[string]string{
 				payproprovider.SettingValidationKey:  ppValidationKey,
 				payproprovider.SettingSecretKey:      ppSecretKey,

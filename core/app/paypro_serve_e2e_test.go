@@ -46,6 +46,7 @@ plugins:
     - id: paypro
       kind: provider
       binary: paypro
+      mode: live
       settings:
         validation_key: ` + ppValidationKey + `
         secret_key: ` + ppSecretKey + `

@@ -61,11 +61,11 @@ func (s *Service) CheckoutView(ctx context.Context, sessionID string) (*Checkout
 		Methods:         []MethodView{},
 	}
 	if sess.Status.CanStartPayment() {
-		for _, mv := range s.methods(ctx, m.ID, plan) {
+		for _, mv := range s.methods(ctx, m.ID, plan, domain.Mode(sess.Mode)) {
 			if sess.Method != "" && mv.Method != sess.Method {
 				continue
 			}
-			_, err := s.router.Route(ctx, routing.Request{MerchantID: m.ID, Plan: plan, Method: mv.Method,
+			_, err := s.router.Route(ctx, routing.Request{MerchantID: m.ID, Mode: domain.Mode(sess.Mode), Plan: plan, Method: mv.Method,
 				Amount: sess.Amount, Currency: domain.Currency(sess.Currency)})
 			if err == nil {
 				out.Methods = append(out.Methods, mv)
@@ -174,7 +174,7 @@ func (s *Service) StartPayment(ctx context.Context, sessionID, method, country s
 	case method == "":
 		return "", missing("method")
 	}
-	if next, ok, err := s.pendingRedirect(ctx, sess.ID, method); err != nil || ok {
+	if next, ok, err := s.pendingRedirect(ctx, sess, method); err != nil || ok {
 		return next, err
 	}
 	m, err := s.store.GetMerchant(ctx, sess.MerchantID)
@@ -182,7 +182,7 @@ func (s *Service) StartPayment(ctx context.Context, sessionID, method, country s
 		return "", fmt.Errorf("start payment: load merchant: %w", err)
 	}
 	candidates, err := s.router.Route(ctx, routing.Request{
-		MerchantID: m.ID, Plan: domain.Plan(m.Plan), Method: method,
+		MerchantID: m.ID, Mode: domain.Mode(sess.Mode), Plan: domain.Plan(m.Plan), Method: method,
 		Amount: sess.Amount, Currency: domain.Currency(sess.Currency), Country: country,
 	})
 	if err != nil {
@@ -208,7 +208,8 @@ func (s *Service) StartPayment(ctx context.Context, sessionID, method, country s
 // when StartPayment should send the shopper back there (see StartPayment);
 // ok is false when a new attempt is needed. It reads without a lock: two
 // concurrent first visits may still both create an attempt, as before.
-func (s *Service) pendingRedirect(ctx context.Context, sessionID, method string) (string, bool, error) {
+func (s *Service) pendingRedirect(ctx context.Context, sess *store.Session, method string) (string, bool, error) {
+	sessionID := sess.ID
 	a, err := s.store.LatestAttempt(ctx, sessionID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return "", false, nil
@@ -217,7 +218,7 @@ func (s *Service) pendingRedirect(ctx context.Context, sessionID, method string)
 		return "", false, fmt.Errorf("start payment: latest attempt: %w", err)
 	}
 	if a.Method != method || a.Status != store.AttemptPending || a.RedirectURL == "" ||
-		!s.now().Before(a.CreatedAt.Add(reuseAttemptFor)) {
+		!s.now().Before(a.CreatedAt.Add(reuseAttemptFor)) || s.router.Mode(a.ProviderID) != domain.Mode(sess.Mode) {
 		return "", false, nil
 	}
 	s.log.InfoContext(ctx, "pending payment attempt reused", "session_id", sessionID, "attempt_id", a.ID,

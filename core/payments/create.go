@@ -149,7 +149,7 @@ func (s *Service) validate(ctx context.Context, p *merchants.Principal, req *Cre
 		return nil, err
 	}
 	if req.Method != "" {
-		if err := s.methodRoutable(ctx, p.Merchant.ID, plan, req.Method, amount, cur); err != nil {
+		if err := s.methodRoutable(ctx, p.Merchant.ID, domain.Mode(p.Key.Mode), plan, req.Method, amount, cur); err != nil {
 			return nil, err
 		}
 	}
@@ -202,8 +202,8 @@ func (s *Service) parseAmount(raw json.RawMessage, cur domain.Currency) (int64, 
 // methodRoutable checks that a rule can take this method, currency and
 // amount. Provider health is not checked: it is a property of the moment
 // the shopper pays, not of the session.
-func (s *Service) methodRoutable(ctx context.Context, merchantID int64, plan domain.Plan, method string, amount int64, cur domain.Currency) error {
-	_, err := s.router.Route(ctx, routing.Request{MerchantID: merchantID, Plan: plan, Method: method, Amount: amount, Currency: cur})
+func (s *Service) methodRoutable(ctx context.Context, merchantID int64, mode domain.Mode, plan domain.Plan, method string, amount int64, cur domain.Currency) error {
+	_, err := s.router.Route(ctx, routing.Request{MerchantID: merchantID, Mode: mode, Plan: plan, Method: method, Amount: amount, Currency: cur})
 	var unavailable *routing.UnavailableError
 	if err == nil || errors.As(err, &unavailable) {
 		return nil

@@ -40,8 +40,9 @@ type MeView struct {
 }
 
 // Me describes the calling merchant's integration: its plan's mode, and the
-// methods it can use now — those routing offers this merchant and plan that
-// at least one healthy provider describes, with the currencies both allow.
+// methods it can use now — those routing offers this merchant and plan at
+// provider instances of the key's mode that at least one healthy instance
+// of that mode describes, with the currencies both allow.
 func (s *Service) Me(ctx context.Context, p *merchants.Principal) (*MeView, error) {
 	plan := domain.Plan(p.Merchant.Plan)
 	return &MeView{
@@ -49,14 +50,14 @@ func (s *Service) Me(ctx context.Context, p *merchants.Principal) (*MeView, erro
 		Plan:            plan,
 		IntegrationMode: plan.IntegrationMode(),
 		Mode:            domain.Mode(p.Key.Mode),
-		Methods:         s.methods(ctx, p.Merchant.ID, plan),
+		Methods:         s.methods(ctx, p.Merchant.ID, plan, domain.Mode(p.Key.Mode)),
 		Domains:         append([]string{}, p.Merchant.Domains()...),
 	}, nil
 }
 
-// methods aggregates the methods routing allows for merchant and plan with
-// what the healthy providers describe.
-func (s *Service) methods(_ context.Context, merchantID int64, plan domain.Plan) []MethodView {
+// methods aggregates the methods routing allows for merchant, plan and mode
+// with what the healthy providers of that mode describe.
+func (s *Service) methods(_ context.Context, merchantID int64, plan domain.Plan, mode domain.Mode) []MethodView {
 	type agg struct {
 		label       string
 		currencies  map[string]bool
@@ -64,7 +65,7 @@ func (s *Service) methods(_ context.Context, merchantID int64, plan domain.Plan)
 	}
 	described := map[string]*agg{}
 	for _, id := range s.providers.IDs() {
-		if !s.providers.Healthy(id) {
+		if !s.providers.Healthy(id) || s.router.Mode(id) != mode {
 			continue
 		}
 		desc, err := s.providers.Describe(id)
@@ -86,12 +87,12 @@ func (s *Service) methods(_ context.Context, merchantID int64, plan domain.Plan)
 		}
 	}
 	out := []MethodView{}
-	for _, method := range s.router.Methods(merchantID, plan) {
+	for _, method := range s.router.Methods(merchantID, plan, mode) {
 		a := described[method]
 		if a == nil {
 			continue // no healthy provider takes it right now
 		}
-		routed, routedAny := s.router.Currencies(merchantID, plan, method)
+		routed, routedAny := s.router.Currencies(merchantID, plan, mode, method)
 		var list []string
 		switch {
 		case a.anyCurrency && routedAny:

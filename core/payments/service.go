@@ -98,9 +98,11 @@ type URLChecker func(ctx context.Context, raw string) error
 // Router is the routing the service uses; *routing.Router implements it.
 type Router interface {
 	Route(ctx context.Context, req routing.Request) ([]routing.Candidate, error)
-	Methods(merchantID int64, plan domain.Plan) []string
-	Currencies(merchantID int64, plan domain.Plan, method string) ([]domain.Currency, bool)
+	Methods(merchantID int64, plan domain.Plan, mode domain.Mode) []string
+	Currencies(merchantID int64, plan domain.Plan, mode domain.Mode, method string) ([]domain.Currency, bool)
 	RecordResult(providerID string, err error)
+	// Mode is a provider instance's mode (test unless configured live).
+	Mode(providerID string) domain.Mode
 }
 
 var _ Router = (*routing.Router)(nil)

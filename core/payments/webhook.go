@@ -329,7 +329,8 @@ func (s *Service) confirmAmount(ctx context.Context, providerID string, ev provi
 // instance one of the session's attempts was routed to. The attempt is
 // found by the event's provider ref at this instance; failing that, the
 // session's latest attempt at this instance. A session with no attempt at
-// this instance is not touched: the event is recorded with the reason.
+// this instance is not touched: the event is recorded with the reason. Nor
+// is a session whose mode is not the instance's (mode_mismatch).
 func (s *Service) applyToSession(ctx context.Context, r *store.Repo, tx bun.Tx, providerID, eventID string, ev provider.Event, conf confirmation, now time.Time) (store.ProviderEventOutcome, string, string, error) {
 	kind, ok := paymentKind(ev.Type)
 	if !ok {
@@ -385,6 +386,13 @@ func (s *Service) applyToSession(ctx context.Context, r *store.Repo, tx bun.Tx, 
 		if ev.ProviderRef != "" && att.ProviderRef != "" {
 			note += fmt.Sprintf("; provider ref %s is not the attempt's (%s)", ev.ProviderRef, att.ProviderRef)
 		}
+	}
+	if m := s.router.Mode(providerID); m != domain.Mode(sess.Mode) {
+		// Routing keeps modes apart, but an instance can be reconfigured to
+		// the other mode after a session was routed to it: test money
+		// never settles a live session, nor live money a test one.
+		return store.OutcomeRecorded, fmt.Sprintf("mode_mismatch: session %s is a %s-mode session and provider instance %s is a %s-mode instance; an event applies only through an instance of the session's mode, so it is recorded, not applied",
+			sess.ID, sess.Mode, providerID, m) + note, sess.ID, nil
 	}
 
 	refundKind := kind == domain.PaymentRefunded || kind == domain.PaymentPartiallyRefunded

@@ -44,6 +44,11 @@ type Options struct {
 	// result opens or closes a provider's breaker, so its state can be
 	// published (`switchyard plugins list`).
 	OnBreakerChange func(providerID string)
+	// Modes is each provider instance's mode (plugins.instances[].mode).
+	// An instance missing from it is a test-mode instance, like an
+	// instance whose configuration names no mode: only live-mode sessions
+	// can move real money, so nothing is live unless the operator says so.
+	Modes map[string]domain.Mode
 }
 
 // ProviderBreaker is one provider's breaker as this instance sees it.
@@ -57,9 +62,14 @@ type ProviderBreaker struct {
 }
 
 // Request is what a payment needs routed. Amount is in Currency's minor
-// units; Country is an ISO 3166 alpha-2 code or empty when unknown.
+// units; Country is an ISO 3166 alpha-2 code or empty when unknown. Mode is
+// the session's (its key's) mode and is required: only provider instances
+// of the same mode are candidates, so a live session never reaches a test
+// instance (whose "payments" move no money) and a test session never
+// charges a live one.
 type Request struct {
 	MerchantID int64
+	Mode       domain.Mode
 	Plan       domain.Plan
 	Method     string
 	Amount     int64
@@ -113,6 +123,7 @@ type Router struct {
 	rand     func() float64
 	now      func() time.Time
 	onChange func(providerID string)
+	modes    map[string]domain.Mode // fixed after New
 }
 
 // methodRules indexes one method's rules by specificity tier.
@@ -132,6 +143,7 @@ type rule struct {
 
 type entry struct {
 	id         string
+	mode       domain.Mode
 	priority   int
 	weight     int
 	currencies []domain.Currency // empty: any
@@ -151,6 +163,13 @@ func New(cfg config.RoutingConfig, opts Options) (*Router, error) {
 		rand:     opts.Rand,
 		now:      opts.Now,
 		onChange: opts.OnBreakerChange,
+		modes:    make(map[string]domain.Mode, len(opts.Modes)),
+	}
+	for id, m := range opts.Modes {
+		if !m.Valid() {
+			return nil, fmt.Errorf("routing: %w: provider instance %q has mode %q, want test or live", domain.ErrInvalid, id, m)
+		}
+		r.modes[id] = m
 	}
 	if r.rand == nil {
 		r.rand = rand.Float64
@@ -195,6 +214,7 @@ func New(cfg config.RoutingConfig, opts Options) (*Router, error) {
 			mr.catchAll = append(mr.catchAll, ru)
 		}
 		for _, e := range ru.providers {
+			e.mode = r.Mode(e.id)
 			if r.breakers[e.id] == nil {
 				r.breakers[e.id] = &breaker{threshold: cfg.Breaker.Failures, cooldown: cfg.Breaker.Cooldown}
 			}
@@ -367,6 +387,9 @@ func (mr *methodRules) rulesFor(merchantID int64, plan domain.Plan, yield func(*
 // eligible reports whether e's conditions accept the request; scale is the
 // request currency's minor-unit count.
 func (e *entry) eligible(req *Request, scale int) bool {
+	if e.mode != req.Mode {
+		return false
+	}
 	if len(e.currencies) > 0 && !slices.Contains(e.currencies, req.Currency) {
 		return false
 	}
@@ -401,6 +424,11 @@ func (r *Router) Route(ctx context.Context, req Request) ([]Candidate, error) {
 	if req.Amount <= 0 {
 		return nil, domain.Invalid("invalid_amount", "amount", "amount must be greater than zero")
 	}
+	if !req.Mode.Valid() {
+		// A caller bug, never a merchant's input: without a mode the
+		// router cannot keep live and test money apart, so it refuses.
+		return nil, fmt.Errorf("routing: request without a valid mode (%q)", req.Mode)
+	}
 	req.Country = strings.ToUpper(req.Country)
 	mr := r.methods[req.Method]
 	if mr == nil {
@@ -408,13 +436,17 @@ func (r *Router) Route(ctx context.Context, req Request) ([]Candidate, error) {
 	}
 
 	var (
-		chosen   *rule
-		eligible []*entry
+		chosen        *rule
+		eligible      []*entry
+		otherModeOnly bool // some provider qualified but for its mode
 	)
 	mr.rulesFor(req.MerchantID, req.Plan, func(ru *rule) bool {
 		for _, e := range ru.providers {
 			if e.eligible(&req, scale) {
 				eligible = append(eligible, e)
+			} else if e.mode != req.Mode {
+				other := *req.withMode(e.mode)
+				otherModeOnly = otherModeOnly || e.eligible(&other, scale)
 			}
 		}
 		if len(eligible) > 0 {
@@ -423,6 +455,11 @@ func (r *Router) Route(ctx context.Context, req Request) ([]Candidate, error) {
 		}
 		return true
 	})
+	if chosen == nil && otherModeOnly {
+		return nil, domain.Unprocessable("method_unavailable", "method",
+			"method %q is not available in %s mode: no %s-mode provider instance takes %s %s payments", req.Method, req.Mode, req.Mode,
+			domain.FormatAmount(req.Amount, req.Currency), req.Currency)
+	}
 	if chosen == nil {
 		return nil, domain.Unprocessable("method_unavailable", "method",
 			"method %q is not available for %s %s payments", req.Method, domain.FormatAmount(req.Amount, req.Currency), req.Currency)
@@ -450,6 +487,24 @@ func (r *Router) Route(ctx context.Context, req Request) ([]Candidate, error) {
 		}
 	}
 	return r.rank(chosen, healthy, skipped), nil
+}
+
+// withMode returns a copy of req in another mode.
+func (req *Request) withMode(m domain.Mode) *Request {
+	c := *req
+	c.Mode = m
+	return &c
+}
+
+// Mode is provider instance id's mode: what Options.Modes said, test when
+// it said nothing. The payments service checks it again when an event
+// arrives, so an instance reconfigured to the other mode after routing
+// cannot settle a session of the old one.
+func (r *Router) Mode(providerID string) domain.Mode {
+	if m, ok := r.modes[providerID]; ok {
+		return m
+	}
+	return domain.ModeTest
 }
 
 // rank orders entries (already sorted by priority) into candidates, drawing
@@ -614,13 +669,16 @@ func (r *Router) Breaker(providerID string) BreakerState {
 }
 
 // Methods lists, sorted, the methods some rule routes for this merchant and
-// plan, regardless of currency, amount and health (those depend on the
-// payment and the moment). It feeds /v1/me.
-func (r *Router) Methods(merchantID int64, plan domain.Plan) []string {
+// plan to a provider instance of mode, regardless of currency, amount and
+// health (those depend on the payment and the moment). It feeds /v1/me.
+func (r *Router) Methods(merchantID int64, plan domain.Plan, mode domain.Mode) []string {
 	var out []string
 	for m, mr := range r.methods {
 		found := false
-		mr.rulesFor(merchantID, plan, func(*rule) bool { found = true; return false })
+		mr.rulesFor(merchantID, plan, func(ru *rule) bool {
+			found = slices.ContainsFunc(ru.providers, func(e *entry) bool { return e.mode == mode })
+			return !found
+		})
 		if found {
 			out = append(out, m)
 		}
@@ -630,10 +688,11 @@ func (r *Router) Methods(merchantID int64, plan domain.Plan) []string {
 }
 
 // Currencies reports which currencies the rules for this merchant, plan and
-// method accept: anyCurrency is true when some provider has no currency condition,
-// otherwise list is the sorted union. It lets /v1/me intersect what plugins
-// describe with what routing allows.
-func (r *Router) Currencies(merchantID int64, plan domain.Plan, method string) (list []domain.Currency, anyCurrency bool) {
+// method accept at provider instances of mode: anyCurrency is true when
+// some such provider has no currency condition, otherwise list is the
+// sorted union. It lets /v1/me intersect what plugins describe with what
+// routing allows.
+func (r *Router) Currencies(merchantID int64, plan domain.Plan, mode domain.Mode, method string) (list []domain.Currency, anyCurrency bool) {
 	mr := r.methods[method]
 	if mr == nil {
 		return nil, false
@@ -641,6 +700,9 @@ func (r *Router) Currencies(merchantID int64, plan domain.Plan, method string) (
 	seen := map[domain.Currency]bool{}
 	mr.rulesFor(merchantID, plan, func(ru *rule) bool {
 		for _, e := range ru.providers {
+			if e.mode != mode {
+				continue
+			}
 			if len(e.currencies) == 0 {
 				anyCurrency = true
 				return false

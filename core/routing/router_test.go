@@ -69,7 +69,7 @@ func ids(cs []Candidate) []string {
 }
 
 func usd(amount int64) Request {
-	return Request{MerchantID: 42, Plan: domain.PlanPro, Method: "card", Amount: amount, Currency: "USD", Country: "US"}
+	return Request{Mode: domain.ModeTest, MerchantID: 42, Plan: domain.PlanPro, Method: "card", Amount: amount, Currency: "USD", Country: "US"}
 }
 
 func TestRoute(t *testing.T) {
@@ -109,24 +109,24 @@ func TestRoute(t *testing.T) {
 		wantKind error
 	}{
 		{name: "priority order within plan rule", req: usd(1000), want: []string{"prov_b", "prov_a", "prov_c"}, wantRule: 1},
-		{name: "plan without plan rule uses catch-all", req: Request{MerchantID: 42, Plan: domain.PlanFree, Method: "card", Amount: 1000, Currency: "USD"}, want: []string{"sandbox"}, wantRule: 0},
-		{name: "merchant rule beats plan rule", req: Request{MerchantID: 7, Plan: domain.PlanPro, Method: "card", Amount: 1000, Currency: "EUR"}, want: []string{"eu_acquirer"}, wantRule: 2},
-		{name: "merchant rule conditions fail: fall through to plan rule", req: Request{MerchantID: 7, Plan: domain.PlanPro, Method: "card", Amount: 1000, Currency: "USD"}, want: []string{"prov_b", "prov_a", "prov_c"}, wantRule: 1},
-		{name: "merchant rule limited to plan applies on that plan", req: Request{MerchantID: 8, Plan: domain.PlanStarter, Method: "card", Amount: 1000, Currency: "USD"}, want: []string{"m8_starter"}, wantRule: 3},
-		{name: "merchant rule limited to plan ignored on other plan", req: Request{MerchantID: 8, Plan: domain.PlanFree, Method: "card", Amount: 1000, Currency: "USD"}, want: []string{"sandbox"}, wantRule: 0},
-		{name: "country and amount in range", req: Request{MerchantID: 1, Method: "wallet", Amount: 50, Currency: "USD", Country: "us"}, want: []string{"us_wallet"}, wantRule: 4},
-		{name: "above one max, above other min", req: Request{MerchantID: 1, Method: "wallet", Amount: 1500000, Currency: "USD", Country: "US"}, want: []string{"big_wallet"}, wantRule: 4},
-		{name: "both in range (min inclusive): priority order", req: Request{MerchantID: 1, Method: "wallet", Amount: 500001, Currency: "USD", Country: "US"}, want: []string{"us_wallet", "big_wallet"}, wantRule: 4},
-		{name: "max bound is inclusive", req: Request{MerchantID: 1, Method: "wallet", Amount: 1000000, Currency: "USD", Country: "US"}, want: []string{"us_wallet", "big_wallet"}, wantRule: 4},
-		{name: "below min: next rule", req: Request{MerchantID: 1, Method: "wallet", Amount: 49, Currency: "USD", Country: "US"}, want: []string{"any_wallet"}, wantRule: 5},
-		{name: "wrong country: next rule", req: Request{MerchantID: 1, Method: "wallet", Amount: 100, Currency: "USD", Country: "DE"}, want: []string{"any_wallet"}, wantRule: 5},
-		{name: "unknown country fails a country condition", req: Request{MerchantID: 1, Method: "wallet", Amount: 100, Currency: "USD"}, want: []string{"any_wallet"}, wantRule: 5},
-		{name: "min 0.50 in JPY means 1 yen", req: Request{MerchantID: 1, Method: "bank_transfer", Amount: 1, Currency: "JPY"}, want: []string{"jp_bank"}, wantRule: 6},
-		{name: "min 0.50 in USD means 50 cents", req: Request{MerchantID: 1, Method: "bank_transfer", Amount: 49, Currency: "USD"}, wantCode: "method_unavailable", wantKind: domain.ErrUnprocessable},
-		{name: "no currency match", req: Request{MerchantID: 1, Method: "bank_transfer", Amount: 1000, Currency: "EUR"}, wantCode: "method_unavailable", wantKind: domain.ErrUnprocessable},
-		{name: "unknown method", req: Request{MerchantID: 1, Method: "crypto", Amount: 1000, Currency: "USD"}, wantCode: "method_unavailable", wantKind: domain.ErrUnprocessable},
-		{name: "invalid currency", req: Request{MerchantID: 1, Method: "card", Amount: 1000, Currency: "usd"}, wantCode: "invalid_currency", wantKind: domain.ErrInvalid},
-		{name: "non-positive amount", req: Request{MerchantID: 1, Method: "card", Amount: 0, Currency: "USD"}, wantCode: "invalid_amount", wantKind: domain.ErrInvalid},
+		{name: "plan without plan rule uses catch-all", req: Request{Mode: domain.ModeTest, MerchantID: 42, Plan: domain.PlanFree, Method: "card", Amount: 1000, Currency: "USD"}, want: []string{"sandbox"}, wantRule: 0},
+		{name: "merchant rule beats plan rule", req: Request{Mode: domain.ModeTest, MerchantID: 7, Plan: domain.PlanPro, Method: "card", Amount: 1000, Currency: "EUR"}, want: []string{"eu_acquirer"}, wantRule: 2},
+		{name: "merchant rule conditions fail: fall through to plan rule", req: Request{Mode: domain.ModeTest, MerchantID: 7, Plan: domain.PlanPro, Method: "card", Amount: 1000, Currency: "USD"}, want: []string{"prov_b", "prov_a", "prov_c"}, wantRule: 1},
+		{name: "merchant rule limited to plan applies on that plan", req: Request{Mode: domain.ModeTest, MerchantID: 8, Plan: domain.PlanStarter, Method: "card", Amount: 1000, Currency: "USD"}, want: []string{"m8_starter"}, wantRule: 3},
+		{name: "merchant rule limited to plan ignored on other plan", req: Request{Mode: domain.ModeTest, MerchantID: 8, Plan: domain.PlanFree, Method: "card", Amount: 1000, Currency: "USD"}, want: []string{"sandbox"}, wantRule: 0},
+		{name: "country and amount in range", req: Request{Mode: domain.ModeTest, MerchantID: 1, Method: "wallet", Amount: 50, Currency: "USD", Country: "us"}, want: []string{"us_wallet"}, wantRule: 4},
+		{name: "above one max, above other min", req: Request{Mode: domain.ModeTest, MerchantID: 1, Method: "wallet", Amount: 1500000, Currency: "USD", Country: "US"}, want: []string{"big_wallet"}, wantRule: 4},
+		{name: "both in range (min inclusive): priority order", req: Request{Mode: domain.ModeTest, MerchantID: 1, Method: "wallet", Amount: 500001, Currency: "USD", Country: "US"}, want: []string{"us_wallet", "big_wallet"}, wantRule: 4},
+		{name: "max bound is inclusive", req: Request{Mode: domain.ModeTest, MerchantID: 1, Method: "wallet", Amount: 1000000, Currency: "USD", Country: "US"}, want: []string{"us_wallet", "big_wallet"}, wantRule: 4},
+		{name: "below min: next rule", req: Request{Mode: domain.ModeTest, MerchantID: 1, Method: "wallet", Amount: 49, Currency: "USD", Country: "US"}, want: []string{"any_wallet"}, wantRule: 5},
+		{name: "wrong country: next rule", req: Request{Mode: domain.ModeTest, MerchantID: 1, Method: "wallet", Amount: 100, Currency: "USD", Country: "DE"}, want: []string{"any_wallet"}, wantRule: 5},
+		{name: "unknown country fails a country condition", req: Request{Mode: domain.ModeTest, MerchantID: 1, Method: "wallet", Amount: 100, Currency: "USD"}, want: []string{"any_wallet"}, wantRule: 5},
+		{name: "min 0.50 in JPY means 1 yen", req: Request{Mode: domain.ModeTest, MerchantID: 1, Method: "bank_transfer", Amount: 1, Currency: "JPY"}, want: []string{"jp_bank"}, wantRule: 6},
+		{name: "min 0.50 in USD means 50 cents", req: Request{Mode: domain.ModeTest, MerchantID: 1, Method: "bank_transfer", Amount: 49, Currency: "USD"}, wantCode: "method_unavailable", wantKind: domain.ErrUnprocessable},
+		{name: "no currency match", req: Request{Mode: domain.ModeTest, MerchantID: 1, Method: "bank_transfer", Amount: 1000, Currency: "EUR"}, wantCode: "method_unavailable", wantKind: domain.ErrUnprocessable},
+		{name: "unknown method", req: Request{Mode: domain.ModeTest, MerchantID: 1, Method: "crypto", Amount: 1000, Currency: "USD"}, wantCode: "method_unavailable", wantKind: domain.ErrUnprocessable},
+		{name: "invalid currency", req: Request{Mode: domain.ModeTest, MerchantID: 1, Method: "card", Amount: 1000, Currency: "usd"}, wantCode: "invalid_currency", wantKind: domain.ErrInvalid},
+		{name: "non-positive amount", req: Request{Mode: domain.ModeTest, MerchantID: 1, Method: "card", Amount: 0, Currency: "USD"}, wantCode: "invalid_amount", wantKind: domain.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -363,20 +363,20 @@ func TestMethodsAndCurrencies(t *testing.T) {
 		{7, domain.PlanFree, "[card wallet]"},
 	}
 	for _, tt := range tests {
-		if got := fmt.Sprint(r.Methods(tt.merchant, tt.plan)); got != tt.want {
+		if got := fmt.Sprint(r.Methods(tt.merchant, tt.plan, domain.ModeTest)); got != tt.want {
 			t.Errorf("Methods(%d, %s) = %s, want %s", tt.merchant, tt.plan, got, tt.want)
 		}
 	}
-	if list, anyCur := r.Currencies(1, domain.PlanPro, "card"); anyCur || fmt.Sprint(list) != "[EUR JPY USD]" {
+	if list, anyCur := r.Currencies(1, domain.PlanPro, domain.ModeTest, "card"); anyCur || fmt.Sprint(list) != "[EUR JPY USD]" {
 		t.Errorf("Currencies(pro card) = %v, %v", list, anyCur)
 	}
-	if list, anyCur := r.Currencies(1, domain.PlanFree, "card"); anyCur || fmt.Sprint(list) != "[JPY USD]" {
+	if list, anyCur := r.Currencies(1, domain.PlanFree, domain.ModeTest, "card"); anyCur || fmt.Sprint(list) != "[JPY USD]" {
 		t.Errorf("Currencies(free card) = %v, %v", list, anyCur)
 	}
-	if _, anyCur := r.Currencies(7, domain.PlanFree, "wallet"); !anyCur {
+	if _, anyCur := r.Currencies(7, domain.PlanFree, domain.ModeTest, "wallet"); !anyCur {
 		t.Error("wallet without currency condition must accept any currency")
 	}
-	if list, anyCur := r.Currencies(1, domain.PlanFree, "wallet"); anyCur || list != nil {
+	if list, anyCur := r.Currencies(1, domain.PlanFree, domain.ModeTest, "wallet"); anyCur || list != nil {
 		t.Errorf("wallet is not routable for merchant 1: %v %v", list, anyCur)
 	}
 }
@@ -443,7 +443,7 @@ func benchmarkRoute(b *testing.B, n int) {
 	// Rule 5 is merchant 5's own card rule (5%5 == 0 is card, 5%10 != 0 is
 	// merchant-specific), so the request resolves at the most specific tier
 	// while thousands of other rules exist.
-	req := Request{MerchantID: 5, Plan: domain.PlanPro, Method: "card", Amount: 4995, Currency: "USD", Country: "US"}
+	req := Request{Mode: domain.ModeTest, MerchantID: 5, Plan: domain.PlanPro, Method: "card", Amount: 4995, Currency: "USD", Country: "US"}
 	ctx := context.Background()
 	if got, err := r.Route(ctx, req); err != nil || got[0].Rule != 5 {
 		b.Fatalf("setup: %v %v", got, err)
@@ -517,4 +517,92 @@ func TestBreakerExported(t *testing.T) {
 	if fmt.Sprint(changes) != "[a a]" {
 		t.Fatalf("change calls %v, want one when a opened and one when it closed", changes)
 	}
+}
+
+// A session is routed only to provider instances of its own mode: a live
+// session never to a test instance (its "payments" move no money), a test
+// session never to a live one (it would charge real cards). Instances the
+// Modes option does not name are test instances.
+func TestRouteKeepsModesApart(t *testing.T) {
+	rules := []config.RoutingRule{
+		{Method: "card", Merchants: []int64{7}, Providers: []config.RoutingProvider{prov("m7_sandbox", 0, 0)}},
+		{Method: "card", Providers: []config.RoutingProvider{prov("sandbox", 0, 0), prov("stripe_live", 1, 0), prov("stripe_test", 2, 0)}},
+		{Method: "wallet", Providers: []config.RoutingProvider{prov("wallet_test", 0, 0)}},
+		{Method: "sepa", Providers: []config.RoutingProvider{{ID: "sepa_live", Currencies: []string{"EUR"}}}},
+	}
+	r := newRouter(t, rules, Options{Modes: map[string]domain.Mode{
+		"stripe_live": domain.ModeLive, "stripe_test": domain.ModeTest, "sepa_live": domain.ModeLive,
+	}})
+	req := func(mode domain.Mode, merchant int64, method string) Request {
+		return Request{Mode: mode, MerchantID: merchant, Plan: domain.PlanPro, Method: method, Amount: 1000, Currency: "USD"}
+	}
+	tests := []struct {
+		name     string
+		req      Request
+		want     string
+		wantRule int
+		wantMsg  string
+	}{
+		{name: "live: only the live instance", req: req(domain.ModeLive, 1, "card"), want: "[stripe_live]", wantRule: 1},
+		{name: "test: the test instances, default-mode one included", req: req(domain.ModeTest, 1, "card"), want: "[sandbox stripe_test]", wantRule: 1},
+		{name: "live falls past a merchant rule that has only test instances", req: req(domain.ModeLive, 7, "card"), want: "[stripe_live]", wantRule: 1},
+		{name: "test keeps the merchant rule", req: req(domain.ModeTest, 7, "card"), want: "[m7_sandbox]", wantRule: 0},
+		{name: "live without a live instance", req: req(domain.ModeLive, 1, "wallet"), wantMsg: `method "wallet" is not available in live mode`},
+		{name: "test without a test instance", req: req(domain.ModeTest, 1, "sepa"), wantMsg: "method \"sepa\" is not available for"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := r.Route(context.Background(), tt.req)
+			if tt.wantMsg != "" {
+				de, ok := domain.AsError(err)
+				if !ok || de.Code != "method_unavailable" || !strings.Contains(de.Message, tt.wantMsg) {
+					t.Fatalf("got %v, %v; want method_unavailable saying %q", ids(got), err, tt.wantMsg)
+				}
+				return
+			}
+			if err != nil || fmt.Sprint(ids(got)) != tt.want {
+				t.Fatalf("got %v, %v; want %s", ids(got), err, tt.want)
+			}
+			for _, c := range got {
+				if r.Mode(c.ProviderID) != tt.req.Mode || c.Rule != tt.wantRule {
+					t.Fatalf("candidate %s (mode %s, rule %d) for a %s request, want rule %d", c.ProviderID, r.Mode(c.ProviderID), c.Rule, tt.req.Mode, tt.wantRule)
+				}
+			}
+		})
+	}
+	// A euro payment in test mode: sepa's only instance is live, so the
+	// message is the ordinary one, not the mode's.
+	if _, err := r.Route(context.Background(), Request{Mode: domain.ModeTest, MerchantID: 1, Method: "sepa", Amount: 1000, Currency: "EUR"}); err == nil ||
+		!strings.Contains(err.Error(), "not available in test mode") {
+		t.Errorf("test-mode sepa in EUR: %v, want the mode named", err)
+	}
+
+	t.Run("a request without a mode is refused", func(t *testing.T) {
+		got, err := r.Route(context.Background(), Request{MerchantID: 1, Method: "card", Amount: 1000, Currency: "USD"})
+		if err == nil || errors.Is(err, domain.ErrInvalid) {
+			t.Fatalf("got %v, %v; want an internal error, not a merchant's", ids(got), err)
+		}
+	})
+	t.Run("methods and currencies per mode", func(t *testing.T) {
+		for _, tt := range []struct {
+			mode domain.Mode
+			want string
+		}{{domain.ModeTest, "[card wallet]"}, {domain.ModeLive, "[card sepa]"}} {
+			if got := fmt.Sprint(r.Methods(1, domain.PlanPro, tt.mode)); got != tt.want {
+				t.Errorf("Methods(%s) = %s, want %s", tt.mode, got, tt.want)
+			}
+		}
+		if list, anyCur := r.Currencies(1, domain.PlanPro, domain.ModeLive, "sepa"); anyCur || fmt.Sprint(list) != "[EUR]" {
+			t.Errorf("Currencies(live sepa) = %v %v", list, anyCur)
+		}
+		if list, anyCur := r.Currencies(1, domain.PlanPro, domain.ModeTest, "sepa"); anyCur || list != nil {
+			t.Errorf("Currencies(test sepa) = %v %v, want none", list, anyCur)
+		}
+	})
+	t.Run("an invalid mode in the options is refused", func(t *testing.T) {
+		_, err := New(config.RoutingConfig{Rules: rules, Breaker: breakerCfg}, Options{Modes: map[string]domain.Mode{"sandbox": "prod"}})
+		if !errors.Is(err, domain.ErrInvalid) {
+			t.Fatalf("err = %v", err)
+		}
+	})
 }

@@ -28,6 +28,9 @@ type Instance struct {
 	ID       string
 	Impl     provider.Provider // served through sdktest's in-process gRPC harness
 	Settings map[string]string // passed to Configure
+	// Mode is the instance's mode (plugins.instances[].mode); empty is
+	// test, as in the configuration.
+	Mode domain.Mode
 }
 
 // Options configure New. Zero values get working defaults.
@@ -81,7 +84,11 @@ func New(t testing.TB, st *store.Store, opts Options) *Env {
 	clock := &Clock{t: opts.Start}
 	provs := &Providers{entries: map[string]*entry{}}
 	var ids []string
+	modes := map[string]domain.Mode{}
 	for _, in := range opts.Instances {
+		if in.Mode != "" {
+			modes[in.ID] = in.Mode
+		}
 		client := sdktest.ProviderClient(t, in.Impl)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		desc, err := client.Describe(ctx)
@@ -109,7 +116,7 @@ func New(t testing.TB, st *store.Store, opts Options) *Env {
 	router, err := routing.New(config.RoutingConfig{
 		Rules:   opts.Rules,
 		Breaker: config.BreakerConfig{Failures: 3, Cooldown: 30 * time.Second},
-	}, routing.Options{Health: provs, Now: clock.Now})
+	}, routing.Options{Health: provs, Now: clock.Now, Modes: modes})
 	if err != nil {
 		t.Fatalf("paymentstest: routing: %v", err)
 	}
