@@ -1,6 +1,8 @@
 package buildfiles
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,5 +61,74 @@ func TestTargetsWritingVarMakeItPrivate(t *testing.T) {
 		if !strings.Contains(string(out), "chmod 0700 var") {
 			t.Errorf("make %s does not make var/ private first:\n%s", target, out)
 		}
+	}
+}
+
+// TestVulnScansBothModules runs `make vuln` with a stand-in govulncheck
+// (and a database URL that answers) to see what the target scans and how
+// it judges: the root module and the sdk module are each scanned from their
+// own directory, and a vulnerability reached in the sdk fails the target
+// even though the root's scan is clean (the root's accepted echo
+// advisories are not accepted for the sdk).
+func TestVulnScansBothModules(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs make vuln (go run of the gate)")
+	}
+	mk := makefile(t)
+	root := filepath.Dir(mk)
+	db := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/index/db.json" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(`{"modified":"2026-11-05T00:00:00Z"}`))
+	}))
+	defer db.Close()
+
+	tools := t.TempDir()
+	scanned := filepath.Join(tools, "scanned")
+	// The stand-in records where it ran and reports, for the sdk module
+	// only when asked, one called vulnerability.
+	stub := `#!/bin/sh
+pwd >> "` + scanned + `"
+echo '{"config":{"scanner_version":"stub","db":"test","go_version":"go1.26.10","scan_level":"symbol"}}'
+case "$(pwd)" in
+*/sdk) if [ -n "$STUB_SDK_FINDING" ]; then
+  echo '{"osv":{"id":"GO-0000-0001","summary":"stub advisory"}}'
+  echo '{"finding":{"osv":"GO-0000-0001","fixed_version":"v1.2.3","trace":[{"module":"example.com/dep","version":"v1.0.0","package":"example.com/dep","function":"Bad"},{"module":"github.com/switchyard/switchyard/sdk","package":"github.com/switchyard/switchyard/sdk","function":"Serve"}]}}'
+fi ;;
+esac
+`
+	for _, tool := range []string{"govulncheck", "staticcheck", "stripe-mock"} {
+		if err := os.WriteFile(filepath.Join(tools, tool), []byte(stub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(sdkFinding bool) (string, error) {
+		_ = os.Remove(scanned)
+		cmd := exec.Command("make", "-s", "-C", root, "vuln", "TOOLS="+tools, "VULNDB_URL="+db.URL)
+		cmd.Env = append(os.Environ(), "STUB_SDK_FINDING=")
+		if sdkFinding {
+			cmd.Env = append(cmd.Env, "STUB_SDK_FINDING=1")
+		}
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+
+	out, err := run(false)
+	if err != nil {
+		t.Fatalf("make vuln with clean scans: %v\n%s", err, out)
+	}
+	dirs, err := os.ReadFile(scanned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(string(dirs)); len(got) != 2 || got[0] != root || got[1] != filepath.Join(root, "sdk") {
+		t.Fatalf("govulncheck ran in %q, want the root module then sdk/\n%s", got, out)
+	}
+
+	out, err = run(true)
+	if err == nil || !strings.Contains(out, "VULNERABLE: GO-0000-0001") {
+		t.Fatalf("make vuln with a vulnerability reached in the sdk: err %v\n%s", err, out)
 	}
 }
