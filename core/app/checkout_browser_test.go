@@ -92,8 +92,31 @@ func TestCheckoutInBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.Search(`//button[normalize-space()="Succeed"]`)),
 		)
 		tab.wantPathPrefix(t, "/p/sandbox/pay/")
+
+		// The sandbox page is the first page a shopper sees in smart
+		// routing: the checkout's look (its panel and summary), whom they
+		// pay and how much, no internal ids, every control labelled, no
+		// overflow at 390 px, and usable by keyboard alone.
+		tab.wantText(t, "Smart Hosting", "Total", "49.95 USD", "Test payment by card", "no money moves")
+		tab.wantStyled(t)
+		tab.a11y(t)
+		tab.noHorizontalOverflow(t, 390)
+		if ids := tab.eval(t, `(document.body.innerText.match(/\b(sbx|cs)_[A-Za-z0-9]+/g) || []).join(" ")`); ids != "" {
+			t.Errorf("the sandbox page shows internal ids: %s", ids)
+		}
+		if title := tab.eval(t, `document.title`); title != "Pay 49.95 USD · Smart Hosting" {
+			t.Errorf("sandbox page title %q", title)
+		}
+		tab.screenshot(t, filepath.Join(shots, "sandbox-mobile.png"), 390, 844)
+		tab.screenshot(t, filepath.Join(shots, "sandbox-desktop.png"), 1280, 800)
+		tab.do(t, chromedp.EmulateViewport(390, 844), chromedp.KeyEvent(kb.Tab))
+		focus := tab.eval(t, `(() => { const el = document.activeElement;
+			return el.tagName + " " + el.textContent.trim() + " outline=" + getComputedStyle(el).outlineStyle; })()`)
+		if focus != "BUTTON Succeed outline=solid" {
+			t.Errorf("after Tab on the sandbox page: %s, want the Succeed button focused with a solid focus ring", focus)
+		}
 		tab.do(t,
-			chromedp.Click(chromedp.Search(`//button[normalize-space()="Succeed"]`)),
+			chromedp.KeyEvent(kb.Enter),
 			chromedp.WaitVisible(chromedp.Search(`//h1[normalize-space()="Payment received"]`)),
 		)
 		tab.wantText(t, "Smart Hosting")

@@ -32,7 +32,8 @@ const envRequirePromtool = "SWITCHYARD_REQUIRE_PROMTOOL"
 
 // TestMetricsOperatorsPageOn runs a real server with the real sandbox
 // plugin binary through a whole payment (create, checkout, the sandbox
-// page's own signed form, the merchant's webhook) plus a forged webhook,
+// page's own signed form, the merchant's webhook), a partial refund through
+// the merchant API, plus a forged webhook,
 // then reads /metrics as Prometheus would: promtool's linter finds nothing
 // (when installed), every family follows the naming rules, and the series
 // an operator pages on are there with the values the run implies.
@@ -85,6 +86,28 @@ func TestMetricsOperatorsPageOn(t *testing.T) {
 	if resp, body := send(t, http.MethodPost, action, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, fields.Encode()); resp.StatusCode >= 400 {
 		t.Fatalf("sandbox callback: %d %s", resp.StatusCode, body)
 	}
+	waitDelivered(t, a.Webhooks, m.ID)
+	// The merchant refunds part of it; the refund job calls the sandbox
+	// and settles it (switchyard.refunds: created, then succeeded).
+	auth := http.Header{"Authorization": {"Bearer " + k.Secret}, "Content-Type": {"application/json"}}
+	resp, body = send(t, http.MethodPost, pub+"/v1/sessions/"+sess.SessionID+"/refunds", auth, `{"amount":"2.50"}`)
+	var refund struct {
+		RefundID string `json:"refund_id"`
+		Status   string `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(body), &refund); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create refund: %d %s", resp.StatusCode, body)
+	}
+	for deadline := time.Now().Add(30 * time.Second); refund.Status != "succeeded"; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("refund did not succeed: %+v", refund)
+		}
+		_, body = send(t, http.MethodGet, pub+"/v1/refunds/"+refund.RefundID, auth, "")
+		if err := json.Unmarshal([]byte(body), &refund); err != nil {
+			t.Fatalf("refund: %s", body)
+		}
+	}
+	// refund.created and refund.succeeded are delivered too.
 	delivered := waitDelivered(t, a.Webhooks, m.ID)
 	// And a forged callback, which the plugin refuses.
 	if resp, _ := send(t, http.MethodPost, pub+"/hooks/sandbox/sandbox", http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, "choice=succeed&sig=forged"); resp.StatusCode != http.StatusBadRequest {
@@ -116,6 +139,8 @@ func TestMetricsOperatorsPageOn(t *testing.T) {
 		{"switchyard_jobs", map[string]string{"kind": "webhook_delivery", "state": "available"}, eq(0), "the delivery queue drained"},
 		{"switchyard_jobs", map[string]string{"kind": "webhook_delivery", "state": "discarded"}, eq(0), "no delivery job gave up"},
 		{"switchyard_webhooks_attempts_total", map[string]string{"outcome": "succeeded", "cause": "auto"}, eq(float64(delivered)), "one successful attempt per delivery"},
+		{"switchyard_refunds_total", map[string]string{"outcome": "created", "source": "api"}, eq(1), "one refund made through the merchant API"},
+		{"switchyard_refunds_total", map[string]string{"outcome": "succeeded", "source": "api"}, eq(1), "the provider made it"},
 		{"switchyard_webhook_intake_rejected_total", map[string]string{"provider": "sandbox", "reason": "invalid"}, eq(1), "the forged callback"},
 		{"db_client_operation_duration_seconds", map[string]string{"db.system.name": "sqlite", "db.operation.name": "SELECT"}, gt(0), "query latency in seconds"},
 		{"http_server_request_duration_seconds", map[string]string{"server": "public", "http.route": "/v1/sessions", "http.response.status_code": "201"}, eq(1), "request latency; its count counts requests"},

@@ -3,6 +3,9 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -53,11 +56,11 @@ func (p *Provider) HandleHTTP(ctx context.Context, req provider.HTTPRequest) (pr
 		ReturnURL: q.Get(fieldReturnURL), TS: ts,
 	}
 	data := payPageData{
+		CSS:      template.CSS(pageCSS),
 		Label:    cfg.label,
-		Ref:      ref,
+		Merchant: q.Get(fieldMerchant),
 		Amount:   formatAmount(amount, base.Currency),
-		Method:   q.Get(fieldMethod),
-		Session:  base.SessionID,
+		Method:   methodLabel(q.Get(fieldMethod)),
 		Action:   q.Get(fieldWebhookURL),
 		Deadline: ts.Add(cfg.callbackTTL).Format(time.RFC1123),
 	}
@@ -76,6 +79,10 @@ func (p *Provider) HandleHTTP(ctx context.Context, req provider.HTTPRequest) (pr
 	}
 	return provider.HTTPResponse{Status: http.StatusOK, Headers: htmlHeaders(), Body: body.Bytes()}, nil
 }
+
+// methodLabel is how the page names a method: "bank_transfer" reads "bank
+// transfer".
+func methodLabel(m string) string { return strings.ReplaceAll(m, "_", " ") }
 
 // HandleWebhook implements provider.Provider: it verifies a pay page form
 // post and turns the shopper's choice into normalized events.
@@ -210,8 +217,14 @@ type choiceForm struct {
 }
 
 type payPageData struct {
-	Label, Ref, Amount, Method, Session, Action, Deadline string
-	Choices                                               []choiceForm
+	CSS                                               template.CSS
+	Label, Merchant, Amount, Method, Action, Deadline string
+	Choices                                           []choiceForm
+}
+
+type messagePageData struct {
+	CSS                                     template.CSS
+	Label, Merchant, Amount, Title, Message string
 }
 
 func htmlHeaders() http.Header {
@@ -220,59 +233,82 @@ func htmlHeaders() http.Header {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", pageCSP)
 	return h
 }
 
 func page(status int, title, msg string) provider.HTTPResponse {
 	var body bytes.Buffer
-	_ = messagePage.Execute(&body, struct{ Title, Message string }{title, msg})
+	_ = messagePage.Execute(&body, messagePageData{CSS: template.CSS(pageCSS), Label: "Sandbox", Title: title, Message: msg})
 	return provider.HTTPResponse{Status: status, Headers: htmlHeaders(), Body: body.Bytes()}
 }
 
-// The templates are parsed once; they are immutable after parsing.
+// pageCSS is the pages' stylesheet, inlined; pageCSP allows exactly it
+// (by hash) and nothing else to load. Both are fixed at build time.
+//
+//go:embed page.css
+var pageCSS string
+
+var pageCSP = func() string {
+	sum := sha256.Sum256([]byte(pageCSS))
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; img-src data:; " +
+		"frame-ancestors 'none'; base-uri 'none'"
+}()
+
+// The templates are parsed once; they are immutable after parsing. The
+// layout is the hosted checkout's: the merchant and total on top, then the
+// page's content; internal ids (the payment ref, the session id) are in
+// the forms only, never shown.
 var (
-	payPage = template.Must(template.New("pay").Parse(`<!doctype html>
+	pageTemplates = template.Must(template.New("layout").Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Label}}: pay {{.Amount}}</title>
+<meta name="robots" content="noindex, nofollow">
+<meta name="color-scheme" content="light dark">
+<title>{{block "title" .}}{{end}}</title>
+<link rel="icon" href="data:,">
+<style>{{.CSS}}</style>
 </head>
 <body>
-<main>
-<h1>{{.Label}}</h1>
-<p>This is a simulated payment. No money moves; choose how it should end.</p>
-<dl>
-<dt>Amount</dt><dd>{{.Amount}}</dd>
-<dt>Method</dt><dd>{{.Method}}</dd>
-<dt>Payment</dt><dd>{{.Ref}}</dd>
-<dt>Session</dt><dd>{{.Session}}</dd>
-</dl>
-{{range $i, $c := .Choices}}
-<form method="post" action="{{$.Action}}" aria-describedby="choice-help-{{$i}}">
+<div class="page">
+<main class="panel" id="main">
+{{- if .Merchant}}
+<header class="summary">
+<p class="merchant">{{.Merchant}}</p>
+{{- if .Amount}}
+<p class="total"><span class="total-label">Total</span> <span class="amount">{{.Amount}}</span></p>
+{{- end}}
+</header>
+{{- end}}
+<div class="body">
+{{block "content" .}}{{end}}
+</div>
+</main>
+<footer class="footer">
+<p>{{.Label}} · test payments only</p>
+</footer>
+</div>
+</body>
+</html>
+`))
+	payPage = template.Must(template.Must(pageTemplates.Clone()).Parse(`{{define "title"}}Pay {{.Amount}}{{if .Merchant}} · {{.Merchant}}{{end}}{{end}}
+{{define "content"}}
+<h1>Test payment{{with .Method}} by {{.}}{{end}}</h1>
+<p class="note" id="note">This is a simulated payment: no money moves. Choose how it should end.</p>
+{{- range $i, $c := .Choices}}
+<form class="choice" method="post" action="{{$.Action}}">
 {{range $c.Fields}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
-{{end}}<button type="submit">{{$c.Label}}</button>
+{{end}}<button class="button {{if eq $i 0}}button-primary{{else}}button-secondary{{end}}" type="submit" aria-describedby="choice-help-{{$i}} note">{{$c.Label}}</button>
 <p id="choice-help-{{$i}}">{{$c.Help}}</p>
 </form>
-{{end}}
-<p>This page is valid until {{.Deadline}}.</p>
-</main>
-</body>
-</html>
-`))
-	messagePage = template.Must(template.New("message").Parse(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-</head>
-<body>
-<main>
+{{- end}}
+<p class="secondary">This page is valid until {{.Deadline}}.</p>
+{{end}}`))
+	messagePage = template.Must(template.Must(pageTemplates.Clone()).Parse(`{{define "title"}}{{.Title}}{{end}}
+{{define "content"}}
 <h1>{{.Title}}</h1>
 <p>{{.Message}}</p>
-</main>
-</body>
-</html>
-`))
+{{end}}`))
 )

@@ -333,7 +333,7 @@ func ledgerError(err error) error {
 func (p *Provider) created(cfg settings, pay *payment) provider.CreatePaymentResponse {
 	link := payLink{
 		Ref: pay.ref, SessionID: pay.req.SessionID, Amount: pay.req.Amount, Currency: pay.req.Currency,
-		Method: pay.req.Method, ReturnURL: pay.req.ReturnURL, WebhookURL: pay.req.WebhookURL,
+		Method: pay.req.Method, ReturnURL: pay.req.ReturnURL, WebhookURL: pay.req.WebhookURL, Merchant: pay.req.MerchantName,
 	}
 	q := link.values()
 	q.Set(fieldSig, sign(cfg.secret, purposePayLink, q))

@@ -31,6 +31,7 @@ const (
 	fieldMethod                 = "method"
 	fieldReturnURL              = "return_url"
 	fieldWebhookURL             = "webhook_url"
+	fieldMerchant               = "merchant"
 )
 
 // Callback is what the pay page posts back through the webhook intake.
@@ -75,10 +76,15 @@ type payLink struct {
 	Method     string
 	ReturnURL  string
 	WebhookURL string
+	// Merchant is whom the shopper pays (CreatePaymentRequest.MerchantName),
+	// shown on the page; signed like the rest so a link cannot be edited to
+	// name another shop.
+	Merchant string
 }
 
 func (l payLink) values() url.Values {
 	return url.Values{
+		fieldMerchant:   {l.Merchant},
 		fieldRef:        {l.Ref},
 		fieldSession:    {l.SessionID},
 		fieldAmount:     {strconv.FormatInt(l.Amount, 10)},
