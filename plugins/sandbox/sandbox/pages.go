@@ -298,7 +298,7 @@ var (
 <h1>Test payment{{with .Method}} by {{.}}{{end}}</h1>
 <p class="note" id="note">This is a simulated payment: no money moves. Choose how it should end.</p>
 {{- range $i, $c := .Choices}}
-<form class="choice" method="post" action="{{$.Action}}">
+<form method="post" action="{{$.Action}}" class="choice">
 {{range $c.Fields}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
 {{end}}<button class="button {{if eq $i 0}}button-primary{{else}}button-secondary{{end}}" type="submit" aria-describedby="choice-help-{{$i}} note">{{$c.Label}}</button>
 <p id="choice-help-{{$i}}">{{$c.Help}}</p>
