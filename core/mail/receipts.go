@@ -40,11 +40,6 @@ func SendPolicy() jobs.RetryPolicy {
 	return jobs.Exponential(12, 30*time.Second, time.Hour, 0.2)
 }
 
-// uniqueOpts make a receipt's job unique by its arguments, so a session
-// paid again (a dispute won after being lost) gets no second receipt
-// while its first job is kept.
-var uniqueOpts = &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
-
 // EventsInserted implements payments.EventSink: inside the transaction
 // that inserted session.paid or refund.succeeded, it enqueues the receipt
 // job when the merchant enabled receipts and the session has a customer
@@ -54,11 +49,15 @@ func (s *Service) EventsInserted(ctx context.Context, tx bun.Tx, sess *store.Ses
 		return nil
 	}
 	var enabled *bool
+	r := s.store.InTx(tx)
 	for _, ev := range events {
-		var args river.JobArgs
+		var (
+			args river.JobArgs
+			key  string
+		)
 		switch domain.DomainEvent(ev.Type) {
 		case domain.EventSessionPaid:
-			args = PaymentReceiptArgs{SessionID: sess.ID}
+			args, key = PaymentReceiptArgs{SessionID: sess.ID}, "payment_receipt:"+sess.ID
 		case domain.EventRefundSucceeded:
 			var data struct {
 				RefundID string `json:"refund_id"`
@@ -66,12 +65,12 @@ func (s *Service) EventsInserted(ctx context.Context, tx bun.Tx, sess *store.Ses
 			if err := json.Unmarshal([]byte(ev.Data), &data); err != nil || data.RefundID == "" {
 				return fmt.Errorf("mail: refund.succeeded event %s carries no refund_id", ev.ID)
 			}
-			args = RefundReceiptArgs{RefundID: data.RefundID}
+			args, key = RefundReceiptArgs{RefundID: data.RefundID}, "refund_receipt:"+data.RefundID
 		default:
 			continue
 		}
 		if enabled == nil {
-			ms, _, err := s.store.InTx(tx).MailSettings(ctx, sess.MerchantID)
+			ms, _, err := r.MailSettings(ctx, sess.MerchantID)
 			if err != nil {
 				return err
 			}
@@ -80,7 +79,16 @@ func (s *Service) EventsInserted(ctx context.Context, tx bun.Tx, sess *store.Ses
 		if !*enabled {
 			return nil
 		}
-		if _, err := s.jobs.EnqueueTx(ctx, tx, args, uniqueOpts); err != nil {
+		// Once per session and per refund, ever (a session paid again
+		// after a dispute gets no second receipt).
+		first, err := r.ClaimMailReceipt(ctx, key, sess.MerchantID)
+		if err != nil {
+			return err
+		}
+		if !first {
+			continue
+		}
+		if _, err := s.jobs.EnqueueTx(ctx, tx, args, nil); err != nil {
 			return fmt.Errorf("mail: enqueue %s: %w", args.Kind(), err)
 		}
 	}

@@ -181,6 +181,26 @@ func (e *env) jobCount(t *testing.T, kind string) int {
 	return int(n)
 }
 
+// waitJobsCompleted waits (bounded) until River recorded every job of kind
+// as completed.
+func (e *env) waitJobsCompleted(t *testing.T, kind string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n, err := e.st.DB().NewSelect().Table("river_job").Where("kind = ? AND state <> ?", kind, "completed").Count(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d %s jobs not completed", n, kind)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // received is an arrived mail, decoded.
 type received struct {
 	header     netmail.Header
@@ -282,6 +302,16 @@ func TestPaymentReceiptThroughSMTP(t *testing.T) {
 		}
 		if want := "[TEST] Receipt from Café Ünïcode ✓: 49.95 USD for order ORD-Ä-1"; r.subject != want {
 			t.Fatalf("subject %q, want %q", r.subject, want)
+		}
+		// Long after, River has pruned the finished job; the session is paid
+		// again (a dispute lost, then won): still no second receipt.
+		e.waitJobsCompleted(t, "mail_payment_receipt")
+		if _, err := st.DB().NewDelete().Table("river_job").Where("kind = ?", "mail_payment_receipt").Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.emit(t, sess, domain.EventSessionPaid, "{}")
+		if n := e.jobCount(t, "mail_payment_receipt"); n != 0 {
+			t.Fatalf("a session paid again after its job was pruned got %d receipt jobs", n)
 		}
 		if !strings.Contains(r.text, "49.95 USD") || !strings.Contains(r.text, sess.ID) || !strings.Contains(r.html, "<strong>Café Ünïcode ✓</strong>") {
 			t.Fatalf("bodies:\n%s\n%s", r.text, r.html)

@@ -110,3 +110,29 @@ func (r *Repo) DeleteMailTemplate(ctx context.Context, merchantID int64, name st
 	}
 	return nil
 }
+
+// mailReceipt is a receipt that was enqueued (migration 0056).
+type mailReceipt struct {
+	bun.BaseModel `bun:"table:mail_receipts"`
+
+	Key        string    `bun:"receipt_key,pk"`
+	MerchantID int64     `bun:"merchant_id,notnull"`
+	CreatedAt  time.Time `bun:"created_at,notnull"`
+}
+
+// ClaimMailReceipt records that the receipt key (one per session or
+// refund) is being sent, and reports whether this call recorded it: false
+// means it was claimed before and must not be sent again. Call it in the
+// transaction that enqueues the receipt.
+func (r *Repo) ClaimMailReceipt(ctx context.Context, key string, merchantID int64) (bool, error) {
+	res, err := r.db.NewInsert().Model(&mailReceipt{Key: key, MerchantID: merchantID, CreatedAt: now()}).
+		On("CONFLICT (receipt_key) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("claim mail receipt: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claim mail receipt: %w", err)
+	}
+	return n == 1, nil
+}

@@ -39,6 +39,7 @@ func migrationList() []migration {
 		migration0052Clients(),
 		migration0053Services(),
 		migration0055Mail(),
+		migration0056MailReceipts(),
 		migration0060Domains(),
 		migration0070Console(),
 		migration0080BreakerStates(),
