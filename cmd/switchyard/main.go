@@ -68,7 +68,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		serveCmd(), migrateCmd(), configCmd(), versionCmd(),
 		merchantsCmd(), sitesCmd(), keysCmd(), secretsCmd(), demoCmd(),
-		pluginsCmd(), endpointsCmd(), eventsCmd(), deliveriesCmd(), listenCmd(), simulateCmd(), reviewsCmd(), refundsCmd(), domainsCmd(),
+		pluginsCmd(), endpointsCmd(), eventsCmd(), deliveriesCmd(), listenCmd(), simulateCmd(), reviewsCmd(), refundsCmd(), domainsCmd(), servicesCmd(),
 	)
 	return root
 }

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/core/domain"
+	"github.com/switchyard/switchyard/core/store"
+	"github.com/switchyard/switchyard/internal/servetest"
+)
+
+// seedServices stores what fulfillment leaves after a paid session with
+// two hosting items: one service active, one failed with WHM's reason and
+// its failed create action.
+func seedServices(t *testing.T, dsn string, merchantID int64) (active, failed string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	sess := &store.Session{ID: domain.NewSessionID(), MerchantID: merchantID, Mode: store.ModeTest, Status: domain.StatusPaid,
+		Domain: "acme.test", OrderID: "HOST-1", Amount: 4995, Currency: "USD", Metadata: "{}", AmountReceived: 4995, CurrencyReceived: "USD",
+		PaidAt: &now, ExpiresAt: now.Add(time.Hour), CreatedAt: now, UpdatedAt: now}
+	if err := st.InsertSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	var items []*store.SessionItem
+	var svcs []*store.Service
+	for i, d := range []string{"shop.example", "blog.example"} {
+		it := &store.SessionItem{ID: domain.NewItemID(), SessionID: sess.ID, MerchantID: merchantID, Position: i, SKU: "host-basic",
+			Name: "Basic hosting", Quantity: 1, Kind: domain.KindProvision, Spec: `{"kind":"provision","provisioner":"whm","package":"basic"}`,
+			Domain: d, Username: fmt.Sprintf("user%d", i), CreatedAt: now}
+		items = append(items, it)
+		svcs = append(svcs, &store.Service{ID: domain.NewServiceID(), MerchantID: merchantID, Mode: store.ModeTest, SessionID: sess.ID,
+			ItemID: it.ID, Kind: domain.KindProvision, SKU: it.SKU, Provisioner: "whm", Package: "basic", Domain: d, Username: it.Username,
+			Status: domain.ServiceActive, ActivatedAt: &now, Server: "host1.example", CreatedAt: now, UpdatedAt: now})
+	}
+	svcs[1].Status, svcs[1].ActivatedAt, svcs[1].Server = domain.ServiceFailed, nil, ""
+	svcs[1].LastError = `create: WHM refused: Sorry, the package "basic" does not exist.`
+	if err := st.InsertSessionItems(ctx, sess.ID, "[]", items); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range svcs {
+		if err := st.InsertService(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	act := &store.ServiceAction{ID: domain.NewActionID(), ServiceID: svcs[1].ID, Action: domain.ActionCreate, Status: domain.ActionFailed,
+		Reason: "paid", Source: "payment", Attempts: 1, LastError: `WHM refused: Sorry, the package "basic" does not exist.`, CreatedAt: now, UpdatedAt: now}
+	if err := st.InsertServiceAction(ctx, act); err != nil {
+		t.Fatal(err)
+	}
+	return svcs[0].ID, svcs[1].ID
+}
+
+type cliService struct {
+	ID        string  `json:"id"`
+	Status    string  `json:"status"`
+	LastError *string `json:"last_error"`
+	Actions   []struct {
+		Action string `json:"action"`
+		Status string `json:"status"`
+		Source string `json:"source"`
+		Reason string `json:"reason"`
+	} `json:"actions"`
+}
+
+func TestServicesCommands(t *testing.T) {
+	servetest.Stores(t, func(t *testing.T, dsn string) {
+		cfg := writeConfig(t, "")
+		sy := func(args ...string) (string, string, int) {
+			t.Helper()
+			return cli(t, append(args, "--config", cfg, "--store-dsn", dsn)...)
+		}
+		if _, stderr, code := sy("migrate"); code != 0 {
+			t.Fatalf("migrate: %s", stderr)
+		}
+		stdout, stderr, code := sy("merchants", "create", "--name", "Acme", "--plan", "free",
+			"--domain", "acme.test", "--contact-email", "ops@acme.test", "--json")
+		var m struct{ ID int64 }
+		if code != 0 || json.Unmarshal([]byte(stdout), &m) != nil {
+			t.Fatalf("merchants create: %d %s %s", code, stdout, stderr)
+		}
+		active, failed := seedServices(t, dsn, m.ID)
+
+		stdout, stderr, code = sy("services", "list", "--status", "failed", "--json")
+		var list []cliService
+		if code != 0 || json.Unmarshal([]byte(stdout), &list) != nil || len(list) != 1 || list[0].ID != failed ||
+			list[0].Status != "failed" || list[0].LastError == nil || !strings.Contains(*list[0].LastError, `package "basic" does not exist`) {
+			t.Fatalf("list --status failed --json: %d %s %s", code, stdout, stderr)
+		}
+		stdout, _, code = sy("services", "list", "--status", "failed")
+		if code != 0 || !strings.Contains(stdout, failed) || strings.Contains(stdout, active) || !strings.Contains(stdout, "LAST ERROR") ||
+			!strings.Contains(stdout, `package "basic" does not exist`) {
+			t.Fatalf("list --status failed table: %d %s", code, stdout)
+		}
+		stdout, _, code = sy("services", "list", "--merchant", fmt.Sprint(m.ID+1), "--json")
+		if code != 0 || strings.TrimSpace(stdout) != "[]" {
+			t.Fatalf("list of another merchant: %d %s", code, stdout)
+		}
+		if _, stderr, code := sy("services", "list", "--status", "broken"); code != 1 ||
+			!strings.HasPrefix(stderr, "switchyard: invalid_status: ") {
+			t.Fatalf("list --status broken: %d %s", code, stderr)
+		}
+
+		stdout, _, code = sy("services", "show", failed)
+		for _, want := range []string{failed + " (failed)", `last error   create: WHM refused`, "user1 on whm, package basic, domain blog.example", "create", "payment"} {
+			if code != 0 || !strings.Contains(stdout, want) {
+				t.Fatalf("show: %d, %q not in\n%s", code, want, stdout)
+			}
+		}
+		stdout, _, code = sy("services", "show", failed, "--json")
+		var shown cliService
+		if code != 0 || json.Unmarshal([]byte(stdout), &shown) != nil || shown.ID != failed || len(shown.Actions) != 1 ||
+			shown.Actions[0].Action != "create" || shown.Actions[0].Status != "failed" {
+			t.Fatalf("show --json: %d %s", code, stdout)
+		}
+
+		stdout, stderr, code = sy("services", "suspend", active, "--reason", "abuse report 41", "--json")
+		var susp cliService
+		if code != 0 || json.Unmarshal([]byte(stdout), &susp) != nil || susp.ID != active || len(susp.Actions) != 1 ||
+			susp.Actions[0].Action != "suspend" || susp.Actions[0].Status != "pending" || susp.Actions[0].Reason != "abuse report 41" ||
+			!strings.HasPrefix(susp.Actions[0].Source, "operator:cli") {
+			t.Fatalf("suspend: %d %s %s", code, stdout, stderr)
+		}
+		st, err := store.Open(context.Background(), dsn, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		acts, err := st.ServiceActions(context.Background(), active, domain.ActionPending)
+		if err != nil || len(acts) != 1 || acts[0].Action != domain.ActionSuspend || acts[0].Reason != "abuse report 41" {
+			t.Fatalf("stored actions after suspend: %+v %v", acts, err)
+		}
+
+		unknown := domain.NewServiceID()
+		for _, args := range [][]string{{"show", unknown}, {"suspend", unknown}, {"show", "not-a-service"}, {"login-url", unknown}} {
+			stdout, stderr, code := sy(append([]string{"services"}, args...)...)
+			if code != 1 || stdout != "" || strings.TrimSpace(stderr) != "switchyard: resource_missing: no such service" {
+				t.Errorf("services %v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+			}
+		}
+		if _, stderr, code := sy("services", "retry", active); code != 1 || !strings.Contains(stderr, "service_not_failed") {
+			t.Errorf("retry of an active service: %d %s", code, stderr)
+		}
+		if _, stderr, code := sy("services", "login-url", failed); code != 1 || !strings.Contains(stderr, "invalid_service_state") {
+			t.Errorf("login-url of a failed service: %d %s", code, stderr)
+		}
+		if _, stderr, code := sy("services", "login-url", active, "--service", "ftp"); code != 2 || !strings.Contains(stderr, "--service") {
+			t.Errorf("login-url --service ftp: %d %s", code, stderr)
+		}
+	})
+}
