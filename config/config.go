@@ -370,6 +370,7 @@ type ProductFulfillment struct {
 	GracePeriod      string   `koanf:"grace_period"`
 	Registrar        string   `koanf:"registrar"`
 	TLDs             []string `koanf:"tlds"`
+	MailDNS          bool     `koanf:"mail_dns"`
 }
 
 // Spec is the entry as the domain's spec.
@@ -377,7 +378,7 @@ func (p ProductFulfillment) Spec() domain.FulfillmentSpec {
 	s := domain.FulfillmentSpec{
 		Kind: domain.FulfillmentKind(p.Kind), Provisioner: p.Provisioner, Package: p.Package,
 		OnRefund: domain.RefundPolicy(p.OnRefund), LoginLinkInEmail: p.LoginLinkInEmail, GracePeriod: p.GracePeriod,
-		Registrar: p.Registrar, TLDs: p.TLDs,
+		Registrar: p.Registrar, TLDs: p.TLDs, MailDNS: p.MailDNS,
 	}
 	s.Normalize()
 	return s

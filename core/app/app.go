@@ -210,13 +210,14 @@ func (a *App) buildServices() error {
 	if err != nil {
 		return err
 	}
+	hosting := &hostingReady{}
 	pay, err := payments.New(payments.Deps{
 		Store:            st,
 		Jobs:             a.enq,
 		Router:           a.Router,
 		Providers:        &licenses.Providers{Providers: hostProviders{a.Plugins}, Keygen: a.Licenses},
 		Sessions:         cfg.Sessions,
-		Events:           payments.EventSinks{a.Webhooks, a.Mail, a.Fulfillment},
+		Events:           payments.EventSinks{a.Webhooks, a.Mail, a.Fulfillment, hosting},
 		CheckIPNURL:      a.Webhooks.Guard().CheckURL,
 		Items:            a.Fulfillment,
 		Accounts:         acc,
@@ -249,6 +250,8 @@ func (a *App) buildServices() error {
 	if err != nil {
 		return err
 	}
+	a.Fulfillment.RegisterKind(domain.KindRegisterDomain, domainKind{dom})
+	hosting.d = dom
 
 	reg := jobs.NewRegistry()
 	if err := pay.RegisterJobs(reg); err != nil {

@@ -214,6 +214,9 @@ type FulfillmentSpec struct {
 	// register_domain
 	Registrar string   `json:"registrar,omitempty"`
 	TLDs      []string `json:"tlds,omitempty"`
+	// MailDNS asks for the mail records (SPF, DKIM, DMARC of the domains
+	// configuration) once the domain is registered.
+	MailDNS bool `json:"mail_dns,omitempty"`
 }
 
 // MaxGracePeriod bounds grace_period.
@@ -268,8 +271,8 @@ func (s FulfillmentSpec) Check(instanceKind func(id string) string) []*Error {
 				add("grace_period", "grace_period must be a duration such as 72h, between 0s and %s", MaxGracePeriod)
 			}
 		}
-		if s.Registrar != "" || len(s.TLDs) > 0 {
-			add("registrar", "registrar and tlds belong to kind register_domain")
+		if s.Registrar != "" || len(s.TLDs) > 0 || s.MailDNS {
+			add("registrar", "registrar, tlds and mail_dns belong to kind register_domain")
 		}
 	case KindRegisterDomain:
 		ref("registrar", s.Registrar, "registrar")

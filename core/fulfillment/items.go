@@ -142,9 +142,6 @@ func (s *Service) validateItem(ctx context.Context, merchantID int64, i int, raw
 		}
 		it.Years = *raw.Years
 	}
-	if raw.Domain != "" && !validDomain(it.Domain) {
-		return nil, bad("domain", "domain must be a domain name such as shop.example.com")
-	}
 	if raw.Action != "" && raw.Action != domain.ItemActionRegister && raw.Action != domain.ItemActionTransfer {
 		return nil, bad("action", "action must be register or transfer")
 	}
@@ -163,6 +160,11 @@ func (s *Service) validateItem(ctx context.Context, merchantID int64, i int, raw
 	}
 	if err := k.Validate(ctx, p, it); err != nil {
 		return nil, err
+	}
+	// After the kind's Validate, which may normalize the name (a domain
+	// item's IDN to punycode), so what is stored is always a DNS name.
+	if it.Domain != "" && !validDomain(it.Domain) {
+		return nil, bad("domain", "domain must be a domain name such as shop.example.com")
 	}
 	return it, nil
 }
