@@ -250,7 +250,7 @@ func (a *App) buildServices() error {
 	if err != nil {
 		return err
 	}
-	a.Fulfillment.RegisterKind(domain.KindRegisterDomain, domainKind{dom})
+	a.Fulfillment.RegisterKind(domain.KindRegisterDomain, dom.Kind())
 	hosting.d = dom
 
 	reg := jobs.NewRegistry()

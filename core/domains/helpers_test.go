@@ -91,8 +91,16 @@ type env struct {
 
 func newEnv(t *testing.T, st *store.Store) *env {
 	t.Helper()
+	return newEnvWith(t, st, paymentstest.Options{})
+}
+
+// newEnvWith is newEnv with the payments service's Items and Events taken
+// from opts (session items through core/fulfillment).
+func newEnvWith(t *testing.T, st *store.Store, opts paymentstest.Options) *env {
+	t.Helper()
 	in := paymentstest.Instance{ID: "sbx", Impl: sandbox.New(), Settings: map[string]string{sandbox.SettingSigningSecret: sandboxSecret}}
-	e := &env{Env: paymentstest.New(t, st, paymentstest.Options{RealClock: true, Instances: []paymentstest.Instance{in}})}
+	opts.RealClock, opts.Instances = true, []paymentstest.Instance{in}
+	e := &env{Env: paymentstest.New(t, st, opts)}
 	m := e.Merchant(t, domain.PlanFree, "shop.test")
 	_, e.p = e.Key(t, m.ID, domain.ModeTest)
 	e.fake = awsfake.New(t, keyID, keySecret)
@@ -134,7 +142,13 @@ func (e *env) paidSession(t *testing.T, order string) string {
 	if err := json.Unmarshal(resp.Body, &v); err != nil {
 		t.Fatal(err)
 	}
-	id := v.SessionID
+	e.pay(t, v.SessionID)
+	return v.SessionID
+}
+
+// pay pays session id in full through the sandbox's signed callback.
+func (e *env) pay(t *testing.T, id string) {
+	t.Helper()
 	if _, err := e.Service.StartPayment(ctxT(t), id, "card", ""); err != nil {
 		t.Fatalf("StartPayment: %v", err)
 	}
@@ -150,7 +164,6 @@ func (e *env) paidSession(t *testing.T, order string) string {
 	if _, err := e.Service.ApplyWebhook(ctxT(t), "sbx", "sandbox", req); err != nil {
 		t.Fatalf("ApplyWebhook: %v", err)
 	}
-	return id
 }
 
 const contactJSON = `{"first_name":"Grace","last_name":"Hopper","email":"grace@example.org","phone":"+1.2025550100",
