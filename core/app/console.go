@@ -26,6 +26,7 @@ func (a *App) operatorMounts() ([]httpapi.Mount, error) {
 			Webhooks:  a.Webhooks,
 			Sessions:  a.Payments,
 			Refunds:   a.Refunds,
+			Services:  a.Fulfillment,
 			Domains:   a.Domains,
 			Plugins:   a.Plugins,
 			Audit:     a.Audit,

@@ -55,6 +55,7 @@ func NavItems() []NavItem {
 		{"deliveries", "Webhook deliveries", "/console/deliveries"},
 		{"endpoints", "Endpoints", "/console/endpoints"},
 		{"merchants", "Merchants", "/console/merchants"},
+		{"services", "Services", "/console/services"},
 		{"domains", "Domains", "/console/domains"},
 		{"plugins", "Plugins", "/console/plugins"},
 		{"audit", "Audit log", "/console/audit"},
@@ -245,11 +246,11 @@ func deref(v any) string {
 // always shown, so colour only adds to it.
 func statusClass(status any) string {
 	switch fmt.Sprint(status) {
-	case "paid", "succeeded", "ok", "healthy", "active", "applied", "enabled":
+	case "paid", "succeeded", "ok", "healthy", "active", "applied", "enabled", "done":
 		return "ok"
 	case "failed", "disabled", "unhealthy", "suspended", "canceled", "expired", "denied", "disputed", "revoked":
 		return "bad"
-	case "open", "processing", "pending", "scheduled", "starting", "requires_review", "recorded", "partially_refunded", "refunded", "attention":
+	case "open", "processing", "pending", "scheduled", "starting", "requires_review", "recorded", "partially_refunded", "refunded", "attention", "paused":
 		return "warn"
 	}
 	return ""

@@ -21,15 +21,10 @@ type FulfillmentAdmin interface {
 	UpdateProduct(ctx context.Context, id string, in fulfillment.ProductInput) (fulfillment.Product, error)
 	DeleteProduct(ctx context.Context, id string) error
 	ListClients(ctx context.Context, f store.ClientFilter) ([]fulfillment.ClientView, error)
-	ListServices(ctx context.Context, in fulfillment.ServiceListRequest) ([]*fulfillment.ServiceView, error)
-	GetService(ctx context.Context, id string) (*fulfillment.ServiceDetail, error)
-	Suspend(ctx context.Context, id string, in fulfillment.OperatorRequest) (*fulfillment.ServiceDetail, error)
-	Unsuspend(ctx context.Context, id string, in fulfillment.OperatorRequest) (*fulfillment.ServiceDetail, error)
-	Terminate(ctx context.Context, id string, in fulfillment.OperatorRequest) (*fulfillment.ServiceDetail, error)
+	// ServiceAdmin: list, show, suspend, unsuspend, terminate, retry,
+	// resume and login links, as the console has them too.
+	ServiceAdmin
 	ChangePackage(ctx context.Context, id string, in fulfillment.OperatorRequest) (*fulfillment.ServiceDetail, error)
-	Retry(ctx context.Context, id string, in fulfillment.OperatorRequest) (*fulfillment.ServiceDetail, error)
-	Resume(ctx context.Context, id string, in fulfillment.OperatorRequest) (*fulfillment.ServiceDetail, error)
-	LoginURL(ctx context.Context, id, service string) (provisioner.LoginURL, error)
 }
 
 var _ FulfillmentAdmin = (*fulfillment.Service)(nil)
@@ -188,8 +183,8 @@ func (h *fulfillmentHandlers) operate(fn func(ctx context.Context, id string, in
 // sent with Cache-Control: no-store and never logged.
 func (h *fulfillmentHandlers) loginURL(c echo.Context) error {
 	service := c.QueryParam("service")
-	if service != "" && service != provisioner.LoginServicePanel && service != provisioner.LoginServiceWebmail {
-		return domain.Invalid("invalid_service", "service", "service must be panel or webmail")
+	if err := checkLoginService(service); err != nil {
+		return err
 	}
 	u, err := h.svc.LoginURL(c.Request().Context(), c.Param("id"), service)
 	if err != nil {
@@ -205,4 +200,13 @@ func (h *fulfillmentHandlers) loginURL(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, out)
+}
+
+// checkLoginService checks which login a link is asked for: "" (the
+// panel), panel or webmail. The admin API and the console both take it.
+func checkLoginService(service string) error {
+	if service != "" && service != provisioner.LoginServicePanel && service != provisioner.LoginServiceWebmail {
+		return domain.Invalid("invalid_service", "service", "service must be panel or webmail")
+	}
+	return nil
 }

@@ -71,6 +71,9 @@ type ConsoleServices struct {
 	Sessions  SessionLookup
 	// Refunds is the refunds service the admin API uses.
 	Refunds RefundService
+	// Services is fulfillment's services (list, show, operator actions,
+	// login links).
+	Services ServiceAdmin
 	// Domains is the domains service (list and show).
 	Domains DomainLookup
 	Plugins PluginAdmin
@@ -165,6 +168,15 @@ func (h *consoleHandlers) routes(e *echo.Echo) {
 	a.POST("/merchants/:id/sites", h.addSite, h.act("site.add", "merchant", "id", true))
 	a.POST("/merchants/:id/keys", h.createKey, h.act("key.create", "merchant", "id", true))
 	a.POST("/keys/:id/revoke", h.revokeKey, h.act("key.revoke", "key", "id", true))
+
+	a.GET("/services", h.listServices)
+	a.GET("/services/:id", h.showService)
+	a.POST("/services/:id/suspend", h.serviceAction(ServiceAdmin.Suspend, "suspension queued."), h.act("service.suspend", "service", "id", true))
+	a.POST("/services/:id/unsuspend", h.serviceAction(ServiceAdmin.Unsuspend, "unsuspension queued."), h.act("service.unsuspend", "service", "id", true))
+	a.POST("/services/:id/terminate", h.serviceAction(ServiceAdmin.Terminate, "termination queued."), h.act("service.terminate", "service", "id", true))
+	a.POST("/services/:id/retry", h.serviceAction(ServiceAdmin.Retry, "the failed actions are queued again."), h.act("service.retry", "service", "id", true))
+	a.POST("/services/:id/resume", h.serviceAction(ServiceAdmin.Resume, "resumed; its paused actions are queued again."), h.act("service.resume", "service", "id", true))
+	a.POST("/services/:id/login-link", h.serviceLoginLink, h.act("service.login_link", "service", "id", true))
 
 	a.GET("/domains", h.listDomains)
 	a.GET("/domains/:id", h.showDomain)

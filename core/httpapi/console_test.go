@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -30,11 +31,12 @@ const (
 // consoleHarness is the console on a real store (sessions, audit log) with
 // fake services behind its pages.
 type consoleHarness struct {
-	t     *testing.T
-	e     *echo.Echo
-	st    *store.Store
-	fakes *consoleFakes
-	log   *audit.Log
+	t        *testing.T
+	e        *echo.Echo
+	st       *store.Store
+	fakes    *consoleFakes
+	services serviceFakes
+	log      *audit.Log
 
 	mu  sync.Mutex
 	now time.Time
@@ -44,11 +46,14 @@ type harnessOptions struct {
 	baseURL string
 	limiter ratelimit.Limiter
 	tokens  []config.AdminToken
+	// logger receives the console's and the audit log's log lines.
+	logger *slog.Logger
 }
 
 func newConsoleHarness(t *testing.T, st *store.Store, o harnessOptions) *consoleHarness {
 	t.Helper()
-	h := &consoleHarness{t: t, st: st, fakes: newConsoleFakes(), log: audit.New(st, nil), now: time.Now()}
+	h := &consoleHarness{t: t, st: st, fakes: newConsoleFakes(), log: audit.New(st, o.logger), now: time.Now()}
+	h.services = serviceFakes{consoleFakes: h.fakes, last: &serviceCall{}}
 	if o.limiter == nil {
 		o.limiter = ratelimit.NewLocal(ratelimit.Rate{}, nil) // unlimited
 	}
@@ -63,10 +68,11 @@ func newConsoleHarness(t *testing.T, st *store.Store, o harnessOptions) *console
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := httpapi.ConsoleServices{Merchants: h.fakes, Webhooks: h.fakes, Sessions: h.fakes, Refunds: h.fakes, Domains: domainFakes{h.fakes}, Plugins: h.fakes, Audit: h.log}
+	svc := httpapi.ConsoleServices{Merchants: h.fakes, Webhooks: h.fakes, Sessions: h.fakes, Refunds: h.fakes, Services: h.services,
+		Domains: domainFakes{h.fakes}, Plugins: h.fakes, Audit: h.log}
 	h.e = httpapi.New(httpapi.Options{BodyLimit: 1 << 20},
 		httpapi.AdminAccess(auth.IdentifyToken, h.log),
-		httpapi.Console(svc, httpapi.ConsoleOptions{Auth: auth, Pages: pages, BaseURL: o.baseURL, LoginLimiter: o.limiter, Now: h.clock}))
+		httpapi.Console(svc, httpapi.ConsoleOptions{Auth: auth, Pages: pages, BaseURL: o.baseURL, LoginLimiter: o.limiter, Logger: o.logger, Now: h.clock}))
 	return h
 }
 
@@ -178,6 +184,12 @@ var actionForms = map[string]url.Values{
 	"/console/plugins/:id/test":            {},
 	"/console/reviews/:id/resolve":         {"action": {"accept"}, "note": {"checked the bank statement"}},
 	"/console/sessions/:id/refunds":        {"amount": {"10.00"}, "reason": {"other"}},
+	"/console/services/:id/suspend":        {"reason": {"abuse report"}},
+	"/console/services/:id/unsuspend":      {},
+	"/console/services/:id/terminate":      {"reason": {"customer left"}},
+	"/console/services/:id/retry":          {},
+	"/console/services/:id/resume":         {},
+	"/console/services/:id/login-link":     {"service": {"panel"}},
 }
 
 // TestConsoleAuthorizationOnEveryActionRoute walks every POST route the
@@ -527,6 +539,15 @@ func TestConsolePages(t *testing.T) {
 		{"/console/merchants", 200, []string{"Demo Store", "Create a merchant"}},
 		{"/console/merchants/1", 200, []string{"Demo Store", "sk_test_ABCD", "Create an API key", "Suspend"}},
 		{"/console/plugins", 200, []string{"sandbox", "connection refused", "Restarts", "Test connection"}},
+		{"/console/services?status=failed&merchant=1&session=" + fakeSessionID, 200, []string{fakeServiceID, "failed", fakePanelError,
+			"shop.example", "shopexam", "HOST-GOLD · gold", "whm", `<option selected>failed</option>`}},
+		{"/console/services?merchant=2", 200, []string{"svc_page49", "More services", "after=svc_page49"}},
+		{"/console/services?status=bogus", 400, []string{"status must be one of pending, active, suspended, terminated, failed"}},
+		{"/console/services?merchant=x", 400, []string{"merchant"}},
+		{"/console/services/" + fakeServiceID, 200, []string{"Why it failed", fakePanelError, "Retry the failed setup", "/console/services/" + fakeServiceID + "/retry",
+			"Terminate…", "HOST-GOLD (provision)", "ns1.host.example, ns2.host.example", "Actions so far", "payment", "never shown"}},
+		{"/console/services/" + fakeActiveID, 200, []string{"paused", "dispute dp_1 opened", "/resume", "Suspend…", "Login link…", `value="webmail"`}},
+		{"/console/services/svc_missing", 404, []string{"no such service"}},
 		{"/console/domains?status=active&merchant=1", 200, []string{fakeDomainID, "bücher.example", "register", "2027-12-05 09:10:00 UTC", "Domains"}},
 		{"/console/domains?status=bogus", 400, []string{"status must be pending, active, failed, expired or attention"}},
 		{"/console/domains/" + fakeDomainID, 200, []string{"bücher.example", "xn--bcher-kva.example", "ns-1.awsdns.example", "dop_1", "Registrar operations", "locked"}},
