@@ -33,6 +33,11 @@ VULN_ACCEPT := GO-2026-6872,GO-2026-6875
 # The SDK module (what third-party plugins depend on) accepts none: echo is
 # not among its requirements.
 VULN_ACCEPT_SDK :=
+# Both modules are scanned with the toolchain the root builds with (go.mod's
+# go line): sdk/go.mod asks only for go 1.26.0, so with an older go installed
+# `auto` would scan the SDK against that older standard library, which is not
+# what `make build` ships. A GOTOOLCHAIN set in the environment still wins.
+SCAN_TOOLCHAIN := $(if $(filter auto local,$(GOTOOLCHAIN)),go$(shell sed -n 's/^go //p' go.mod),$(GOTOOLCHAIN))
 
 PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 
@@ -141,7 +146,7 @@ vuln: tools private-var
 	for m in $(GOMODULES); do \
 		if [ "$$m" = . ]; then name=root; accept="$(VULN_ACCEPT)"; else name=$$m; accept="$(VULN_ACCEPT_SDK)"; fi; \
 		echo "govulncheck $(GOVULNCHECK_VERSION) against $$db: module $$m"; \
-		(cd $$m && $(TOOLS)/govulncheck -db "$$db" -format json ./...) > var/govulncheck-$$name.json; \
+		(cd $$m && GOTOOLCHAIN=$(SCAN_TOOLCHAIN) $(TOOLS)/govulncheck -db "$$db" -format json ./...) > var/govulncheck-$$name.json; \
 		$(GO) run ./internal/vulngate -accept "$$accept" < var/govulncheck-$$name.json || status=1; \
 	done; \
 	test $$status = 0
