@@ -335,6 +335,7 @@ func (*everything) Describe(context.Context) (provider.Description, error) {
 		Info:        meta.Info{Name: "everything", Version: "1.0.0"},
 		Methods:     []provider.Method{{Method: "card", Label: "Card"}},
 		PageOrigins: []string{"https://pay.example.test", "https://alt.example.test:8443"},
+		TestOnly:    true,
 	}, nil
 }
 
@@ -394,5 +395,8 @@ func TestOptionalProviderCallsWithoutTheInterface(t *testing.T) {
 	d, err := with.Describe(ctx)
 	if err != nil || !slices.Equal(d.PageOrigins, []string{"https://pay.example.test", "https://alt.example.test:8443"}) {
 		t.Errorf("PageOrigins across the wire = %v, %v", d.PageOrigins, err)
+	}
+	if !d.TestOnly {
+		t.Error("TestOnly lost across the wire")
 	}
 }

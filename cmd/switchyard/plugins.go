@@ -81,9 +81,13 @@ func pluginsListCmd() *cobra.Command {
 					if in.Kind == meta.KindProvider && breakers != nil {
 						breaker = breakerSummary(breakers[in.ID])
 					}
-					rows = append(rows, []string{in.ID, string(in.Kind), in.Name, in.Version, methodNames(in), health, breaker})
+					mode := in.Mode
+					if mode == "" {
+						mode = "-"
+					}
+					rows = append(rows, []string{in.ID, string(in.Kind), mode, in.Name, in.Version, methodNames(in), health, breaker})
 				}
-				if err := printTable(cmd.OutOrStdout(), []string{"ID", "KIND", "NAME", "VERSION", "METHODS", "HEALTH", "BREAKER"}, rows); err != nil {
+				if err := printTable(cmd.OutOrStdout(), []string{"ID", "KIND", "MODE", "NAME", "VERSION", "METHODS", "HEALTH", "BREAKER"}, rows); err != nil {
 					return err
 				}
 			}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -73,5 +74,60 @@ func TestPluginsListJSON(t *testing.T) {
 	}
 	if states["sandbox"] != "healthy" || states["off"] != "disabled" {
 		t.Fatalf("states %v, want sandbox healthy and off disabled", states)
+	}
+}
+
+// TestTestOnlyProviderRefusedAsLive: the sandbox declares itself test only,
+// so an instance of it with mode: live never starts (a live key routed to it
+// would be "paid" with no money behind it), while the same binary in test
+// mode runs; plugins list shows each provider's mode.
+func TestTestOnlyProviderRefusedAsLive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the sandbox plugin")
+	}
+	plugin := bins.Plugin(t, "sandbox")
+	cfg := writeConfig(t, `plugins:
+  dir: "`+filepath.Dir(plugin)+`"
+  instances:
+    - id: sbtest
+      kind: provider
+      binary: sandbox
+      settings: {signing_secret: cli-test-signing-secret}
+    - id: sblive
+      kind: provider
+      binary: sandbox
+      mode: live
+      settings: {signing_secret: cli-test-signing-secret}
+`)
+	stdout, stderr, code := cli(t, "plugins", "list", "--config", cfg, "--json")
+	if code != 1 || !strings.Contains(stderr, "1 plugin instance(s) not healthy") {
+		t.Fatalf("plugins list: code %d, stderr %s; want 1 and one unhealthy instance", code, stderr)
+	}
+	var got []struct {
+		ID        string `json:"id"`
+		Mode      string `json:"mode"`
+		LastError string `json:"last_error"`
+		Health    struct {
+			State string `json:"state"`
+		} `json:"health"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout)
+	}
+	byID := map[string]int{}
+	for i, in := range got {
+		byID[in.ID] = i
+	}
+	tst, live := got[byID["sbtest"]], got[byID["sblive"]]
+	if tst.Mode != "test" || tst.Health.State != "healthy" {
+		t.Errorf("test instance = %+v, want mode test and healthy", tst)
+	}
+	if live.Mode != "live" || live.Health.State == "healthy" || !strings.Contains(live.LastError, "test only") {
+		t.Errorf("live instance = %+v, want mode live, not healthy, refused as test only", live)
+	}
+
+	stdout, _, _ = cli(t, "plugins", "list", "--config", cfg)
+	if !strings.Contains(stdout, "MODE") || !regexp.MustCompile(`(?m)^sblive\s+provider\s+live\s`).MatchString(stdout) {
+		t.Errorf("table does not show the live mode:\n%s", stdout)
 	}
 }

@@ -55,6 +55,9 @@ type InstanceInfo struct {
 	Kind meta.Kind `json:"kind"`
 	// Binary is the file name as configured.
 	Binary string `json:"binary"`
+	// Mode is a provider instance's mode (test or live, from
+	// plugins.instances[].mode); empty for other kinds.
+	Mode string `json:"mode,omitempty"`
 	// Name, Version and Capabilities come from the plugin's Describe; empty
 	// until it has started once.
 	Name         string   `json:"name,omitempty"`
@@ -85,10 +88,12 @@ var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 // instance is one configured plugin and its supervisor's state.
 type instance struct {
-	h        *Host
-	id       string
-	kind     meta.Kind
-	binary   string
+	h      *Host
+	id     string
+	kind   meta.Kind
+	binary string
+	// mode is a provider's test or live (config.InstanceMode*).
+	mode     string
 	checksum []byte
 	enabled  bool
 	// reattach, in development, is a plugin already running in debug mode
@@ -112,6 +117,14 @@ type instance struct {
 	lastErrAt time.Time
 }
 
+// providerMode is a provider instance's mode; other kinds have none.
+func providerMode(kind meta.Kind, pc config.PluginInstance) string {
+	if kind != meta.KindProvider {
+		return ""
+	}
+	return pc.ProviderMode()
+}
+
 func newInstance(h *Host, pc config.PluginInstance) (*instance, error) {
 	if !idPattern.MatchString(pc.ID) {
 		return nil, fmt.Errorf("instance id %q must match %s", pc.ID, idPattern)
@@ -132,6 +145,7 @@ func newInstance(h *Host, pc config.PluginInstance) (*instance, error) {
 		id:       pc.ID,
 		kind:     kind,
 		binary:   pc.Binary,
+		mode:     providerMode(kind, pc),
 		checksum: sum,
 		enabled:  pc.Enabled == nil || *pc.Enabled,
 		log:      h.log.With(slog.String("plugin", pc.ID), slog.String("kind", pc.Kind)),
@@ -330,6 +344,7 @@ func (in *instance) info() InstanceInfo {
 		ID:           in.id,
 		Kind:         in.kind,
 		Binary:       in.binary,
+		Mode:         in.mode,
 		Name:         in.desc.Name,
 		Version:      in.desc.Version,
 		Capabilities: slices.Clone(in.desc.Capabilities),

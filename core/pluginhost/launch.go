@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
+	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/sdk"
 	"github.com/switchyard/switchyard/sdk/host"
 	"github.com/switchyard/switchyard/sdk/mailer"
@@ -106,6 +107,9 @@ func (in *instance) launch(stop context.Context) (_ *conn, err error) {
 	}
 	if desc.Kind != "" && desc.Kind != in.kind {
 		return nil, refuse("binary %q is a %s plugin, configured as a %s", in.binary, desc.Kind, in.kind)
+	}
+	if desc.TestOnly && in.mode == config.InstanceModeLive {
+		return nil, refuse("binary %q (%s) is test only: it moves no real money, so it cannot run as a live instance (mode: live)", in.binary, desc.Name)
 	}
 	// Kept even if Configure fails, so operators see which plugin refused.
 	in.mu.Lock()

@@ -24,6 +24,12 @@ type Description struct {
 	// plugins.instances[].page_origins, for an upstream you cannot know in
 	// advance.
 	PageOrigins []string
+	// TestOnly declares that the provider never moves real money, as a
+	// sandbox or a simulator does: whatever it reports paid was never
+	// charged. Switchyard refuses to start such a plugin as an instance
+	// with mode: live, so a live key can never be routed to it and no live
+	// session is marked paid on its word.
+	TestOnly bool
 }
 
 // Method is one way to pay (card, bank_transfer, wallet, paypal …) and where

@@ -129,6 +129,9 @@ func (p *Provider) Describe(context.Context) (provider.Description, error) {
 			{Method: "bank_transfer", Label: "Bank transfer (sandbox)"},
 			{Method: "wallet", Label: "Wallet (sandbox)"},
 		},
+		// Its "payments" are button presses: a live instance would mark live
+		// sessions paid with no money behind them.
+		TestOnly: true,
 	}, nil
 }
 

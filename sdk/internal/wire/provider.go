@@ -17,7 +17,7 @@ func ProviderHeaderToProto(h http.Header) map[string]*providerv1.HeaderValues {
 
 // DescriptionToProto converts a provider description.
 func DescriptionToProto(d provider.Description) *providerv1.DescribeResponse {
-	out := &providerv1.DescribeResponse{Info: InfoToProto(d.Info, meta.KindProvider), PageOrigins: d.PageOrigins}
+	out := &providerv1.DescribeResponse{Info: InfoToProto(d.Info, meta.KindProvider), PageOrigins: d.PageOrigins, TestOnly: d.TestOnly}
 	for _, m := range d.Methods {
 		pm := &providerv1.Method{
 			Method: m.Method, Label: m.Label, Currencies: m.Currencies, Countries: m.Countries,
@@ -32,7 +32,7 @@ func DescriptionToProto(d provider.Description) *providerv1.DescribeResponse {
 
 // DescriptionFromProto converts a provider description.
 func DescriptionFromProto(p *providerv1.DescribeResponse) provider.Description {
-	d := provider.Description{Info: InfoFromProto(p.GetInfo()), PageOrigins: p.GetPageOrigins()}
+	d := provider.Description{Info: InfoFromProto(p.GetInfo()), PageOrigins: p.GetPageOrigins(), TestOnly: p.GetTestOnly()}
 	for _, pm := range p.GetMethods() {
 		m := provider.Method{
 			Method: pm.GetMethod(), Label: pm.GetLabel(),

@@ -33,7 +33,10 @@ type DescribeResponse struct {
 	Methods []*Method              `protobuf:"bytes,2,rep,name=methods,proto3" json:"methods,omitempty"`
 	// Origins (scheme://host[:port]) of the pages the provider redirects
 	// shoppers to; the hosted checkout allows them in its form-action.
-	PageOrigins   []string `protobuf:"bytes,3,rep,name=page_origins,json=pageOrigins,proto3" json:"page_origins,omitempty"`
+	PageOrigins []string `protobuf:"bytes,3,rep,name=page_origins,json=pageOrigins,proto3" json:"page_origins,omitempty"`
+	// The provider never moves real money (a sandbox); the host refuses to
+	// run it as a live instance.
+	TestOnly      bool `protobuf:"varint,4,opt,name=test_only,json=testOnly,proto3" json:"test_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -87,6 +90,13 @@ func (x *DescribeResponse) GetPageOrigins() []string {
 		return x.PageOrigins
 	}
 	return nil
+}
+
+func (x *DescribeResponse) GetTestOnly() bool {
+	if x != nil {
+		return x.TestOnly
+	}
+	return false
 }
 
 type Method struct {
@@ -1249,11 +1259,12 @@ var File_provider_v1_provider_proto protoreflect.FileDescriptor
 
 const file_provider_v1_provider_proto_rawDesc = "" +
 	"\n" +
-	"\x1aprovider/v1/provider.proto\x12\x16switchyard.provider.v1\x1a\x16common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa5\x01\n" +
+	"\x1aprovider/v1/provider.proto\x12\x16switchyard.provider.v1\x1a\x16common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc2\x01\n" +
 	"\x10DescribeResponse\x124\n" +
 	"\x04info\x18\x01 \x01(\v2 .switchyard.common.v1.PluginInfoR\x04info\x128\n" +
 	"\amethods\x18\x02 \x03(\v2\x1e.switchyard.provider.v1.MethodR\amethods\x12!\n" +
-	"\fpage_origins\x18\x03 \x03(\tR\vpageOrigins\"\xb1\x01\n" +
+	"\fpage_origins\x18\x03 \x03(\tR\vpageOrigins\x12\x1b\n" +
+	"\ttest_only\x18\x04 \x01(\bR\btestOnly\"\xb1\x01\n" +
 	"\x06Method\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12\x1e\n" +
