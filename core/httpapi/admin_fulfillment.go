@@ -21,10 +21,10 @@ type FulfillmentAdmin interface {
 	UpdateProduct(ctx context.Context, id string, in fulfillment.ProductInput) (fulfillment.Product, error)
 	DeleteProduct(ctx context.Context, id string) error
 	ListClients(ctx context.Context, f store.ClientFilter) ([]fulfillment.ClientView, error)
-	// ServiceAdmin: list, show, suspend, unsuspend, terminate, retry,
-	// resume and login links, as the console has them too.
+	// ServiceAdmin: list, show, suspend, unsuspend, terminate,
+	// change-package, retry, resume and login links, as the console has
+	// them too.
 	ServiceAdmin
-	ChangePackage(ctx context.Context, id string, in fulfillment.OperatorRequest) (*fulfillment.ServiceDetail, error)
 }
 
 var _ FulfillmentAdmin = (*fulfillment.Service)(nil)

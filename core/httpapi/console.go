@@ -176,10 +176,14 @@ func (h *consoleHandlers) routes(e *echo.Echo) {
 	a.POST("/services/:id/terminate", h.serviceAction(ServiceAdmin.Terminate, "termination queued."), h.act("service.terminate", "service", "id", true))
 	a.POST("/services/:id/retry", h.serviceAction(ServiceAdmin.Retry, "the failed actions are queued again."), h.act("service.retry", "service", "id", true))
 	a.POST("/services/:id/resume", h.serviceAction(ServiceAdmin.Resume, "resumed; its paused actions are queued again."), h.act("service.resume", "service", "id", true))
+	a.POST("/services/:id/change-package", h.changeServicePackage, h.act("service.change_package", "service", "id", true))
 	a.POST("/services/:id/login-link", h.serviceLoginLink, h.act("service.login_link", "service", "id", true))
 
 	a.GET("/domains", h.listDomains)
 	a.GET("/domains/:id", h.showDomain)
+	a.POST("/domains/:id/renew", h.renewDomain, h.act("domain.renew", "domain", "id", true))
+	a.POST("/domains/:id/transfer-lock", h.setDomainLock, h.act("domain.transfer_lock", "domain", "id", true))
+	a.POST("/domains/:id/nameservers", h.setDomainNameservers, h.act("domain.nameservers", "domain", "id", true))
 
 	a.GET("/plugins", h.plugins)
 	a.POST("/plugins/:id/test", h.testPlugin, h.act("plugin.test", "plugin", "id", true))

@@ -15,8 +15,7 @@ import (
 )
 
 // ServiceAdmin is what the console's services pages need from fulfillment:
-// the admin API's service operations without change-package;
-// *fulfillment.Service implements it.
+// the admin API's service operations; *fulfillment.Service implements it.
 type ServiceAdmin interface {
 	ListServices(ctx context.Context, in fulfillment.ServiceListRequest) ([]*fulfillment.ServiceView, error)
 	GetService(ctx context.Context, id string) (*fulfillment.ServiceDetail, error)
@@ -25,6 +24,9 @@ type ServiceAdmin interface {
 	Terminate(ctx context.Context, id string, in fulfillment.OperatorRequest) (*fulfillment.ServiceDetail, error)
 	Retry(ctx context.Context, id string, in fulfillment.OperatorRequest) (*fulfillment.ServiceDetail, error)
 	Resume(ctx context.Context, id string, in fulfillment.OperatorRequest) (*fulfillment.ServiceDetail, error)
+	// ChangePackage checks the package against the provisioner's package
+	// list (listpkgs on WHM) before it queues the change.
+	ChangePackage(ctx context.Context, id string, in fulfillment.OperatorRequest) (*fulfillment.ServiceDetail, error)
 	LoginURL(ctx context.Context, id, service string) (provisioner.LoginURL, error)
 }
 
@@ -93,16 +95,36 @@ type serviceOp func(ServiceAdmin, context.Context, string, fulfillment.OperatorR
 // so the notice says what was queued.
 func (h *consoleHandlers) serviceAction(op serviceOp, queued string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id := c.Param("id")
-		back := "/console/services/" + id
-		in := fulfillment.OperatorRequest{Reason: strings.TrimSpace(c.Request().PostFormValue("reason")),
-			Operator: "console:" + sessionOf(c).Operator.Name}
-		d, err := op(h.svc.Services, c.Request().Context(), id, in)
-		if err != nil {
-			return h.done(c, err, "", back)
-		}
-		return h.done(c, nil, "Service "+d.ID+": "+queued, back)
+		return h.operateService(c, op, h.operatorRequest(c, ""), queued)
 	}
+}
+
+// changeServicePackage queues moving the account to the package the form
+// names, as `switchyard services change-package` does: fulfillment checks
+// it against the panel's package list first, and a package the panel
+// does not list comes back as the notice, naming the ones it does.
+func (h *consoleHandlers) changeServicePackage(c echo.Context) error {
+	in := h.operatorRequest(c, strings.TrimSpace(c.Request().PostFormValue("package")))
+	return h.operateService(c, ServiceAdmin.ChangePackage, in, "change to package "+in.Package+" queued.")
+}
+
+// operatorRequest is the form's reason (and package) from the signed-in
+// operator.
+func (h *consoleHandlers) operatorRequest(c echo.Context, pkg string) fulfillment.OperatorRequest {
+	return fulfillment.OperatorRequest{Reason: strings.TrimSpace(c.Request().PostFormValue("reason")), Package: pkg,
+		Operator: consoleOperator(c)}
+}
+
+// operateService runs op and goes back to the service's page with its
+// outcome as the notice.
+func (h *consoleHandlers) operateService(c echo.Context, op serviceOp, in fulfillment.OperatorRequest, queued string) error {
+	id := c.Param("id")
+	back := "/console/services/" + id
+	d, err := op(h.svc.Services, c.Request().Context(), id, in)
+	if err != nil {
+		return h.done(c, err, "", back)
+	}
+	return h.done(c, nil, "Service "+d.ID+": "+queued, back)
 }
 
 // serviceLoginLink asks the provisioner for a one-time login link and

@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/switchyard/switchyard/core/domain"
@@ -129,4 +131,16 @@ func (f serviceFakes) LoginURL(_ context.Context, id, service string) (provision
 		return provisioner.LoginURL{}, domain.Conflict("invalid_service_state", "service %s is terminated: it has no account to log in to", id)
 	}
 	return provisioner.LoginURL{URL: fakeLoginURL, ExpiresAt: fakeTime.Add(5 * time.Minute)}, nil
+}
+
+// fakePackages are the packages the fake panel lists.
+var fakePackages = []string{"gold", "silver"}
+
+func (f serviceFakes) ChangePackage(_ context.Context, id string, in fulfillment.OperatorRequest) (*fulfillment.ServiceDetail, error) {
+	f.note(serviceCall{Op: "change-package", ID: id, In: in})
+	if !slices.Contains(fakePackages, in.Package) {
+		return nil, domain.Unprocessable("unknown_package", "package", "whm lists no package %q (names are exact, reseller prefix included); it lists: %s",
+			in.Package, strings.Join(fakePackages, ", "))
+	}
+	return fakeService(id), nil
 }

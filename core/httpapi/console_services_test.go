@@ -123,3 +123,75 @@ func TestConsoleServiceLoginLink(t *testing.T) {
 		}
 	})
 }
+
+// TestConsoleServiceChangePackage: the service's page offers the change
+// of package; the form's package (trimmed) and reason reach fulfillment's
+// ChangePackage for the signed-in operator, and a package the panel does
+// not list comes back as the notice naming the ones it does, audited as
+// failed.
+func TestConsoleServiceChangePackage(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
+		h := newConsoleHarness(t, st, harnessOptions{})
+		b := h.browser()
+		csrf := b.login(t, operatorToken)
+		page := "/console/services/" + fakeActiveID
+		if body := b.do(http.MethodGet, page, nil).Body.String(); !strings.Contains(body, `action="`+page+`/change-package"`) ||
+			!strings.Contains(body, "New package (now gold)") {
+			t.Fatalf("the service's page offers no change of package:\n%s", body)
+		}
+		for _, tc := range []struct {
+			name, pkg, wantPkg, wantOutcome, wantNotice, wantDetail string
+		}{
+			{"listed", " silver ", "silver", audit.OK, "Service " + fakeActiveID + ": change to package silver queued.",
+				"Service " + fakeActiveID + ": change to package silver queued."},
+			{"not listed", "platinum", "platinum", audit.Failed, `whm lists no package "platinum" (names are exact, reseller prefix included); it lists: gold, silver`,
+				`whm lists no package "platinum" (names are exact, reseller prefix included); it lists: gold, silver`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				rec := b.do(http.MethodPost, page+"/change-package", url.Values{"csrf": {csrf}, "package": {tc.pkg}, "reason": {"upgrade "}})
+				if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != page {
+					t.Fatalf("change-package: %d %q\n%s", rec.Code, rec.Header().Get("Location"), rec.Body)
+				}
+				if got := h.services.lastCall(); got.Op != "change-package" || got.ID != fakeActiveID || got.In.Package != tc.wantPkg ||
+					got.In.Reason != "upgrade" || got.In.Operator != "console:alice" {
+					t.Errorf("the service got %+v", got)
+				}
+				e := h.lastAudit(t)
+				if e.Action != "service.change_package" || e.TargetType != "service" || e.TargetID != fakeActiveID || e.Outcome != tc.wantOutcome ||
+					e.Detail != tc.wantDetail {
+					t.Errorf("audit %+v", e)
+				}
+				next := html.UnescapeString(b.do(http.MethodGet, page, nil).Body.String())
+				if !strings.Contains(next, tc.wantNotice) {
+					t.Errorf("notice %q missing:\n%s", tc.wantNotice, next)
+				}
+			})
+		}
+	})
+}
+
+// TestConsoleSessionItems: a session's page lists the services and
+// domains its items made, asked of the services by that session, with
+// links to their pages.
+func TestConsoleSessionItems(t *testing.T) {
+	h := newConsoleHarness(t, storetest.SQLite(t), harnessOptions{})
+	b := h.browser()
+	b.login(t, operatorToken)
+	rec := b.do(http.MethodGet, "/console/sessions/"+fakeSessionID, nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("session page: %d\n%s", rec.Code, rec.Body)
+	}
+	if got := h.services.lastCall(); got.Op != "ListServices" || got.List.SessionID != fakeSessionID || got.List.Limit != 51 {
+		t.Errorf("the services were asked %+v", got)
+	}
+	body := html.UnescapeString(rec.Body.String())
+	for _, want := range []string{`<h2 id="items">Services and domains</h2>`, `href="/console/services/` + fakeServiceID + `"`,
+		`href="/console/domains/` + fakeDomainID + `">bücher.example</a>`, "HOST-GOLD · gold"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the session page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "Only the first") {
+		t.Errorf("a session with one service and one domain says its list is cut")
+	}
+}

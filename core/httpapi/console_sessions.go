@@ -13,6 +13,8 @@ import (
 
 	"github.com/switchyard/switchyard/core/console"
 	"github.com/switchyard/switchyard/core/domain"
+	"github.com/switchyard/switchyard/core/domains"
+	"github.com/switchyard/switchyard/core/fulfillment"
 	"github.com/switchyard/switchyard/core/payments"
 	"github.com/switchyard/switchyard/core/pluginhost"
 	"github.com/switchyard/switchyard/core/store"
@@ -165,8 +167,13 @@ type sessionData struct {
 	Merchant *store.Merchant
 	Reviews  []*payments.ReviewView
 	Refunds  sessionRefunds
-	Timeline []timelineItem
-	Counts   struct{ Attempts, ProviderEvents, Events, Deliveries int }
+	// Services and Domains are what the session's items made (the first
+	// page of each; the lists filtered by session show them all).
+	Services                  []*fulfillment.ServiceView
+	Domains                   []domains.View
+	MoreServices, MoreDomains bool
+	Timeline                  []timelineItem
+	Counts                    struct{ Attempts, ProviderEvents, Events, Deliveries int }
 }
 
 func (h *consoleHandlers) session(c echo.Context) error {
@@ -188,6 +195,9 @@ func (h *consoleHandlers) session(c echo.Context) error {
 		return h.fail(c, err)
 	}
 	data := sessionData{Session: d.Session, Merchant: m, Reviews: d.Reviews, Refunds: rfs}
+	if err := h.loadSessionItems(c, &data); err != nil {
+		return h.fail(c, err)
+	}
 	created, _ := time.Parse(time.RFC3339, d.Session.CreatedAt)
 	data.Timeline = append(data.Timeline, timelineItem{At: created})
 	for _, a := range d.Attempts {
@@ -213,6 +223,28 @@ func (h *consoleHandlers) session(c echo.Context) error {
 	// keeps its place after it.
 	sort.SliceStable(data.Timeline, func(i, j int) bool { return data.Timeline[i].At.Before(data.Timeline[j].At) })
 	return h.render(c, http.StatusOK, "session", &console.Page{Title: "Session " + d.Session.OrderID, Nav: "sessions", Data: data})
+}
+
+// loadSessionItems adds the services and domains the session's items
+// made, through the same services as the Services and Domains pages.
+func (h *consoleHandlers) loadSessionItems(c echo.Context, d *sessionData) error {
+	ctx, id := c.Request().Context(), d.Session.SessionID
+	svcs, err := h.svc.Services.ListServices(ctx, fulfillment.ServiceListRequest{SessionID: id, Limit: servicePage + 1})
+	if err != nil {
+		return err
+	}
+	doms, err := h.svc.Domains.List(ctx, domains.ListParams{SessionID: id, Limit: domainPage + 1})
+	if err != nil {
+		return err
+	}
+	if d.MoreServices = len(svcs) > servicePage; d.MoreServices {
+		svcs = svcs[:servicePage]
+	}
+	if d.MoreDomains = len(doms) > domainPage; d.MoreDomains {
+		doms = doms[:domainPage]
+	}
+	d.Services, d.Domains = svcs, doms
+	return nil
 }
 
 // reviewsData is the reviews page.
@@ -257,7 +289,7 @@ func (h *consoleHandlers) resolveReview(c echo.Context) error {
 	r := c.Request()
 	rv, err := h.svc.Sessions.ResolveReview(r.Context(), c.Param("id"), payments.ResolveReviewRequest{
 		Action: r.PostFormValue("action"), Note: strings.TrimSpace(r.PostFormValue("note")),
-		Operator: "console:" + sessionOf(c).Operator.Name})
+		Operator: consoleOperator(c)})
 	back := h.backTo(c, "/console/reviews")
 	if err != nil {
 		return h.done(c, err, "", back)

@@ -36,6 +36,7 @@ type consoleHarness struct {
 	st       *store.Store
 	fakes    *consoleFakes
 	services serviceFakes
+	domains  domainFakes
 	log      *audit.Log
 
 	mu  sync.Mutex
@@ -54,6 +55,7 @@ func newConsoleHarness(t *testing.T, st *store.Store, o harnessOptions) *console
 	t.Helper()
 	h := &consoleHarness{t: t, st: st, fakes: newConsoleFakes(), log: audit.New(st, o.logger), now: time.Now()}
 	h.services = serviceFakes{consoleFakes: h.fakes, last: &serviceCall{}}
+	h.domains = domainFakes{consoleFakes: h.fakes, last: &domainCall{}}
 	if o.limiter == nil {
 		o.limiter = ratelimit.NewLocal(ratelimit.Rate{}, nil) // unlimited
 	}
@@ -69,7 +71,7 @@ func newConsoleHarness(t *testing.T, st *store.Store, o harnessOptions) *console
 		t.Fatal(err)
 	}
 	svc := httpapi.ConsoleServices{Merchants: h.fakes, Webhooks: h.fakes, Sessions: h.fakes, Refunds: h.fakes, Services: h.services,
-		Domains: domainFakes{h.fakes}, Plugins: h.fakes, Audit: h.log}
+		Domains: h.domains, Plugins: h.fakes, Audit: h.log}
 	h.e = httpapi.New(httpapi.Options{BodyLimit: 1 << 20},
 		httpapi.AdminAccess(auth.IdentifyToken, h.log),
 		httpapi.Console(svc, httpapi.ConsoleOptions{Auth: auth, Pages: pages, BaseURL: o.baseURL, LoginLimiter: o.limiter, Logger: o.logger, Now: h.clock}))
@@ -190,6 +192,10 @@ var actionForms = map[string]url.Values{
 	"/console/services/:id/retry":          {},
 	"/console/services/:id/resume":         {},
 	"/console/services/:id/login-link":     {"service": {"panel"}},
+	"/console/services/:id/change-package": {"package": {"silver"}},
+	"/console/domains/:id/renew":           {"years": {"2"}},
+	"/console/domains/:id/transfer-lock":   {"locked": {"false"}},
+	"/console/domains/:id/nameservers":     {"nameservers": {"ns1.host.example\nns2.host.example"}},
 }
 
 // TestConsoleAuthorizationOnEveryActionRoute walks every POST route the
@@ -528,7 +534,8 @@ func TestConsolePages(t *testing.T) {
 		{"/console/sessions/" + fakeSessionID, 200, []string{"Payment attempt 1", "rule card: sandbox (weight 100)", "Provider event payment.succeeded",
 			"[redacted]", "Merchant event session.paid", "whd_1", "Resend", "Held for review: amount_mismatch", "Resolve review",
 			fakeRefundID, "sbx_re_1", "declined", "card declined the refund", `action="/console/sessions/` + fakeSessionID + `/refunds"`,
-			`name="idempotency_key" value="console_`, "<option>duplicate</option>"}},
+			`name="idempotency_key" value="console_`, "<option>duplicate</option>",
+			"Services and domains", `href="/console/services/` + fakeServiceID + `"`, `href="/console/domains/` + fakeDomainID + `"`, "register, 1 year"}},
 		{"/console/sessions/cs_nope", 404, []string{"no such session"}},
 		{"/console/deliveries?status=failed&event_type=session.paid", 200, []string{"whd_1", "whd_2", "Resend selected", "Recover"}},
 		{"/console/deliveries?status=nope", 400, []string{"status must be one of"}},
