@@ -220,6 +220,7 @@ func (a *App) buildServices() error {
 		Events:           payments.EventSinks{a.Webhooks, a.Mail, a.Fulfillment, hosting},
 		CheckIPNURL:      a.Webhooks.Guard().CheckURL,
 		Items:            a.Fulfillment,
+		Subscriptions:    a.Fulfillment,
 		Accounts:         acc,
 		PublicBaseURL:    base,
 		WebhookRetention: cfg.Hooks.Retention,

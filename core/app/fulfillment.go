@@ -9,9 +9,10 @@ import (
 )
 
 var (
-	_ payments.EventSink = (*fulfillment.Service)(nil)
-	_ payments.Items     = (*fulfillment.Service)(nil)
-	_ fulfillment.Mailer = serviceMailer{}
+	_ payments.EventSink     = (*fulfillment.Service)(nil)
+	_ payments.Items         = (*fulfillment.Service)(nil)
+	_ payments.Subscriptions = (*fulfillment.Service)(nil)
+	_ fulfillment.Mailer     = serviceMailer{}
 )
 
 // serviceMailer sends fulfillment's service mails through the mail

@@ -142,6 +142,9 @@ func (s *Service) RunAction(ctx context.Context, actionID string, lastAttempt bo
 	if err := domain.ServiceTransition(svc.Status, a.Action); err != nil && !isMail(a.Action) {
 		return s.cancelAction(ctx, a, err.Error())
 	}
+	if why := subscriptionMoot(svc, a); why != "" {
+		return s.cancelAction(ctx, a, why)
+	}
 	res, err := s.perform(ctx, svc, a)
 	if err == nil {
 		return s.actionDone(ctx, a, res)
@@ -279,15 +282,33 @@ func (s *Service) cancelAction(ctx context.Context, a *store.ServiceAction, why 
 }
 
 // actionDone applies a successful action to the service, with its event,
-// in one transaction.
+// in one transaction. It locks the session first, the order of a provider
+// event's transaction (which holds the session while it cancels a pending
+// suspend for non-payment), so a renewal that canceled this suspend while
+// its panel call ran is seen here and undone by an unsuspend.
 func (s *Service) actionDone(ctx context.Context, a *store.ServiceAction, res outcome) error {
 	return s.inTx(ctx, func(ctx context.Context, r *store.Repo, tx bun.Tx) error {
+		first, err := r.GetService(ctx, a.ServiceID)
+		if err != nil {
+			return err
+		}
+		if _, err := r.LockSession(ctx, first.SessionID); err != nil {
+			return err
+		}
 		svc, err := r.LockService(ctx, a.ServiceID)
 		if err != nil {
 			return err
 		}
+		cur, err := r.GetServiceAction(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		renewedMeanwhile := graceSuspend(a) && cur.Status == domain.ActionCanceled
 		now := s.now()
 		a.Status, a.LastError, a.UpdatedAt = domain.ActionDone, res.note, now
+		if renewedMeanwhile {
+			a.LastError = "made at the panel after a renewal canceled it; an unsuspend follows"
+		}
 		a.Attempts++
 		if err := r.UpdateServiceAction(ctx, a); err != nil {
 			return err
@@ -309,6 +330,12 @@ func (s *Service) actionDone(ctx context.Context, a *store.ServiceAction, res ou
 		s.log.InfoContext(ctx, "service action done", "service_id", svc.ID, "action", a.Action, "status", svc.Status, "source", a.Source)
 		if err := s.serviceEvent(ctx, r, tx, svc, ev); err != nil {
 			return err
+		}
+		if renewedMeanwhile {
+			// The panel suspended the account after the renewal arrived:
+			// lift it again, and tell the customer nothing.
+			return s.enqueueAction(ctx, r, tx, svc, newAction{action: domain.ActionUnsuspend, source: SourceRenewal,
+				reason: ReasonRenewed + " while the suspension was being made"})
 		}
 		if s.mailer == nil {
 			// No mail package wired: nothing would ever read the password.
@@ -361,10 +388,10 @@ func (s *Service) applyOutcome(svc *store.Service, a *store.ServiceAction, res o
 		}
 		return domain.EventServiceActivated, nil
 	case domain.ActionSuspend:
-		svc.Status, svc.SuspendReason, svc.SuspendedAt = domain.ServiceSuspended, a.Reason, &now
+		svc.Status, svc.SuspendReason, svc.SuspendSource, svc.SuspendedAt = domain.ServiceSuspended, a.Reason, a.Source, &now
 		return domain.EventServiceSuspended, nil
 	case domain.ActionUnsuspend:
-		svc.Status, svc.SuspendReason, svc.SuspendedAt = domain.ServiceActive, "", nil
+		svc.Status, svc.SuspendReason, svc.SuspendSource, svc.SuspendedAt = domain.ServiceActive, "", "", nil
 		return domain.EventServiceUnsuspended, nil
 	case domain.ActionTerminate:
 		svc.Status, svc.TerminatedAt = domain.ServiceTerminated, &now

@@ -74,7 +74,9 @@ type env struct {
 	other int64
 }
 
-func newEnv(t *testing.T, st *store.Store, products []config.ProductConfig) *env {
+// newEnv builds the env with the sandbox as the provider, or with the
+// given provider instances instead.
+func newEnv(t *testing.T, st *store.Store, products []config.ProductConfig, instances ...paymentstest.Instance) *env {
 	t.Helper()
 	fake := whmfake.New(t, whmfake.Options{})
 	whm := sdktest.ProvisionerClient(t, whmprovisioner.New())
@@ -94,10 +96,12 @@ func newEnv(t *testing.T, st *store.Store, products []config.ProductConfig) *env
 	if err != nil {
 		t.Fatal(err)
 	}
-	ledger := filepath.Join(t.TempDir(), "ledger.jsonl")
-	pe := paymentstest.New(t, st, paymentstest.Options{RealClock: true, Items: ful, Events: sinks{ful},
-		Instances: []paymentstest.Instance{{ID: "sbx", Impl: sandbox.New(), Settings: map[string]string{
-			sandbox.SettingSigningSecret: sandboxSecret, sandbox.SettingLedgerPath: ledger}}}})
+	if len(instances) == 0 {
+		instances = []paymentstest.Instance{{ID: "sbx", Impl: sandbox.New(), Settings: map[string]string{
+			sandbox.SettingSigningSecret: sandboxSecret, sandbox.SettingLedgerPath: filepath.Join(t.TempDir(), "ledger.jsonl")}}}
+	}
+	pe := paymentstest.New(t, st, paymentstest.Options{RealClock: true, Items: ful, Events: sinks{ful}, Subscriptions: ful,
+		Instances: instances})
 	ful.SetSessions(pe.Service)
 	runnerEnv.Env, runnerEnv.ful = pe, ful
 	m := pe.Merchant(t, domain.PlanFree, "shop.test")

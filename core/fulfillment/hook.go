@@ -12,12 +12,15 @@ import (
 )
 
 // Action sources: who asked for an action. Automatic ones pause with a
-// dispute; an operator's run regardless.
+// dispute; an operator's run regardless. A suspension keeps its action's
+// source (services.suspend_source): SourceSubscription marks a suspension
+// for non-payment, the only kind SourceRenewal lifts.
 const (
-	SourcePayment  = "payment"
-	SourceRefund   = "refund"
-	SourceRenewal  = "renewal"
-	SourceOperator = "operator"
+	SourcePayment      = "payment"
+	SourceRefund       = "refund"
+	SourceSubscription = "subscription"
+	SourceRenewal      = "renewal"
+	SourceOperator     = "operator"
 )
 
 // EventsInserted reacts to a session's events inside the transaction that

@@ -121,6 +121,9 @@ type Deps struct {
 	// Items, optional, validates session items; without it a session
 	// with items is refused.
 	Items Items
+	// Subscriptions, optional, reacts to a linked subscription's renewals
+	// and failed renewal charges; without it they are only recorded.
+	Subscriptions Subscriptions
 	// Accounts, optional, supplies CreatePaymentRequest.MerchantAccount and
 	// applies account events from webhooks.
 	Accounts Accounts
@@ -163,6 +166,7 @@ type Service struct {
 	checkIPNURL    URLChecker
 	items          Items
 	accounts       Accounts
+	subscriptions  Subscriptions
 	reviewRefunds  ReviewRefunder
 	refunds        RefundMatcher // set by SetRefunds
 	baseURL        string
@@ -240,6 +244,7 @@ func New(d Deps) (*Service, error) {
 		checkIPNURL:    d.CheckIPNURL,
 		items:          d.Items,
 		accounts:       d.Accounts,
+		subscriptions:  d.Subscriptions,
 		reviewRefunds:  d.ReviewRefunds,
 		baseURL:        strings.TrimRight(d.PublicBaseURL, "/"),
 		ttl:            d.Sessions.TTL,

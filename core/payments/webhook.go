@@ -347,66 +347,25 @@ func (s *Service) confirmAmount(ctx context.Context, providerID string, ev provi
 func (s *Service) applyToSession(ctx context.Context, r *store.Repo, tx bun.Tx, providerID, eventID string, ev provider.Event, conf confirmation, now time.Time) (store.ProviderEventOutcome, string, string, error) {
 	kind, ok := paymentKind(ev.Type)
 	if !ok {
-		if ev.Type == provider.AccountConnected || ev.Type == provider.AccountDisconnected {
+		switch {
+		case ev.Type == provider.AccountConnected || ev.Type == provider.AccountDisconnected:
 			return s.applyAccountEvent(ctx, tx, providerID, ev)
-		}
-		if ev.Type.MovesMoney() {
+		case subscriptionEvent(ev.Type):
+			return s.applySubscriptionEvent(ctx, r, tx, providerID, eventID, ev, now)
+		case ev.Type.MovesMoney():
 			return store.OutcomeRecorded, fmt.Sprintf("%s moves money but has no session state; kept for the operator", ev.Type), ev.SessionID, nil
 		}
 		return store.OutcomeIgnored, fmt.Sprintf("%s does not change a checkout session", ev.Type), "", nil
 	}
 
-	var att *store.PaymentAttempt
-	if ev.ProviderRef != "" {
-		a, err := r.AttemptByProviderRef(ctx, providerID, ev.ProviderRef)
-		switch {
-		case err == nil:
-			att = a
-		case !errors.Is(err, domain.ErrNotFound):
-			return "", "", "", err
-		}
-	}
-	sessionID := ev.SessionID
-	note := ""
-	switch {
-	case sessionID == "" && att != nil:
-		sessionID = att.SessionID
-	case sessionID != "" && att != nil && att.SessionID != sessionID:
-		// The attempt is our own record of which session the upstream
-		// payment belongs to; a contradicting event field is noted.
-		note = fmt.Sprintf("; event named session %s but provider ref belongs to %s", sessionID, att.SessionID)
-		sessionID = att.SessionID
-	}
-	if sessionID == "" || !domain.ValidSessionID(sessionID) {
-		return store.OutcomeRecorded, "no session matches this event (unknown session id and provider ref)", "", nil
-	}
-	sess, err := r.LockSession(ctx, sessionID)
-	if errors.Is(err, domain.ErrNotFound) {
-		return store.OutcomeRecorded, "no session " + sessionID, "", nil
-	}
+	b, err := s.bindSession(ctx, r, providerID, ev)
 	if err != nil {
 		return "", "", "", err
 	}
-	if att == nil {
-		atts, err := r.SessionAttempts(ctx, sess.ID)
-		if err != nil {
-			return "", "", "", err
-		}
-		att = latestAttemptAt(atts, providerID)
-		if att == nil {
-			return store.OutcomeRecorded, instanceMismatch(sess.ID, providerID, atts) + note, sess.ID, nil
-		}
-		if ev.ProviderRef != "" && att.ProviderRef != "" {
-			note += fmt.Sprintf("; provider ref %s is not the attempt's (%s)", ev.ProviderRef, att.ProviderRef)
-		}
+	if b.refused != "" {
+		return store.OutcomeRecorded, b.refused, b.sessionID(), nil
 	}
-	if m := s.router.Mode(providerID); m != domain.Mode(sess.Mode) {
-		// Routing keeps modes apart, but an instance can be reconfigured to
-		// the other mode after a session was routed to it: test money
-		// never settles a live session, nor live money a test one.
-		return store.OutcomeRecorded, fmt.Sprintf("mode_mismatch: session %s is a %s-mode session and provider instance %s is a %s-mode instance; an event applies only through an instance of the session's mode, so it is recorded, not applied",
-			sess.ID, sess.Mode, providerID, m) + note, sess.ID, nil
-	}
+	sess, att, note := b.sess, b.att, b.note
 
 	refundKind := kind == domain.PaymentRefunded || kind == domain.PaymentPartiallyRefunded
 	if refundKind && s.refunds != nil {
@@ -517,6 +476,95 @@ func (s *Service) commitTransition(ctx context.Context, r *store.Repo, tx bun.Tx
 		}
 	}
 	return nil
+}
+
+// binding is the session a provider event concerns, found through the
+// instance it came from (see applyToSession).
+type binding struct {
+	sess *store.Session        // locked; nil when none was found
+	att  *store.PaymentAttempt // the attempt at the event's instance
+	note string                // what in the event contradicted the records
+	// refused, when set, says why the event may not change the session.
+	refused string
+}
+
+func (b binding) sessionID() string {
+	if b.sess == nil {
+		return ""
+	}
+	return b.sess.ID
+}
+
+// bindSession finds and locks the session an event concerns: the attempt
+// by the event's provider ref at this instance, else the session the event
+// names and its latest attempt at this instance. A session with no attempt
+// at this instance, or of another mode than the instance's, is refused.
+func (s *Service) bindSession(ctx context.Context, r *store.Repo, providerID string, ev provider.Event) (binding, error) {
+	var b binding
+	if ev.ProviderRef != "" {
+		a, err := r.AttemptByProviderRef(ctx, providerID, ev.ProviderRef)
+		switch {
+		case err == nil:
+			b.att = a
+		case !errors.Is(err, domain.ErrNotFound):
+			return b, err
+		}
+	}
+	sessionID := ev.SessionID
+	switch {
+	case sessionID == "" && b.att != nil:
+		sessionID = b.att.SessionID
+	case sessionID != "" && b.att != nil && b.att.SessionID != sessionID:
+		// The attempt is our own record of which session the upstream
+		// payment belongs to; a contradicting event field is noted.
+		b.note = fmt.Sprintf("; event named session %s but provider ref belongs to %s", sessionID, b.att.SessionID)
+		sessionID = b.att.SessionID
+	}
+	if sessionID == "" || !domain.ValidSessionID(sessionID) {
+		b.refused = "no session matches this event (unknown session id and provider ref)"
+		return b, nil
+	}
+	sess, err := r.LockSession(ctx, sessionID)
+	if errors.Is(err, domain.ErrNotFound) {
+		b.refused = "no session " + sessionID
+		return b, nil
+	}
+	if err != nil {
+		return b, err
+	}
+	b.sess = sess
+	if b.att == nil {
+		atts, err := r.SessionAttempts(ctx, sess.ID)
+		if err != nil {
+			return b, err
+		}
+		b.att = latestAttemptAt(atts, providerID)
+		if b.att == nil {
+			b.refused = instanceMismatch(sess.ID, providerID, atts) + b.note
+			return b, nil
+		}
+		if ev.ProviderRef != "" && b.att.ProviderRef != "" {
+			b.note += fmt.Sprintf("; provider ref %s is not the attempt's (%s)", ev.ProviderRef, b.att.ProviderRef)
+		}
+	}
+	if why := s.modeMismatch(sess, providerID); why != "" {
+		b.refused = why + b.note
+	}
+	return b, nil
+}
+
+// modeMismatch says why an event from providerID may not change sess when
+// the instance's mode is not the session's, else "". Routing keeps modes
+// apart, but an instance can be reconfigured to the other mode after a
+// session was routed to it: test money never settles a live session, nor
+// live money a test one.
+func (s *Service) modeMismatch(sess *store.Session, providerID string) string {
+	m := s.router.Mode(providerID)
+	if m == domain.Mode(sess.Mode) {
+		return ""
+	}
+	return fmt.Sprintf("mode_mismatch: session %s is a %s-mode session and provider instance %s is a %s-mode instance; an event applies only through an instance of the session's mode, so it is recorded, not applied",
+		sess.ID, sess.Mode, providerID, m)
 }
 
 // latestAttemptAt is the session's most recent attempt routed to

@@ -65,6 +65,8 @@ type Client struct {
 // Service is what provisioning made of one item (table services).
 // Password is the keyring-encrypted generated panel password, kept only
 // until the service-ready mail is sent. Nameservers is comma-separated.
+// SuspendSource is the source of the action that suspended the service
+// ("subscription", "refund", "operator:NAME"); "" when not suspended.
 type Service struct {
 	bun.BaseModel `bun:"table:services,alias:svc"`
 
@@ -84,6 +86,7 @@ type Service struct {
 	Paused        bool                   `bun:"paused,notnull"`
 	PauseReason   string                 `bun:"pause_reason,notnull"`
 	SuspendReason string                 `bun:"suspend_reason,notnull"`
+	SuspendSource string                 `bun:"suspend_source,notnull"`
 	LastError     string                 `bun:"last_error,notnull"`
 	Password      string                 `bun:"password,notnull"`
 	Server        string                 `bun:"server,notnull"`
@@ -94,6 +97,21 @@ type Service struct {
 	ActivatedAt   *time.Time             `bun:"activated_at"`
 	SuspendedAt   *time.Time             `bun:"suspended_at"`
 	TerminatedAt  *time.Time             `bun:"terminated_at"`
+}
+
+// Subscription links a provider's subscription to the session that
+// started it (table subscriptions); the key is the provider instance and
+// the provider's subscription id.
+type Subscription struct {
+	bun.BaseModel `bun:"table:subscriptions,alias:sub"`
+
+	ProviderID      string    `bun:"provider_id,pk"`
+	SubscriptionID  string    `bun:"subscription_id,pk"`
+	SessionID       string    `bun:"session_id,notnull"`
+	MerchantID      int64     `bun:"merchant_id,notnull"`
+	Mode            KeyMode   `bun:"mode,notnull"`
+	ProviderEventID string    `bun:"provider_event_id,notnull"`
+	CreatedAt       time.Time `bun:"created_at,notnull"`
 }
 
 // ServiceAction is one change to make to a service at its panel (table

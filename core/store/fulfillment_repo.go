@@ -198,7 +198,7 @@ func (r *Repo) InsertService(ctx context.Context, s *Service) error {
 }
 
 // serviceColumns are what UpdateService writes.
-var serviceColumns = []string{"package", "username", "status", "paused", "pause_reason", "suspend_reason", "last_error",
+var serviceColumns = []string{"package", "username", "status", "paused", "pause_reason", "suspend_reason", "suspend_source", "last_error",
 	"password", "server", "ip", "nameservers", "updated_at", "activated_at", "suspended_at", "terminated_at"}
 
 // UpdateService saves a service.
@@ -316,4 +316,28 @@ func (r *Repo) ServiceActions(ctx context.Context, serviceID string, statuses ..
 		return nil, fmt.Errorf("service actions: %w", err)
 	}
 	return as, nil
+}
+
+// LinkSubscription stores the link of a provider subscription to a
+// session. The first link stays: inserted is false when the pair is
+// linked already, and GetSubscription says to which session.
+func (r *Repo) LinkSubscription(ctx context.Context, s *Subscription) (inserted bool, err error) {
+	res, err := r.db.NewInsert().Model(s).On("CONFLICT (provider_id, subscription_id) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("link subscription: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("link subscription: %w", err)
+	}
+	return n == 1, nil
+}
+
+// GetSubscription reads the link of a provider subscription.
+func (r *Repo) GetSubscription(ctx context.Context, providerID, subscriptionID string) (*Subscription, error) {
+	s := new(Subscription)
+	if err := r.db.NewSelect().Model(s).Where("provider_id = ? AND subscription_id = ?", providerID, subscriptionID).Scan(ctx); err != nil {
+		return nil, notFound(err, "subscription")
+	}
+	return s, nil
 }

@@ -38,6 +38,7 @@ func migrationList() []migration {
 		migration0051SessionItems(),
 		migration0052Clients(),
 		migration0053Services(),
+		migration0054Subscriptions(),
 		migration0055Mail(),
 		migration0056MailReceipts(),
 		migration0060Domains(),

@@ -7,7 +7,7 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Fulfillment (issue 15), migrations 0050-0053. JSON is kept as TEXT on
+// Fulfillment (issue 15), migrations 0050-0053 (0054: subscriptions). JSON is kept as TEXT on
 // both dialects so it reads back byte for byte.
 
 // migration0050Products adds products saved through the admin API (those

@@ -46,9 +46,11 @@ type Options struct {
 	RealClock bool
 	// Events and CheckIPNURL are passed to payments.Deps as they are.
 	// Items, optional, validates session items (*fulfillment.Service).
-	Items       payments.Items
-	Events      payments.EventSink
-	CheckIPNURL payments.URLChecker
+	Items  payments.Items
+	Events payments.EventSink
+	// Subscriptions, optional, is passed to payments.Deps as it is.
+	Subscriptions payments.Subscriptions
+	CheckIPNURL   payments.URLChecker
 	// Meter and WebhookRetention are passed to payments.Deps as they are.
 	Meter            metric.Meter
 	WebhookRetention config.HooksRetentionConfig
@@ -131,7 +133,8 @@ func New(t testing.TB, st *store.Store, opts Options) *Env {
 	svc, err := payments.New(payments.Deps{
 		Store: st, Jobs: runner, Router: router, Providers: provs, Sessions: opts.Sessions,
 		PublicBaseURL: opts.BaseURL, Clock: now, Events: opts.Events, CheckIPNURL: opts.CheckIPNURL, Items: opts.Items,
-		Meter: opts.Meter, WebhookRetention: opts.WebhookRetention,
+		Subscriptions: opts.Subscriptions,
+		Meter:         opts.Meter, WebhookRetention: opts.WebhookRetention,
 	})
 	if err != nil {
 		t.Fatalf("paymentstest: payments: %v", err)
