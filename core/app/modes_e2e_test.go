@@ -18,14 +18,18 @@ import (
 	"github.com/switchyard/switchyard/core/merchants"
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/store/storetest"
+	"github.com/switchyard/switchyard/plugins/paypro/ipn"
 )
 
-// TestModesRouteApart runs switchyard with two real sandbox plugin
-// binaries, one configured test (by default) and one live, on SQLite and
-// PostgreSQL. The test instance ranks first for card, so a router that
-// ignored modes would send everyone there: a live key's session must go to
-// the live instance's page, a test key's to the test one's, and the live
-// session is paid through its own instance's signed page.
+// TestModesRouteApart runs switchyard with real plugin binaries on SQLite
+// and PostgreSQL: a sandbox instance in test mode (the default), a PayPro
+// instance in live mode, and a sandbox instance configured live, which the
+// host refuses (the sandbox is test only). The test sandbox ranks first for
+// card and the refused live sandbox second, so a router that ignored modes,
+// or a host that ran the live sandbox, would send a live session to a
+// sandbox: a live key's session must go to PayPro's checkout link, a test
+// key's to the test sandbox's page, and the live session is paid only by a
+// signed IPN through its own instance.
 func TestModesRouteApart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("launches the sandbox plugin binary")
@@ -69,11 +73,19 @@ plugins:
   instances:
     - {id: sbx_test, kind: provider, binary: sandbox, settings: {signing_secret: modes-test-signing-secret-0}}
     - {id: sbx_live, kind: provider, binary: sandbox, mode: live, settings: {signing_secret: modes-test-signing-secret-1}}
+    - id: pp_live
+      kind: provider
+      binary: paypro
+      mode: live
+      settings: {validation_key: %s, secret_key: %s, default_product: "68452", ip_allowlist: "127.0.0.1, ::1"}
 routing:
   rules:
     - method: card
-      providers: [{id: sbx_test, priority: 0}, {id: sbx_live, priority: 1}]
-`, adminToken, dsn, filepath.Dir(bins.Plugin(t, "sandbox")))
+      providers: [{id: sbx_test, priority: 0}, {id: sbx_live, priority: 1}, {id: pp_live, priority: 2}]
+`, adminToken, dsn, filepath.Dir(bins.Plugin(t, "sandbox")), ppValidationKey, ppSecretKey)
+	if paypro := bins.Plugin(t, "paypro"); filepath.Dir(paypro) != filepath.Dir(bins.Plugin(t, "sandbox")) {
+		t.Fatalf("plugins built into different directories: %s", paypro)
+	}
 	path := filepath.Join(dir, "sy.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -96,7 +108,7 @@ func modesRouteApart(t *testing.T, cfg *config.Config) {
 		t.Fatal(err)
 	}
 	noRedirect := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	for _, tc := range []struct{ mode, instance string }{{"live", "sbx_live"}, {"test", "sbx_test"}} {
+	for _, tc := range []struct{ mode, page string }{{"live", "x-switchyard-session="}, {"test", "/p/sbx_test/pay/"}} {
 		t.Run(tc.mode, func(t *testing.T) {
 			k, err := a.Merchants.CreateKey(ctx, merchants.NewKey{MerchantID: m.ID, Mode: tc.mode, Name: tc.mode})
 			if err != nil {
@@ -119,19 +131,19 @@ func modesRouteApart(t *testing.T, cfg *config.Config) {
 			}
 			pay.Body.Close()
 			page := pay.Header.Get("Location")
-			if pay.StatusCode != http.StatusSeeOther || !strings.Contains(page, "/p/"+tc.instance+"/pay/") {
-				t.Fatalf("%s session: pay = %d to %q, want the %s page", tc.mode, pay.StatusCode, page, tc.instance)
+			if pay.StatusCode != http.StatusSeeOther || !strings.Contains(page, tc.page) {
+				t.Fatalf("%s session: pay = %d to %q, want a page with %q", tc.mode, pay.StatusCode, page, tc.page)
 			}
 			if tc.mode != "live" {
 				return
 			}
-			_, pageHTML := send(t, http.MethodGet, page, nil, "")
-			action, fields := sandboxForm(t, pageHTML, "succeed")
-			if !strings.HasSuffix(action, "/hooks/sandbox/"+tc.instance) {
-				t.Fatalf("the page posts to %s", action)
+			v, err := ipn.Simulation{Type: ipn.OrderCharged, CheckoutURL: page,
+				Keys: ipn.Keys{ValidationKey: ppValidationKey, SecretKey: ppSecretKey}}.Build()
+			if err != nil {
+				t.Fatal(err)
 			}
-			if resp, body := send(t, http.MethodPost, action, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, fields.Encode()); resp.StatusCode >= 400 {
-				t.Fatalf("sandbox callback: %d %s", resp.StatusCode, body)
+			if r, err := ipn.Post(ctx, noRedirect, pub+"/hooks/paypro/pp_live", v); err != nil || r.Status != http.StatusOK {
+				t.Fatalf("signed IPN through pp_live: %d %v", r.Status, err)
 			}
 			_, body = send(t, http.MethodGet, pub+"/v1/sessions/"+sess.SessionID, auth, "")
 			if err := json.Unmarshal([]byte(body), &sess); err != nil || sess.Status != "paid" {
