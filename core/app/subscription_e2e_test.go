@@ -1,0 +1,189 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/switchyard/switchyard/internal/servetest"
+	"github.com/switchyard/switchyard/plugins/paypro/ipn"
+	"github.com/switchyard/switchyard/plugins/smtp/smtptest"
+	"github.com/switchyard/switchyard/plugins/whm/whmfake"
+	"github.com/switchyard/switchyard/webhook"
+)
+
+// newSubscriptionEnv is `switchyard serve` with the real paypro, whm and
+// smtp plugin binaries: the example file's PayPro instance (live mode,
+// enabled by the environment, IPNs accepted from the loopback address),
+// whm against whmfake and smtp against the in-process SMTP server as in
+// newHostingEnv, a hosting product with a grace period of two seconds,
+// and a merchant with a live key whose endpoint subscribes to service
+// events.
+func newSubscriptionEnv(t *testing.T, dsn string) *hostingEnv {
+	t.Helper()
+	h := &hostingEnv{whm: whmfake.New(t, whmfake.Options{}), smtp: smtptest.New(t, smtptest.Options{}), hooks: newHookReceiver(t)}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, []byte(h.smtp.CAPEM()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	instances := fmt.Sprintf(`    - id: whmtest
+      kind: provisioner
+      binary: whm
+      settings:
+        host: %s
+        port: "%s"
+        api_token: env:WHMTEST_API_TOKEN
+        tls_fingerprint_sha256: %s
+    - id: mailtest
+      kind: mailer
+      binary: smtp
+      settings:
+        host: %s
+        port: "%d"
+        auth: plain
+        username: %s
+        password: env:MAILTEST_SMTP_PASSWORD
+        from: %s
+        tls_ca_pem: file:%s
+`, h.whm.Host(), h.whm.Port(), h.whm.Fingerprint(), h.smtp.Host(), h.smtp.Port(), h.smtp.Username(), h.smtp.Username(), ca)
+	e := servetest.New(t, servetest.Options{DSN: dsn, Plugins: []string{"whm", "smtp", "paypro"}, Instances: instances, Env: []string{
+		"WHMTEST_API_TOKEN=" + h.whm.Token(),
+		"MAILTEST_SMTP_PASSWORD=" + h.smtp.Password(),
+		"SWITCHYARD_MAIL__MAILER=mailtest",
+		"SWITCHYARD_PAYPRO_ENABLED=true",
+		"PAYPRO_VALIDATION_KEY=" + ppValidationKey,
+		"PAYPRO_SECRET_KEY=" + ppSecretKey,
+		"PAYPRO_DEFAULT_PRODUCT=68452",
+	}})
+	replaceInConfig(t, e.Config, "        default_product: env:PAYPRO_DEFAULT_PRODUCT\n",
+		"        default_product: env:PAYPRO_DEFAULT_PRODUCT\n        ip_allowlist: \"127.0.0.1, ::1\"\n")
+	addProducts(t, e.Config, `products:
+  - sku: hosting-monthly
+    name: Monthly hosting
+    fulfillment:
+      kind: provision
+      provisioner: whmtest
+      package: basic
+      grace_period: 2s
+`)
+	e.CLI(t, "migrate")
+	var m struct{ ID int64 }
+	if err := json.Unmarshal(e.CLI(t, "merchants", "create", "--name", "Acme Hosting", "--plan", "free",
+		"--domain", "shop.test", "--contact-email", "ops@shop.test", "--json"), &m); err != nil {
+		t.Fatal(err)
+	}
+	id := fmt.Sprint(m.ID)
+	var k struct{ Key string }
+	if err := json.Unmarshal(e.CLI(t, "keys", "create", "--merchant", id, "--mode", "live", "--json"), &k); err != nil {
+		t.Fatal(err)
+	}
+	h.key = k.Key
+	var ep struct{ ID, Secret string }
+	if err := json.Unmarshal(e.CLI(t, "endpoints", "add", "--merchant", id, "--url", h.hooks.srv.URL+"/hooks",
+		"--event", "service.*", "--profile", webhook.ProfileStandard, "--json"), &ep); err != nil || ep.Secret == "" {
+		t.Fatalf("endpoints add: %+v %v", ep, err)
+	}
+	h.hooks.mu.Lock()
+	h.hooks.secret = ep.Secret
+	h.hooks.mu.Unlock()
+	h.proc = e.Serve(t)
+	return h
+}
+
+// replaceInConfig replaces old, which must occur exactly once, in the
+// configuration file.
+func replaceInConfig(t *testing.T, cfg, old, repl string) {
+	t.Helper()
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), old); n != 1 {
+		t.Fatalf("the example configuration has %q %d times, want once", old, n)
+	}
+	if err := os.WriteFile(cfg, []byte(strings.Replace(string(b), old, repl, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sendIPN posts a PayPro IPN answering the checkout link, signed with the
+// instance's keys, to serve's webhook intake, as PayPro does.
+func sendIPN(t *testing.T, h *hostingEnv, checkout string, typ ipn.Type, fields ...string) {
+	t.Helper()
+	v, err := ipn.Simulation{Type: typ, CheckoutURL: checkout, Keys: ipn.Keys{ValidationKey: ppValidationKey, SecretKey: ppSecretKey},
+		Fields: fields}.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ipn.Post(context.Background(), servetest.Client, h.proc.Public+"/hooks/paypro/paypro", v)
+	if err != nil || r.Status != http.StatusOK {
+		t.Fatalf("IPN %s: %d %s %v", typ, r.Status, r.Body, err)
+	}
+}
+
+// TestServeSubscriptionSuspendAndRenew: a hosting session paid through
+// PayPro by an order that starts a subscription (OrderCharged with
+// SUBSCRIPTION_ID) is provisioned; PayPro's SubscriptionChargeFailed IPN
+// suspends the account when the product's grace period ends (suspendacct
+// with the reason, service.suspended delivered, the suspended mail sent),
+// and its SubscriptionChargeSucceed IPN lifts it (unsuspendacct,
+// service.unsuspended delivered). A failed charge of a subscription no
+// session started, in an IPN naming this session, changes nothing.
+func TestServeSubscriptionSuspendAndRenew(t *testing.T) {
+	servetest.Stores(t, func(t *testing.T, dsn string) {
+		h := newSubscriptionEnv(t, dsn)
+		var s struct {
+			SessionID string `json:"session_id"`
+		}
+		if code, raw := servetest.Call(t, "POST", h.proc.Public+"/v1/sessions", h.key, map[string]any{
+			"domain": "shop.test", "amount": "49.95", "currency": "USD", "order_id": "SUB-1",
+			"customer_email": "subber@customer.example",
+			"items":          []map[string]any{{"sku": "hosting-monthly", "domain": "subber.example", "username": "subber"}},
+		}, &s); code != http.StatusCreated {
+			t.Fatalf("create session: %d %s", code, raw)
+		}
+		checkout := checkoutRedirect(t, &payproEnv{base: h.proc.Public, c: servetest.Client}, ppSession{SessionID: s.SessionID})
+
+		sendIPN(t, h, checkout, ipn.OrderCharged, "ORDER_ID=51000001", "SUBSCRIPTION_ID=770001")
+		h.hooks.wait(t, "service.activated", 1)
+		if _, ok := h.whm.Account("subber"); !ok {
+			t.Fatal("no account on whmfake after the paid order")
+		}
+
+		// Another subscription's failure: recorded, never applied to the
+		// session the IPN's checkout fields name.
+		sendIPN(t, h, checkout, ipn.SubscriptionChargeFailed, "ORDER_ID=51000009", "SUBSCRIPTION_ID=770999",
+			"SUBSCRIPTION_NUMBER_OF_FAILED_ATTEMPTS=1")
+
+		sendIPN(t, h, checkout, ipn.SubscriptionChargeFailed, "ORDER_ID=51000002", "SUBSCRIPTION_ID=770001",
+			"SUBSCRIPTION_NUMBER_OF_FAILED_ATTEMPTS=1")
+		suspended := h.hooks.wait(t, "service.suspended", 1)
+		calls := h.waitCalls(t, "suspendacct", "user", "subber", 1)
+		if len(calls) != 1 || calls[0].Params.Get("reason") != "subscription charge failed" {
+			t.Fatalf("suspendacct calls %+v, want one with the reason", calls)
+		}
+		if !strings.Contains(suspended[0], `"subscription charge failed"`) || !strings.Contains(suspended[0], s.SessionID) {
+			t.Fatalf("service.suspended: %s", suspended[0])
+		}
+		if _, text := h.waitMail(t, "service_suspended", "subber@customer.example"); !strings.Contains(text, "subscription charge failed") {
+			t.Errorf("suspended mail does not say why:\n%s", text)
+		}
+
+		sendIPN(t, h, checkout, ipn.SubscriptionChargeSucceed, "ORDER_ID=51000002", "SUBSCRIPTION_ID=770001")
+		unsuspended := h.hooks.wait(t, "service.unsuspended", 1)
+		if n := len(h.waitCalls(t, "unsuspendacct", "user", "subber", 1)); n != 1 {
+			t.Fatalf("unsuspendacct calls %d, want 1", n)
+		}
+		if acct, _ := h.whm.Account("subber"); acct.Suspended || !strings.Contains(unsuspended[0], `"active"`) {
+			t.Fatalf("after the renewal: account %+v, event %s", acct, unsuspended[0])
+		}
+		if n := len(h.whm.Calls("suspendacct")); n != 1 {
+			t.Errorf("suspendacct calls %d, want 1 (the unknown subscription suspended nothing)", n)
+		}
+	})
+}
