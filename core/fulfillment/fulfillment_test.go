@@ -69,6 +69,7 @@ type env struct {
 	*paymentstest.Env
 	ful   *fulfillment.Service
 	whm   *whmfake.Server
+	provs provisioners // the service's provisioners; a test may wrap one
 	p     *merchants.Principal
 	mID   int64
 	other int64
@@ -87,9 +88,9 @@ func newEnv(t *testing.T, st *store.Store, products []config.ProductConfig, inst
 	if err != nil {
 		t.Fatal(err)
 	}
-	runnerEnv := &env{whm: fake}
+	runnerEnv := &env{whm: fake, provs: provisioners{"whm": whm}}
 	ful, err := fulfillment.New(fulfillment.Deps{
-		Store: st, Jobs: jobsOf(t, st), Provisioners: provisioners{"whm": whm}, Keyring: kr, Products: products,
+		Store: st, Jobs: jobsOf(t, st), Provisioners: runnerEnv.provs, Keyring: kr, Products: products,
 		Config:       config.FulfillmentConfig{MaxAttempts: 3, RetryDelay: time.Second},
 		InstanceKind: func(id string) string { return map[string]string{"whm": "provisioner", "sbx": "provider"}[id] },
 	})

@@ -1,6 +1,7 @@
 package fulfillment_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"github.com/switchyard/switchyard/plugins/paypro/ipn"
 	"github.com/switchyard/switchyard/plugins/paypro/payproprovider"
 	"github.com/switchyard/switchyard/sdk/provider"
+	"github.com/switchyard/switchyard/sdk/provisioner"
 )
 
 const (
@@ -180,12 +182,40 @@ var (
 			t.Fatal(err)
 		}
 	}}
+	// renewedWhileSuspending delivers the renewal while the panel call of
+	// the due suspend is under way, then runs what follows.
+	renewedWhileSuspending = subStep{"renewed while the suspension is being made", func(t *testing.T, e *env, s *subscribed) {
+		orig := e.provs["whm"]
+		e.provs["whm"] = suspendHook{Provisioner: orig, before: func() { renewed.do(t, e, s) }}
+		defer func() { e.provs["whm"] = orig }()
+		e.runPending(t, s.svc)
+		var notes []string
+		for _, a := range e.service(t, s.svc).Actions {
+			if a.Action == domain.ActionSuspend && a.LastError != nil {
+				notes = append(notes, string(a.Status)+": "+*a.LastError)
+			}
+		}
+		if len(notes) != 1 || !strings.HasPrefix(notes[0], "done: made at the panel after a renewal canceled it") {
+			t.Errorf("suspend action notes %q", notes)
+		}
+	}}
 	stillActive = subStep{"still active", func(t *testing.T, e *env, s *subscribed) {
 		if d := e.service(t, s.svc); d.Status != domain.ServiceActive || len(e.panelCalls("suspendacct", s.user)) != 0 {
 			t.Fatalf("service %s, suspendacct %v; want active, none", d.Status, e.panelCalls("suspendacct", s.user))
 		}
 	}}
 )
+
+// suspendHook runs before before each Suspend call at the panel.
+type suspendHook struct {
+	provisioner.Provisioner
+	before func()
+}
+
+func (h suspendHook) Suspend(ctx context.Context, req provisioner.SuspendRequest) (provisioner.Account, error) {
+	h.before()
+	return h.Provisioner.Suspend(ctx, req)
+}
 
 // graceScheduled checks the suspend a failed charge queued: due when the
 // grace period ends, its River job scheduled (not available) until then.
@@ -247,6 +277,9 @@ func TestSubscriptionLifecycle(t *testing.T) {
 				status: domain.ServiceActive, events: ""},
 			{name: "no grace period: suspended at once, renewal unsuspends", sku: "host-now",
 				steps:  []subStep{chargeFailed(1), due, renewed, due},
+				status: domain.ServiceActive, suspends: []string{"subscription charge failed"}, unsuspends: 1, events: "service.suspended service.unsuspended"},
+			{name: "renewal during the suspension's panel call: suspended, then unsuspended", sku: "host-now",
+				steps:  []subStep{chargeFailed(1), renewedWhileSuspending},
 				status: domain.ServiceActive, suspends: []string{"subscription charge failed"}, unsuspends: 1, events: "service.suspended service.unsuspended"},
 			{name: "operator's suspension outlasts a failure and a renewal", sku: "host-now",
 				steps:  []subStep{operatorSuspends, chargeFailed(1), due, renewed, due},
