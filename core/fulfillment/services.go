@@ -284,7 +284,12 @@ func (s *Service) Retry(ctx context.Context, id string, in OperatorRequest) (*Se
 			if err := r.UpdateServiceAction(ctx, a); err != nil {
 				return err
 			}
-			if err := s.enqueueAction(ctx, r, tx, svc, newAction{action: a.Action, source: operatorSource(in.Operator),
+			src := operatorSource(in.Operator)
+			if graceSuspend(a) {
+				// Still a suspension for non-payment: a renewal lifts it.
+				src = SourceSubscription
+			}
+			if err := s.enqueueAction(ctx, r, tx, svc, newAction{action: a.Action, source: src,
 				reason: a.Reason, pkg: a.Package}); err != nil {
 				return err
 			}

@@ -17,6 +17,7 @@ import (
 	"github.com/switchyard/switchyard/core/store/storetest"
 	"github.com/switchyard/switchyard/plugins/paypro/ipn"
 	"github.com/switchyard/switchyard/plugins/paypro/payproprovider"
+	"github.com/switchyard/switchyard/plugins/whm/whmfake"
 	"github.com/switchyard/switchyard/sdk/provider"
 	"github.com/switchyard/switchyard/sdk/provisioner"
 )
@@ -199,6 +200,19 @@ var (
 			t.Errorf("suspend action notes %q", notes)
 		}
 	}}
+	// panelRefusesSuspend makes WHM refuse the next suspendacct.
+	panelRefusesSuspend = subStep{"the panel refuses the next suspend", func(t *testing.T, e *env, s *subscribed) {
+		e.whm.Inject("suspendacct", whmfake.Fault{Kind: whmfake.Reason, Reason: "Unable to suspend: disk quota check failed."})
+	}}
+	operatorRetries = subStep{"operator retries the failed service", func(t *testing.T, e *env, s *subscribed) {
+		if d := e.service(t, s.svc); d.Status != domain.ServiceFailed {
+			t.Fatalf("service %s before the retry, want failed", d.Status)
+		}
+		if _, err := e.ful.Retry(ctxT(t), s.svc, fulfillment.OperatorRequest{Operator: "ops"}); err != nil {
+			t.Fatal(err)
+		}
+		e.runPending(t, s.svc)
+	}}
 	stillActive = subStep{"still active", func(t *testing.T, e *env, s *subscribed) {
 		if d := e.service(t, s.svc); d.Status != domain.ServiceActive || len(e.panelCalls("suspendacct", s.user)) != 0 {
 			t.Fatalf("service %s, suspendacct %v; want active, none", d.Status, e.panelCalls("suspendacct", s.user))
@@ -281,6 +295,10 @@ func TestSubscriptionLifecycle(t *testing.T) {
 			{name: "renewal during the suspension's panel call: suspended, then unsuspended", sku: "host-now",
 				steps:  []subStep{chargeFailed(1), renewedWhileSuspending},
 				status: domain.ServiceActive, suspends: []string{"subscription charge failed"}, unsuspends: 1, events: "service.suspended service.unsuspended"},
+			{name: "a refused suspend retried by an operator is still for non-payment: renewal lifts it", sku: "host-now",
+				steps:  []subStep{panelRefusesSuspend, chargeFailed(1), due, operatorRetries, renewed, due},
+				status: domain.ServiceActive, suspends: []string{"subscription charge failed", "subscription charge failed"}, unsuspends: 1,
+				events: "service.failed service.suspended service.unsuspended"},
 			{name: "operator's suspension outlasts a failure and a renewal", sku: "host-now",
 				steps:  []subStep{operatorSuspends, chargeFailed(1), due, renewed, due},
 				status: domain.ServiceSuspended, source: "operator:ops", suspends: []string{"abuse report"}, events: "service.suspended"},
