@@ -43,11 +43,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	op := b.tab(t)
 	shot := func(name string) {
 		t.Helper()
-		op.a11y(t)
-		op.screenshot(t, filepath.Join(shots, name+"-1280.png"), 1280, 900)
-		op.screenshot(t, filepath.Join(shots, name+"-390.png"), 390, 844)
-		op.noHorizontalOverflow(t, 390)
-		op.do(t, chromedp.EmulateViewport(1280, 900))
+		op.pageShots(t, shots, name)
 	}
 
 	// Sign in with the keyboard: the token field has focus, Enter submits.
@@ -243,6 +239,18 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	op.noCSPViolations(t)
 	t.Logf("console screenshots in %s", shots)
+}
+
+// pageShots checks the page's labels and that it fits 390 px, and writes
+// its screenshots at 1280 and 390 px to dir as NAME-1280.png and
+// NAME-390.png.
+func (tb *tab) pageShots(t *testing.T, dir, name string) {
+	t.Helper()
+	tb.a11y(t)
+	tb.screenshot(t, filepath.Join(dir, name+"-1280.png"), 1280, 900)
+	tb.screenshot(t, filepath.Join(dir, name+"-390.png"), 390, 844)
+	tb.noHorizontalOverflow(t, 390)
+	tb.do(t, chromedp.EmulateViewport(1280, 900))
 }
 
 // createSessionFor creates a smart-routing session with key.
