@@ -66,6 +66,18 @@ type eventObject struct {
 			Created int64  `json:"created"`
 		} `json:"data"`
 	} `json:"refunds"`
+	// Invoice fields: the subscription an invoice bills (top level up to
+	// API version 2025-02-24, under parent.subscription_details since
+	// 2025-03-31) and why it was made.
+	Subscription  expandable `json:"subscription"`
+	BillingReason string     `json:"billing_reason"`
+	AmountPaid    int64      `json:"amount_paid"`
+	AttemptCount  int64      `json:"attempt_count"`
+	Parent        *struct {
+		SubscriptionDetails *struct {
+			Subscription expandable `json:"subscription"`
+		} `json:"subscription_details"`
+	} `json:"parent"`
 	// Subscription fields.
 	CurrentPeriodEnd    int64 `json:"current_period_end"`
 	CancelAtPeriodEnd   bool  `json:"cancel_at_period_end"`
@@ -302,6 +314,27 @@ func (p *Provider) mapEvent(ctx context.Context, inst *instance, ev event) ([]pr
 		setIf(out.Data, "application_id", obj.ID)
 		return []provider.Event{out}, nil
 
+	case "invoice.paid", "invoice.payment_failed":
+		// A subscription's renewal invoice (billing_reason
+		// subscription_cycle) paid or failed; the first invoice is the
+		// checkout's payment and other invoices are not renewals.
+		sub := invoiceSubscription(obj)
+		if sub == "" || obj.BillingReason != "subscription_cycle" {
+			return nil, nil
+		}
+		out.Data["subscription_id"] = sub
+		out.Data["invoice_id"] = obj.ID
+		setIf(out.Data, "customer_id", string(obj.Customer))
+		if ev.Type == "invoice.paid" {
+			out.Type = provider.SubscriptionRenewed
+			out.Amount = amount(obj.AmountPaid)
+			return []provider.Event{out}, nil
+		}
+		out.Type = provider.SubscriptionPaymentFailed
+		out.Data["failure_code"] = "invoice_payment_failed"
+		out.Data["failed_attempts"] = strconv.FormatInt(obj.AttemptCount, 10)
+		return []provider.Event{out}, nil
+
 	case "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted":
 		out.Currency = ""
 		out.SessionID = obj.Metadata[MetaSessionID]
@@ -335,6 +368,18 @@ func (p *Provider) mapEvent(ctx context.Context, inst *instance, ev event) ([]pr
 		return []provider.Event{out}, nil
 	}
 	return nil, nil
+}
+
+// invoiceSubscription is the subscription an invoice bills, "" for one
+// that bills none.
+func invoiceSubscription(obj eventObject) string {
+	if obj.Subscription != "" {
+		return string(obj.Subscription)
+	}
+	if p := obj.Parent; p != nil && p.SubscriptionDetails != nil {
+		return string(p.SubscriptionDetails.Subscription)
+	}
+	return ""
 }
 
 // periodEnd reads current_period_end from the subscription, or from its
