@@ -2,6 +2,7 @@ package fulfillment_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -17,6 +18,8 @@ import (
 	"github.com/switchyard/switchyard/core/store/storetest"
 	"github.com/switchyard/switchyard/plugins/paypro/ipn"
 	"github.com/switchyard/switchyard/plugins/paypro/payproprovider"
+	"github.com/switchyard/switchyard/plugins/stripe/stripefake"
+	"github.com/switchyard/switchyard/plugins/stripe/stripeprovider"
 	"github.com/switchyard/switchyard/plugins/whm/whmfake"
 	"github.com/switchyard/switchyard/sdk/provider"
 	"github.com/switchyard/switchyard/sdk/provisioner"
@@ -344,6 +347,82 @@ func TestSubscriptionLifecycle(t *testing.T) {
 					t.Errorf("service events %q, want %q", got, tc.events)
 				}
 			})
+		}
+	})
+}
+
+const (
+	stripeKey   = "sk_test_SubscriptionsTestKey00000000000"
+	stripeWhsec = "whsec_subscriptions_test_secret_000001"
+)
+
+// deliverStripe signs a Stripe event the way Stripe does and applies it
+// through the payments service's webhook intake.
+func (e *env) deliverStripe(t *testing.T, id, typ string, object map[string]any) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"id": id, "object": "event", "type": typ, "api_version": "2023-10-16",
+		"created": time.Now().Unix(), "livemode": false, "data": map[string]any{"object": object}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := provider.WebhookRequest{Method: http.MethodPost, Path: "/hooks/stripe/stripe",
+		Headers: http.Header{"Content-Type": {"application/json"}, "Stripe-Signature": {stripeprovider.SignPayload(stripeWhsec, time.Now(), body)}},
+		Body:    body, RemoteAddr: "3.18.12.63:443"}
+	if resp, err := e.Service.ApplyWebhook(ctxT(t), "stripe", "stripe", req); err != nil || resp.Status >= 300 {
+		t.Fatalf("Stripe %s: %d %s %v", typ, resp.Status, resp.Body, err)
+	}
+}
+
+// TestStripeSubscriptionRenewal: with the real Stripe provider (against
+// stripefake) a hosting session paid by Checkout is linked to the Stripe
+// subscription whose metadata names it; a subscription_cycle invoice
+// whose payment failed suspends the service (no grace period), its later
+// invoice.paid unsuspends it. SQLite and PostgreSQL.
+func TestStripeSubscriptionRenewal(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
+		fake := stripefake.New(t)
+		e := newEnv(t, st, []config.ProductConfig{hostingProduct("host-now", "basic")}, paymentstest.Instance{ID: "stripe",
+			Impl: stripeprovider.New(), Settings: map[string]string{
+				stripeprovider.SettingSecretKey: stripeKey, stripeprovider.SettingWebhookSecrets: stripeWhsec,
+				stripeprovider.SettingMode: stripeprovider.ModeTest, stripeprovider.SettingAPIBase: fake.URL()}})
+		v, err := e.createSession(t, "stripe-sub", "49.95", `[{"sku":"host-now","domain":"stripesub.example","username":"stripesub"}]`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Service.StartPayment(ctxT(t), v.SessionID, "card", ""); err != nil {
+			t.Fatalf("StartPayment: %v", err)
+		}
+		atts, err := st.SessionAttempts(ctxT(t), v.SessionID)
+		if err != nil || len(atts) != 1 {
+			t.Fatalf("attempts %v %v", atts, err)
+		}
+		cs := atts[0].ProviderRef
+		e.deliverStripe(t, "evt_sub_paid", "checkout.session.completed", map[string]any{
+			"id": cs, "object": "checkout.session", "mode": "payment", "amount_total": 4995, "currency": "usd",
+			"client_reference_id": v.SessionID, "metadata": map[string]string{stripeprovider.MetaSessionID: v.SessionID},
+			"payment_intent": fake.Pay("", cs), "payment_status": "paid", "status": "complete"})
+		ss := e.services(t, v.SessionID)
+		if len(ss) != 1 {
+			t.Fatalf("services after paid: %+v", ss)
+		}
+		svc := ss[0].ID
+		e.runPending(t, svc)
+		e.deliverStripe(t, "evt_sub_created", "customer.subscription.created", map[string]any{
+			"id": "sub_SubsTest0001", "object": "subscription", "status": "active", "customer": "cus_SubsTest0001",
+			"metadata": map[string]string{stripeprovider.MetaSessionID: v.SessionID}})
+		invoice := func(evt, typ string, paid int64) {
+			e.deliverStripe(t, evt, typ, map[string]any{"id": "in_SubsTest0002", "object": "invoice", "billing_reason": "subscription_cycle",
+				"subscription": "sub_SubsTest0001", "customer": "cus_SubsTest0001", "currency": "usd", "amount_due": 4995,
+				"amount_paid": paid, "attempt_count": 1})
+			e.runPending(t, svc)
+		}
+		invoice("evt_sub_failed", "invoice.payment_failed", 0)
+		if d := e.service(t, svc); d.Status != domain.ServiceSuspended || len(e.panelCalls("suspendacct", "stripesub")) != 1 {
+			t.Fatalf("after invoice.payment_failed: %s, suspendacct %v", d.Status, e.panelCalls("suspendacct", "stripesub"))
+		}
+		invoice("evt_sub_renewed", "invoice.paid", 4995)
+		if d := e.service(t, svc); d.Status != domain.ServiceActive || len(e.panelCalls("unsuspendacct", "stripesub")) != 1 {
+			t.Fatalf("after invoice.paid: %s, unsuspendacct %d", d.Status, len(e.panelCalls("unsuspendacct", "stripesub")))
 		}
 	})
 }
