@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/store"
@@ -19,18 +18,9 @@ import (
 func seedServices(t *testing.T, dsn string, merchantID int64) (active, failed string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, dsn, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	sess := &store.Session{ID: domain.NewSessionID(), MerchantID: merchantID, Mode: store.ModeTest, Status: domain.StatusPaid,
-		Domain: "acme.test", OrderID: "HOST-1", Amount: 4995, Currency: "USD", Metadata: "{}", AmountReceived: 4995, CurrencyReceived: "USD",
-		PaidAt: &now, ExpiresAt: now.Add(time.Hour), CreatedAt: now, UpdatedAt: now}
-	if err := st.InsertSession(ctx, sess); err != nil {
-		t.Fatal(err)
-	}
+	st := openTestStore(t, dsn)
+	sess := insertPaidSession(t, st, merchantID, "HOST-1", 4995)
+	now := sess.CreatedAt
 	var items []*store.SessionItem
 	var svcs []*store.Service
 	for i, d := range []string{"shop.example", "blog.example"} {
@@ -75,22 +65,10 @@ type cliService struct {
 func TestServicesCommands(t *testing.T) {
 	servetest.Stores(t, func(t *testing.T, dsn string) {
 		cfg := writeConfig(t, "")
-		sy := func(args ...string) (string, string, int) {
-			t.Helper()
-			return cli(t, append(args, "--config", cfg, "--store-dsn", dsn)...)
-		}
-		if _, stderr, code := sy("migrate"); code != 0 {
-			t.Fatalf("migrate: %s", stderr)
-		}
-		stdout, stderr, code := sy("merchants", "create", "--name", "Acme", "--plan", "free",
-			"--domain", "acme.test", "--contact-email", "ops@acme.test", "--json")
-		var m struct{ ID int64 }
-		if code != 0 || json.Unmarshal([]byte(stdout), &m) != nil {
-			t.Fatalf("merchants create: %d %s %s", code, stdout, stderr)
-		}
-		active, failed := seedServices(t, dsn, m.ID)
+		sy, merchant := cliWithMerchant(t, cfg, dsn)
+		active, failed := seedServices(t, dsn, merchant)
 
-		stdout, stderr, code = sy("services", "list", "--status", "failed", "--json")
+		stdout, stderr, code := sy("services", "list", "--status", "failed", "--json")
 		var list []cliService
 		if code != 0 || json.Unmarshal([]byte(stdout), &list) != nil || len(list) != 1 || list[0].ID != failed ||
 			list[0].Status != "failed" || list[0].LastError == nil || !strings.Contains(*list[0].LastError, `package "basic" does not exist`) {
@@ -101,7 +79,7 @@ func TestServicesCommands(t *testing.T) {
 			!strings.Contains(stdout, `package "basic" does not exist`) {
 			t.Fatalf("list --status failed table: %d %s", code, stdout)
 		}
-		stdout, _, code = sy("services", "list", "--merchant", fmt.Sprint(m.ID+1), "--json")
+		stdout, _, code = sy("services", "list", "--merchant", fmt.Sprint(merchant+1), "--json")
 		if code != 0 || strings.TrimSpace(stdout) != "[]" {
 			t.Fatalf("list of another merchant: %d %s", code, stdout)
 		}

@@ -32,8 +32,25 @@ type hostingEnv struct {
 	whm   *whmfake.Server
 	smtp  *smtptest.Server
 	hooks *hookReceiver
+	env   *servetest.Env
 	proc  *servetest.Proc
 	key   string
+}
+
+// hostingOptions add to the hosting environment: more plugins, instances
+// (YAML entries as servetest.Options.Instances), products (YAML list
+// entries), event subscriptions, environment, and how the endpoint checks
+// signatures.
+type hostingOptions struct {
+	plugins   []string
+	instances string
+	products  string
+	events    []string
+	env       []string
+	// profile is the endpoint's signing profile and verify how the
+	// receiver checks it; default the standard profile, webhook.Verify.
+	profile string
+	verify  func(secret string, h http.Header, body []byte) error
 }
 
 // hookReceiver is a merchant's endpoint: it verifies each delivery as
@@ -45,6 +62,7 @@ type hookReceiver struct {
 
 	mu         sync.Mutex
 	secret     string
+	verify     func(secret string, h http.Header, body []byte) error
 	events     []webhook.Event
 	raw        []string
 	unverified int
@@ -52,12 +70,12 @@ type hookReceiver struct {
 
 func newHookReceiver(t *testing.T) *hookReceiver {
 	t.Helper()
-	h := &hookReceiver{}
+	h := &hookReceiver{verify: verifyStandard}
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		if err := webhook.Verify(webhook.ProfileStandard, []string{h.secret}, r.Header, body, 5*time.Minute); err != nil {
+		if err := h.verify(h.secret, r.Header, body); err != nil {
 			h.unverified++
 			http.Error(w, "invalid signature", http.StatusUnauthorized)
 			return
@@ -74,6 +92,12 @@ func newHookReceiver(t *testing.T) *hookReceiver {
 	}))
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+// verifyStandard checks a delivery as docs/webhooks.md tells merchants
+// (standard profile).
+func verifyStandard(secret string, h http.Header, body []byte) error {
+	return webhook.Verify(webhook.ProfileStandard, []string{secret}, h, body, 5*time.Minute)
 }
 
 // wait returns the verified deliveries of type typ once there are n.
@@ -105,6 +129,11 @@ func (h *hookReceiver) wait(t *testing.T, typ string, n int) []string {
 
 func newHostingEnv(t *testing.T, dsn string) *hostingEnv {
 	t.Helper()
+	return newHostingEnvWith(t, dsn, hostingOptions{})
+}
+
+func newHostingEnvWith(t *testing.T, dsn string, o hostingOptions) *hostingEnv {
+	t.Helper()
 	h := &hostingEnv{whm: whmfake.New(t, whmfake.Options{}), smtp: smtptest.New(t, smtptest.Options{}), hooks: newHookReceiver(t)}
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(ca, []byte(h.smtp.CAPEM()), 0o600); err != nil {
@@ -135,13 +164,15 @@ func newHostingEnv(t *testing.T, dsn string) *hostingEnv {
         tls_ca_pem: file:%s
         timeout: 10s
 `, h.whm.Host(), h.whm.Port(), h.whm.Fingerprint(), h.smtp.Host(), h.smtp.Port(), h.smtp.Username(), h.smtp.Username(), ca)
-	e := servetest.New(t, servetest.Options{DSN: dsn, Plugins: []string{"whm", "smtp"}, Instances: instances, Env: []string{
-		"WHMTEST_API_TOKEN=" + h.whm.Token(),
-		"MAILTEST_SMTP_PASSWORD=" + h.smtp.Password(),
-		"SWITCHYARD_MAIL__MAILER=mailtest",
-		// Retries of a panel outage come after a second, not 30.
-		"SWITCHYARD_FULFILLMENT__RETRY_DELAY=1s",
-	}})
+	e := servetest.New(t, servetest.Options{DSN: dsn, Plugins: append([]string{"whm", "smtp"}, o.plugins...), Instances: instances + o.instances,
+		Env: append([]string{
+			"WHMTEST_API_TOKEN=" + h.whm.Token(),
+			"MAILTEST_SMTP_PASSWORD=" + h.smtp.Password(),
+			"SWITCHYARD_MAIL__MAILER=mailtest",
+			// Retries of a panel outage come after a second, not 30.
+			"SWITCHYARD_FULFILLMENT__RETRY_DELAY=1s",
+		}, o.env...)})
+	h.env = e
 	addProducts(t, e.Config, `products:
   - sku: hosting-basic
     name: Basic hosting
@@ -150,7 +181,7 @@ func newHostingEnv(t *testing.T, dsn string) *hostingEnv {
       provisioner: whmtest
       package: basic
       on_refund: suspend
-`)
+`+o.products)
 	e.CLI(t, "migrate")
 	var m struct{ ID int64 }
 	if err := json.Unmarshal(e.CLI(t, "merchants", "create", "--name", "Acme Hosting", "--plan", "free",
@@ -163,13 +194,22 @@ func newHostingEnv(t *testing.T, dsn string) *hostingEnv {
 		t.Fatal(err)
 	}
 	h.key = k.Key
+	args := []string{"endpoints", "add", "--merchant", id, "--url", h.hooks.srv.URL + "/hooks", "--json", "--profile", webhook.ProfileStandard}
+	if o.profile != "" {
+		args[len(args)-1] = o.profile
+	}
+	for _, ev := range append([]string{"service.*"}, o.events...) {
+		args = append(args, "--event", ev)
+	}
 	var ep struct{ ID, Secret string }
-	if err := json.Unmarshal(e.CLI(t, "endpoints", "add", "--merchant", id, "--url", h.hooks.srv.URL+"/hooks",
-		"--event", "service.*", "--profile", webhook.ProfileStandard, "--json"), &ep); err != nil || !strings.HasPrefix(ep.Secret, "whsec_") {
+	if err := json.Unmarshal(e.CLI(t, args...), &ep); err != nil || !strings.HasPrefix(ep.Secret, "whsec_") {
 		t.Fatalf("endpoints add: %+v %v", ep, err)
 	}
 	h.hooks.mu.Lock()
 	h.hooks.secret = ep.Secret
+	if o.verify != nil {
+		h.hooks.verify = o.verify
+	}
 	h.hooks.mu.Unlock()
 	h.proc = e.Serve(t)
 	return h

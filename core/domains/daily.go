@@ -110,16 +110,33 @@ func (s *Service) refreshExpiry(ctx context.Context, d *store.Domain) error {
 	if got.ExpiresAt.IsZero() {
 		return fmt.Errorf("the registrar reports no expiry for %s", d.Name)
 	}
-	applyDetail(d, &got)
-	d.UpdatedAt = s.now()
-	return s.store.UpdateDomain(ctx, d)
+	return s.updateLocked(ctx, d, func(cur *store.Domain) { applyDetail(cur, &got) })
+}
+
+// updateLocked changes the domain under its session's lock (lockDomainTx)
+// and leaves d as stored.
+func (s *Service) updateLocked(ctx context.Context, d *store.Domain, change func(cur *store.Domain)) error {
+	return s.store.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		r := s.store.InTx(tx)
+		cur, err := lockDomainTx(ctx, r, d)
+		if err != nil {
+			return err
+		}
+		change(cur)
+		cur.UpdatedAt = s.now()
+		if err := r.UpdateDomain(ctx, cur); err != nil {
+			return err
+		}
+		*d = *cur
+		return nil
+	})
 }
 
 // expire marks a domain expired and emits domain.expired, once per expiry.
 func (s *Service) expire(ctx context.Context, d *store.Domain) error {
 	return s.store.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		r := s.store.InTx(tx)
-		cur, err := r.GetDomain(ctx, d.ID)
+		cur, err := lockDomainTx(ctx, r, d)
 		if err != nil {
 			return err
 		}
@@ -148,6 +165,6 @@ func (s *Service) remind(ctx context.Context, d *store.Domain) (bool, error) {
 	if err := s.mailer.DomainRenewal(ctx, d.MerchantID, d.ContactEmail, d.ID, DisplayName(d.Name), *d.ExpiresAt); err != nil {
 		return false, fmt.Errorf("renewal reminder for %s: %w", d.Name, err)
 	}
-	d.RemindedFor, d.UpdatedAt = d.ExpiresAt, s.now()
-	return true, s.store.UpdateDomain(ctx, d)
+	remindedFor := *d.ExpiresAt
+	return true, s.updateLocked(ctx, d, func(cur *store.Domain) { cur.RemindedFor = &remindedFor })
 }

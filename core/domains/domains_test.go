@@ -371,6 +371,61 @@ func TestHostingAndDaily(t *testing.T) {
 	})
 }
 
+// TestHostingAfterRegistration: the hosting account is recorded after the
+// domain is registered (the other order of TestHostingAndDaily): the
+// records pointing at it are queued at once, in the recording
+// transaction, and only once however often it is recorded; an account
+// with nameservers only delegates the domain instead.
+func TestHostingAfterRegistration(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		ready := func(sid, name, ip string, ns []string) {
+			t.Helper()
+			if err := st.RunInTx(ctxT(t), func(ctx context.Context, tx bun.Tx) error {
+				return e.svc.HostingReadyTx(ctx, tx, sid, name, ip, ns)
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sid, _ := e.order(t, domains.ItemInput{Domain: "late-host.com"}, false)
+		e.run(t, e.detail(t, "late-host.com").Operations[0].OperationID)
+		ready(sid, "Late-Host.com", "203.0.113.9", nil)
+		ready(sid, "late-host.com", "203.0.113.9", nil)
+		det := e.detail(t, "late-host.com")
+		if len(det.Operations) != 2 || det.Operations[1].Type != domains.OpChangeRecords || det.Operations[1].RequestedBy != "item" {
+			t.Fatalf("operations: %+v", det.Operations)
+		}
+		if op := e.run(t, det.Operations[1].OperationID); op.Status != domains.OpSucceeded {
+			t.Fatalf("hosting records: %s %v", op.Status, op.Message)
+		}
+		for _, name := range []string{"late-host.com.", "www.late-host.com."} {
+			if rs, ok := e.fake.RecordSet("late-host.com", name, "A"); !ok || len(rs.Values) != 1 || rs.Values[0] != "203.0.113.9" {
+				t.Errorf("%s A = %+v", name, rs)
+			}
+		}
+
+		sid, _ = e.order(t, domains.ItemInput{Domain: "ns-host.com"}, false)
+		e.run(t, e.detail(t, "ns-host.com").Operations[0].OperationID)
+		ready(sid, "ns-host.com", "", []string{"ns1.panel.example", "ns2.panel.example"})
+		det = e.detail(t, "ns-host.com")
+		if len(det.Operations) != 2 || det.Operations[1].Type != domains.OpSetNameservers {
+			t.Fatalf("operations: %+v", det.Operations)
+		}
+		if op := e.run(t, det.Operations[1].OperationID); op.Status != domains.OpSucceeded {
+			t.Fatalf("delegation: %s %v", op.Status, op.Message)
+		}
+		if d, _ := e.fake.Domain("ns-host.com"); strings.Join(d.Nameservers, ",") != "ns1.panel.example,ns2.panel.example" {
+			t.Errorf("nameservers at AWS: %v", d.Nameservers)
+		}
+		// Another session's hosting of the same name changes nothing.
+		other := e.paidSession(t, "order-other")
+		ready(other, "late-host.com", "198.51.100.1", nil)
+		if n := len(e.detail(t, "late-host.com").Operations); n != 2 {
+			t.Errorf("another session's account added operations: %d", n)
+		}
+	})
+}
+
 func TestValidate(t *testing.T) {
 	p := domains.ProductSettings{Registrar: registrarID, TLDs: []string{".com", "IO", "bücher"}}
 	c := json.RawMessage(contactJSON)

@@ -222,7 +222,9 @@ func (s *Service) EnqueueTx(ctx context.Context, tx bun.Tx, it PaidItem, o *Orde
 // lives (its server's IP, or the nameservers to delegate to) once the
 // account exists. If the domain is already registered, the records (or
 // nameservers) are changed now; otherwise right after it is. A session
-// without a domain item of that name is left alone.
+// without a domain item of that name is left alone. The caller holds the
+// session's lock (the event transaction that records the account does),
+// which orders it with the registration's own write (lockDomainTx).
 func (s *Service) HostingReadyTx(ctx context.Context, tx bun.Tx, sessionID, name, ip string, nameservers []string) error {
 	r := s.store.InTx(tx)
 	ds, err := r.ListDomains(ctx, store.DomainFilter{SessionID: sessionID})

@@ -255,3 +255,17 @@ func (s *Service) emitTx(ctx context.Context, r *store.Repo, tx bun.Tx, d *store
 }
 
 var errNoDomain = errors.New("no such domain")
+
+// lockDomainTx reads a domain to change it. It locks the domain's session
+// first, as every writer of a domain row does (HostingReadyTx runs in its
+// session's event transaction, which holds that lock): two transactions
+// reading the row and writing it back whole would otherwise lose one's
+// change — on PostgreSQL a registration finishing while the hosting
+// account was recorded dropped the account's IP, and nothing pointed the
+// domain at the server. Session before domain is the one lock order.
+func lockDomainTx(ctx context.Context, r *store.Repo, d *store.Domain) (*store.Domain, error) {
+	if _, err := r.LockSession(ctx, d.SessionID); err != nil {
+		return nil, err
+	}
+	return r.GetDomain(ctx, d.ID)
+}

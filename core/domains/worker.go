@@ -305,7 +305,7 @@ func (s *Service) succeed(ctx context.Context, d *store.Domain, op *store.Domain
 		if err := r.UpdateDomainOperation(ctx, op); err != nil {
 			return err
 		}
-		d, err := r.GetDomain(ctx, d.ID)
+		d, err := lockDomainTx(ctx, r, d)
 		if err != nil {
 			return err
 		}
@@ -388,7 +388,7 @@ func (s *Service) finish(ctx context.Context, d *store.Domain, op *store.DomainO
 		if err := r.UpdateDomainOperation(ctx, op); err != nil {
 			return err
 		}
-		d, err := r.GetDomain(ctx, d.ID)
+		d, err := lockDomainTx(ctx, r, d)
 		if err != nil {
 			return err
 		}

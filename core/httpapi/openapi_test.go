@@ -113,10 +113,15 @@ func (c *contract) checkWebhook(t *testing.T, name string, body []byte) {
 
 // unexercised lists documented responses no exchange produced. 5xx
 // answers are documented for completeness; the tests cannot provoke them
-// without breaking the server.
+// without breaking the server. The operators' domain routes are produced
+// and checked against the same document by core/domains' TestAdminAPI,
+// with the real domains service and registrar plugin.
 func (c *contract) unexercised() []string {
 	var out []string
 	for path, item := range c.doc.Paths.Map() {
+		if strings.HasPrefix(path, "/admin/v1/domains") {
+			continue
+		}
 		for method, op := range item.Operations() {
 			for status := range op.Responses.Map() {
 				if strings.HasPrefix(status, "5") {

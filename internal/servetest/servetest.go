@@ -141,6 +141,25 @@ func (e *Env) TryCLI(args ...string) (stdout []byte, stderr string, err error) {
 type Proc struct {
 	Cmd           *exec.Cmd
 	Public, Admin string
+	// Log is the file the server's log (stderr) goes to.
+	Log string
+}
+
+// Stop ends the server as an operator would (SIGINT: it drains and
+// resigns its job leadership) and waits for it to exit.
+func (p *Proc) Stop(t *testing.T) {
+	t.Helper()
+	if err := p.Cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatalf("stop serve: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		_ = p.Cmd.Process.Kill()
+		t.Fatal("serve did not stop within 60s of SIGINT")
+	}
 }
 
 // Serve starts the server, waits for its listener addresses and stops it
@@ -159,10 +178,10 @@ func (e *Env) Serve(t *testing.T) *Proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &Proc{Cmd: cmd}
+	p := &Proc{Cmd: cmd, Log: logPath}
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		_ = cmd.Wait() // an error when Stop waited already
 		logFile.Close()
 		if t.Failed() {
 			if b, err := os.ReadFile(logPath); err == nil {

@@ -175,9 +175,15 @@ func (s *Server) registerDomain(w http.ResponseWriter, req domainsRequest) {
 		s.submit(w, "REGISTER_DOMAIN", name, "FAILED", msg, func() { delete(s.availability, name) })
 		return
 	}
+	term, short := s.terms[name]
+	delete(s.terms, name)
 	s.submit(w, "REGISTER_DOMAIN", name, "SUCCESSFUL", "", func() {
 		now := s.now().UTC()
-		s.addDomain(Domain{Name: name, Created: now, Expires: now.AddDate(years, 0, 0), AutoRenew: autoRenew, Privacy: privacy, Locked: true})
+		expires := now.AddDate(years, 0, 0)
+		if short {
+			expires = now.Add(term)
+		}
+		s.addDomain(Domain{Name: name, Created: now, Expires: expires, AutoRenew: autoRenew, Privacy: privacy, Locked: true})
 	})
 }
 

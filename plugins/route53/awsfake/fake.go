@@ -34,7 +34,8 @@ type Server struct {
 	domains       map[string]*Domain
 	ops           map[string]*Operation
 	opOrder       []string
-	failures      map[string]string // domain → the message its next register/transfer fails with
+	failures      map[string]string        // domain → the message its next register/transfer fails with
+	terms         map[string]time.Duration // domain → how long its next registration lasts, instead of its years
 	throttle      int
 	injected      map[string][]injection // call → errors to answer, in order
 	beforeChange  func()                 // runs once before the next change batch
@@ -81,6 +82,7 @@ func New(t testing.TB, keyID, secret string) *Server {
 		domains:       map[string]*Domain{},
 		ops:           map[string]*Operation{},
 		failures:      map[string]string{},
+		terms:         map[string]time.Duration{},
 		injected:      map[string][]injection{},
 		zones:         map[string]*Zone{},
 		changes:       map[string]*change{},
@@ -167,6 +169,25 @@ func (s *Server) addDomain(d Domain) *Zone {
 	s.domains[d.Name] = &dd
 	s.availability[d.Name] = "UNAVAILABLE"
 	return z
+}
+
+// NextTerm makes the next successful registration of domain expire term
+// after it completes instead of after its years: a domain bought long ago,
+// for tests of what happens near expiry.
+func (s *Server) NextTerm(domain string, term time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.terms[strings.ToLower(domain)] = term
+}
+
+// SetExpiry moves a domain's expiry, as time passing or a renewal made
+// outside Switchyard (auto-renew, the console) would.
+func (s *Server) SetExpiry(name string, expires time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d, ok := s.domains[strings.ToLower(name)]; ok {
+		d.Expires = expires.UTC()
+	}
 }
 
 // Domain returns a copy of a domain in the account.
