@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -27,39 +26,16 @@ import (
 func newSubscriptionEnv(t *testing.T, dsn string) *hostingEnv {
 	t.Helper()
 	h := &hostingEnv{whm: whmfake.New(t, whmfake.Options{}), smtp: smtptest.New(t, smtptest.Options{}), hooks: newHookReceiver(t)}
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, []byte(h.smtp.CAPEM()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	instances := fmt.Sprintf(`    - id: whmtest
-      kind: provisioner
-      binary: whm
-      settings:
-        host: %s
-        port: "%s"
-        api_token: env:WHMTEST_API_TOKEN
-        tls_fingerprint_sha256: %s
-    - id: mailtest
-      kind: mailer
-      binary: smtp
-      settings:
-        host: %s
-        port: "%d"
-        auth: plain
-        username: %s
-        password: env:MAILTEST_SMTP_PASSWORD
-        from: %s
-        tls_ca_pem: file:%s
-`, h.whm.Host(), h.whm.Port(), h.whm.Fingerprint(), h.smtp.Host(), h.smtp.Port(), h.smtp.Username(), h.smtp.Username(), ca)
-	e := servetest.New(t, servetest.Options{DSN: dsn, Plugins: []string{"whm", "smtp", "paypro"}, Instances: instances, Env: []string{
-		"WHMTEST_API_TOKEN=" + h.whm.Token(),
-		"MAILTEST_SMTP_PASSWORD=" + h.smtp.Password(),
-		"SWITCHYARD_MAIL__MAILER=mailtest",
-		"SWITCHYARD_PAYPRO_ENABLED=true",
-		"PAYPRO_VALIDATION_KEY=" + ppValidationKey,
-		"PAYPRO_SECRET_KEY=" + ppSecretKey,
-		"PAYPRO_DEFAULT_PRODUCT=68452",
-	}})
+	whm, whmEnv := servetest.WHMInstance("whmtest", h.whm)
+	smtp, smtpEnv := servetest.SMTPInstance(t, "mailtest", h.smtp)
+	e := servetest.New(t, servetest.Options{DSN: dsn, Plugins: []string{"whm", "smtp", "paypro"}, Instances: whm + smtp,
+		Env: append(append(whmEnv, smtpEnv...),
+			"SWITCHYARD_MAIL__MAILER=mailtest",
+			"SWITCHYARD_PAYPRO_ENABLED=true",
+			"PAYPRO_VALIDATION_KEY="+ppValidationKey,
+			"PAYPRO_SECRET_KEY="+ppSecretKey,
+			"PAYPRO_DEFAULT_PRODUCT=68452",
+		)})
 	replaceInConfig(t, e.Config, "        default_product: env:PAYPRO_DEFAULT_PRODUCT\n",
 		"        default_product: env:PAYPRO_DEFAULT_PRODUCT\n        ip_allowlist: \"127.0.0.1, ::1\"\n")
 	addProducts(t, e.Config, `products:
