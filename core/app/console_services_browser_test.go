@@ -143,7 +143,7 @@ func (c *consoleItemsEnv) waitWHM(t *testing.T, function, userParam, user string
 // (each seen at whmfake), gets a one-time login link shown once, changes
 // its package (an unlisted one refused with the panel's list, a listed
 // one made at whmfake); a viewer is refused; the domains list and a
-// domain's page, with the transfer lock turned off at awsfake; the
+// domain's page, its transfer lock toggled and a renewal made at awsfake; the
 // session's page links both. Screenshots at 1280 and 390 px go to
 // $SWITCHYARD_ARTIFACTS_DIR/console-services (else var/artifacts).
 func TestConsoleServicesInBrowser(t *testing.T) {
@@ -290,6 +290,16 @@ func TestConsoleServicesInBrowser(t *testing.T) {
 		t.Errorf("awsfake's console-shop.com: %+v (exists %v), locked was %v", d, ok, locked)
 	}
 
+	// A renewal for two years, made at the registrar once.
+	op.do(t, chromedp.Click(chromedp.Search(`//summary[normalize-space()="Renew…"]`)),
+		chromedp.SetValue(chromedp.CSS(`#renew-years`), "2"),
+		chromedp.Click(chromedp.Search(`//button[normalize-space()="Renew domain"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//div[contains(@class,"flash")][contains(., "renewal for 2 years queued")]`)))
+	op.waitText(t, domainURL, "the renewal succeeded", `//tr[td[normalize-space()="renew (2 y)"]]//span[normalize-space()="succeeded"]`)
+	if n := env.aws.Count("route53domains.RenewDomain"); n != 1 {
+		t.Errorf("RenewDomain calls: %d, want 1", n)
+	}
+
 	// The session's page lists both, linked.
 	op.do(t, chromedp.Navigate(admin+"/console/sessions/"+sessionID), chromedp.WaitVisible(chromedp.Search(`//h2[normalize-space()="Services and domains"]`)))
 	if got := op.eval(t, `[...document.querySelectorAll('section[aria-labelledby="items"] a')].map(a => a.getAttribute("href")).join(" ")`); !strings.Contains(got, servicePath) ||
@@ -299,7 +309,7 @@ func TestConsoleServicesInBrowser(t *testing.T) {
 	op.pageShots(t, shots, "session-items")
 
 	op.do(t, chromedp.Navigate(admin+"/console/audit"), chromedp.WaitVisible(chromedp.CSS(`table`)))
-	op.wantText(t, "service.suspend", "service.unsuspend", "service.login_link", "service.change_package", "domain.transfer_lock", "demo-viewer", "denied")
+	op.wantText(t, "service.suspend", "service.unsuspend", "service.login_link", "service.change_package", "domain.transfer_lock", "domain.renew", "demo-viewer", "denied")
 	if strings.Contains(op.text(t, "body"), link) {
 		t.Errorf("the audit log shows the login link")
 	}
