@@ -169,7 +169,7 @@ func domainsCmd() *cobra.Command {
 					return err
 				}
 				if wantJSON(cmd) {
-					return printJSON(cmd.OutOrStdout(), recs)
+					return printJSON(cmd.OutOrStdout(), domains.RecordViews(recs))
 				}
 				rows := make([][]string, 0, len(recs))
 				for _, r := range recs {

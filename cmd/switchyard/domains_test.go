@@ -121,11 +121,8 @@ func TestDomainsCommands(t *testing.T) {
 		t.Run("auth-code", func(t *testing.T) { testDomainsAuthCode(t, sy, dsn, shop, taken, authCode) })
 		t.Run("records", func(t *testing.T) {
 			stdout, stderr, code := sy("domains", "records", shop, "--json")
-			var recs []struct {
-				Name, Type string
-				Values     []string
-			}
-			if code != 0 || json.Unmarshal([]byte(stdout), &recs) != nil {
+			var recs []domains.RecordView
+			if code != 0 || json.Unmarshal([]byte(stdout), &recs) != nil || !strings.Contains(stdout, `"values": [`) {
 				t.Fatalf("records --json: %d %s %s", code, stdout, stderr)
 			}
 			var ns bool

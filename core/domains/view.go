@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/core/store"
+	"github.com/switchyard/switchyard/sdk/registrar"
 )
 
 // apiTime is RFC 3339 UTC at second precision, like every API time.
@@ -55,6 +56,23 @@ type OperationView struct {
 	CreatedAt            string  `json:"created_at"`
 	SubmittedAt          *string `json:"submitted_at"`
 	FinishedAt           *string `json:"finished_at"`
+}
+
+// RecordView is a DNS record set as the admin API and the CLI show it.
+type RecordView struct {
+	Name   string   `json:"name"`
+	Type   string   `json:"type"`
+	TTL    int      `json:"ttl"`
+	Values []string `json:"values"`
+}
+
+// RecordViews renders record sets.
+func RecordViews(recs []registrar.Record) []RecordView {
+	out := make([]RecordView, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, RecordView{Name: r.Name, Type: r.Type, TTL: r.TTL, Values: r.Values})
+	}
+	return out
 }
 
 // Detail is a domain with its operations, oldest first.

@@ -136,24 +136,12 @@ func (h *domainHandlers) nameservers(c echo.Context) error {
 	return opResult(c)(h.svc.SetNameservers(c.Request().Context(), c.Param("ref"), in.Nameservers, apiOperator(c)))
 }
 
-// recordView is a record set as JSON.
-type recordView struct {
-	Name   string   `json:"name"`
-	Type   string   `json:"type"`
-	TTL    int      `json:"ttl"`
-	Values []string `json:"values"`
-}
-
 func (h *domainHandlers) records(c echo.Context) error {
 	recs, err := h.svc.Records(c.Request().Context(), c.Param("ref"))
 	if err != nil {
 		return err
 	}
-	out := make([]recordView, 0, len(recs))
-	for _, r := range recs {
-		out = append(out, recordView{Name: r.Name, Type: r.Type, TTL: r.TTL, Values: r.Values})
-	}
-	return c.JSON(http.StatusOK, listOf(out))
+	return c.JSON(http.StatusOK, listOf(domains.RecordViews(recs)))
 }
 
 func (h *domainHandlers) mailRecords(c echo.Context) error {
