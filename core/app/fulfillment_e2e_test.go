@@ -51,6 +51,10 @@ type hostingOptions struct {
 	// receiver checks it; default the standard profile, webhook.Verify.
 	profile string
 	verify  func(secret string, h http.Header, body []byte) error
+	// keyMode is the merchant key's mode (default test); edit, when set,
+	// changes the configuration file before the server starts.
+	keyMode string
+	edit    func(t *testing.T, cfg string)
 }
 
 // hookReceiver is a merchant's endpoint: it verifies each delivery as
@@ -190,7 +194,11 @@ func newHostingEnvWith(t *testing.T, dsn string, o hostingOptions) *hostingEnv {
 	}
 	id := fmt.Sprint(m.ID)
 	var k struct{ Key string }
-	if err := json.Unmarshal(e.CLI(t, "keys", "create", "--merchant", id, "--json"), &k); err != nil {
+	keyArgs := []string{"keys", "create", "--merchant", id, "--json"}
+	if o.keyMode != "" {
+		keyArgs = append(keyArgs, "--mode", o.keyMode)
+	}
+	if err := json.Unmarshal(e.CLI(t, keyArgs...), &k); err != nil {
 		t.Fatal(err)
 	}
 	h.key = k.Key
@@ -211,6 +219,9 @@ func newHostingEnvWith(t *testing.T, dsn string, o hostingOptions) *hostingEnv {
 		h.hooks.verify = o.verify
 	}
 	h.hooks.mu.Unlock()
+	if o.edit != nil {
+		o.edit(t, e.Config)
+	}
 	h.proc = e.Serve(t)
 	return h
 }

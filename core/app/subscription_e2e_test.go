@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -11,64 +9,33 @@ import (
 
 	"github.com/switchyard/switchyard/internal/servetest"
 	"github.com/switchyard/switchyard/plugins/paypro/ipn"
-	"github.com/switchyard/switchyard/plugins/smtp/smtptest"
-	"github.com/switchyard/switchyard/plugins/whm/whmfake"
-	"github.com/switchyard/switchyard/webhook"
 )
 
-// newSubscriptionEnv is `switchyard serve` with the real paypro, whm and
-// smtp plugin binaries: the example file's PayPro instance (live mode,
-// enabled by the environment, IPNs accepted from the loopback address),
-// whm against whmfake and smtp against the in-process SMTP server as in
-// newHostingEnv, a hosting product with a grace period of two seconds,
-// and a merchant with a live key whose endpoint subscribes to service
-// events.
+// newSubscriptionEnv is the hosting environment (whm against whmfake, smtp
+// against the in-process SMTP server) with the real paypro binary too: the
+// example file's PayPro instance (live mode, enabled by the environment,
+// IPNs accepted from the loopback address), a hosting product with a grace
+// period of two seconds, and a live merchant key.
 func newSubscriptionEnv(t *testing.T, dsn string) *hostingEnv {
 	t.Helper()
-	h := &hostingEnv{whm: whmfake.New(t, whmfake.Options{}), smtp: smtptest.New(t, smtptest.Options{}), hooks: newHookReceiver(t)}
-	whm, whmEnv := servetest.WHMInstance("whmtest", h.whm)
-	smtp, smtpEnv := servetest.SMTPInstance(t, "mailtest", h.smtp)
-	e := servetest.New(t, servetest.Options{DSN: dsn, Plugins: []string{"whm", "smtp", "paypro"}, Instances: whm + smtp,
-		Env: append(append(whmEnv, smtpEnv...),
-			"SWITCHYARD_MAIL__MAILER=mailtest",
-			"SWITCHYARD_PAYPRO_ENABLED=true",
-			"PAYPRO_VALIDATION_KEY="+ppValidationKey,
-			"PAYPRO_SECRET_KEY="+ppSecretKey,
-			"PAYPRO_DEFAULT_PRODUCT=68452",
-		)})
-	replaceInConfig(t, e.Config, "        default_product: env:PAYPRO_DEFAULT_PRODUCT\n",
-		"        default_product: env:PAYPRO_DEFAULT_PRODUCT\n        ip_allowlist: \"127.0.0.1, ::1\"\n")
-	addProducts(t, e.Config, `products:
-  - sku: hosting-monthly
+	return newHostingEnvWith(t, dsn, hostingOptions{
+		plugins: []string{"paypro"},
+		env: []string{"SWITCHYARD_PAYPRO_ENABLED=true", "PAYPRO_VALIDATION_KEY=" + ppValidationKey,
+			"PAYPRO_SECRET_KEY=" + ppSecretKey, "PAYPRO_DEFAULT_PRODUCT=68452"},
+		products: `  - sku: hosting-monthly
     name: Monthly hosting
     fulfillment:
       kind: provision
       provisioner: whmtest
       package: basic
       grace_period: 2s
-`)
-	e.CLI(t, "migrate")
-	var m struct{ ID int64 }
-	if err := json.Unmarshal(e.CLI(t, "merchants", "create", "--name", "Acme Hosting", "--plan", "free",
-		"--domain", "shop.test", "--contact-email", "ops@shop.test", "--json"), &m); err != nil {
-		t.Fatal(err)
-	}
-	id := fmt.Sprint(m.ID)
-	var k struct{ Key string }
-	if err := json.Unmarshal(e.CLI(t, "keys", "create", "--merchant", id, "--mode", "live", "--json"), &k); err != nil {
-		t.Fatal(err)
-	}
-	h.key = k.Key
-	var ep struct{ ID, Secret string }
-	if err := json.Unmarshal(e.CLI(t, "endpoints", "add", "--merchant", id, "--url", h.hooks.srv.URL+"/hooks",
-		"--event", "service.*", "--profile", webhook.ProfileStandard, "--json"), &ep); err != nil || ep.Secret == "" {
-		t.Fatalf("endpoints add: %+v %v", ep, err)
-	}
-	h.hooks.mu.Lock()
-	h.hooks.secret = ep.Secret
-	h.hooks.mu.Unlock()
-	h.proc = e.Serve(t)
-	return h
+`,
+		keyMode: "live",
+		edit: func(t *testing.T, cfg string) {
+			replaceInConfig(t, cfg, "        default_product: env:PAYPRO_DEFAULT_PRODUCT\n",
+				"        default_product: env:PAYPRO_DEFAULT_PRODUCT\n        ip_allowlist: \"127.0.0.1, ::1\"\n")
+		},
+	})
 }
 
 // replaceInConfig replaces old, which must occur exactly once, in the
