@@ -174,7 +174,11 @@ func retryable(err error) bool {
 
 // earlierActions reports whether an older action of the service is still
 // due (pending now, not scheduled for later): actions of one service run
-// in the order they were asked for.
+// in the order they were asked for. A panel action does not wait for a
+// mail: a mail that cannot go out (no mailer, the mail server down) may
+// retry for hours, and a suspension after a refund must not wait that
+// long. Mails still wait for the panel actions before them, so the
+// service-ready mail follows the account it describes.
 func (s *Service) earlierActions(ctx context.Context, a *store.ServiceAction) (bool, error) {
 	acts, err := s.store.ServiceActions(ctx, a.ServiceID, domain.ActionPending)
 	if err != nil {
@@ -182,6 +186,9 @@ func (s *Service) earlierActions(ctx context.Context, a *store.ServiceAction) (b
 	}
 	now := s.now()
 	for _, o := range acts {
+		if !isMail(a.Action) && isMail(o.Action) {
+			continue
+		}
 		if o.ID < a.ID && (o.NotBefore == nil || !o.NotBefore.After(now)) {
 			return true, nil
 		}
