@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -11,9 +10,11 @@ import (
 )
 
 // cli runs the CLI in-process and returns stdout, stderr and the exit code.
+// The buffers are locked: a command that starts plugins has their
+// supervisors log to stderr from their own goroutines.
 func cli(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	var out, errb bytes.Buffer
+	var out, errb syncBuffer
 	code := run(context.Background(), args, &out, &errb)
 	return out.String(), errb.String(), code
 }
