@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -22,7 +23,8 @@ func pluginsTestCmd() *cobra.Command {
 		Long: "Launches the instance exactly as serve would, calls its TestConnection (a WHM token, SMTP " +
 			"credentials, a registrar's keys …; nothing is changed upstream) and prints the result. A " +
 			"provider without a connection test reports its health check instead. For a provisioner that " +
-			"lists packages, the packages are shown and each --package must exist, named exactly. " +
+			"lists packages, the packages are shown, and each --package and the package of each product of " +
+			"the file provisioned by it must exist, named exactly. " +
 			"Exits non-zero when the test fails or a package is missing. A disabled instance is not " +
 			"launched: enable it (for example through its env: switch) to test it.",
 		Args: cobra.ExactArgs(1),
@@ -32,6 +34,12 @@ func pluginsTestCmd() *cobra.Command {
 				return err
 			}
 			packages, _ := cmd.Flags().GetStringArray("package")
+			products := productPackages(cfg, args[0])
+			for _, p := range products {
+				if !slices.Contains(packages, p.pkg) {
+					packages = append(packages, p.pkg)
+				}
+			}
 			report, err := testPlugin(cmd, cfg, args[0], packages)
 			if err != nil {
 				return err
@@ -43,7 +51,7 @@ func pluginsTestCmd() *cobra.Command {
 			} else {
 				report.print(cmd.OutOrStdout())
 			}
-			return report.failure()
+			return report.failure(products)
 		},
 	}
 	cmd.Flags().StringArray("package", nil, "provisioners: a package that must exist (exact name; repeatable)")
@@ -127,19 +135,45 @@ func (r *pluginTestReport) print(w io.Writer) {
 	}
 }
 
-// failure is the command's error when the test did not pass.
-func (r *pluginTestReport) failure() error {
+// productPackage is a product of the file that instance id provisions.
+type productPackage struct{ sku, pkg string }
+
+// productPackages lists the file's products provisioned by instance id:
+// their packages are checked like --package, so the check serve makes at
+// start can be made before it.
+func productPackages(cfg *config.Config, id string) []productPackage {
+	var out []productPackage
+	for _, p := range cfg.Products {
+		if p.Fulfillment.Provisioner == id && p.Fulfillment.Package != "" {
+			out = append(out, productPackage{sku: p.SKU, pkg: p.Fulfillment.Package})
+		}
+	}
+	return out
+}
+
+// failure is the command's error when the test did not pass; a missing
+// package names the file's products that use it.
+func (r *pluginTestReport) failure(products []productPackage) error {
 	switch {
 	case r.Error != nil:
 		return fmt.Errorf("plugin %s: connection test failed (%s)", r.ID, r.Error.Category)
 	case !r.OK:
-		var missing []string
+		var missing, users []string
 		for _, c := range r.Checked {
 			if !c.Found {
 				missing = append(missing, c.Name)
 			}
 		}
-		return fmt.Errorf("plugin %s: package(s) not found: %s", r.ID, strings.Join(missing, ", "))
+		for _, p := range products {
+			if slices.Contains(missing, p.pkg) {
+				users = append(users, fmt.Sprintf("products (sku %s) uses package %q", p.sku, p.pkg))
+			}
+		}
+		msg := fmt.Sprintf("plugin %s: package(s) not found: %s", r.ID, strings.Join(missing, ", "))
+		if len(users) > 0 {
+			msg += "; " + strings.Join(users, "; ")
+		}
+		return errors.New(msg)
 	}
 	return nil
 }

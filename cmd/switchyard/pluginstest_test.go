@@ -83,6 +83,22 @@ func TestPluginsTestWHM(t *testing.T) {
 		t.Errorf("wrong-case package: code %d\n%s", code, out)
 	}
 
+	// The packages of the file's products on the instance are checked too,
+	// and a missing one names its product.
+	withProducts := pluginConfig(t, "whm", "provisioner", fake.Settings(), `products:
+  - sku: host-basic
+    name: Basic
+    fulfillment: {kind: provision, provisioner: it, package: basic}
+  - sku: host-gold
+    name: Gold
+    fulfillment: {kind: provision, provisioner: it, package: Gold}
+`)
+	_, out, code = runTest(t, "it", "--config", withProducts)
+	if code != 1 || !strings.Contains(out, `package "basic": found`) || !strings.Contains(out, `package "Gold": NOT FOUND`) ||
+		!strings.Contains(out, `package(s) not found: Gold; products (sku host-gold) uses package "Gold"`) {
+		t.Errorf("a product's unknown package: code %d\n%s", code, out)
+	}
+
 	// A refused token fails the test with the category, and the token is
 	// not printed.
 	bad := fake.Settings()

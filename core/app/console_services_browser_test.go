@@ -63,7 +63,7 @@ func newConsoleItemsEnv(t *testing.T) *consoleItemsEnv {
 		"SWITCHYARD_DOMAINS__POLL_MAX=1s")
 	e := servetest.New(t, servetest.Options{DSN: "sqlite:" + filepath.Join(t.TempDir(), "sy.db"), Plugins: []string{"whm", "route53", "smtp"},
 		Instances: whm + registrar + mail, Env: env})
-	addProducts(t, e.Config, `products:
+	e.SetProducts(t, `products:
   - sku: hosting-basic
     name: Basic hosting
     fulfillment:

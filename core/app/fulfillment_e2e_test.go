@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	netmail "net/mail"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -55,6 +53,9 @@ type hostingOptions struct {
 	// changes the configuration file before the server starts.
 	keyMode string
 	edit    func(t *testing.T, cfg string)
+	// plan is the merchant's plan (default free); routeTo, when set,
+	// sends the card payments of that plan to this provider instance.
+	plan, routeTo string
 }
 
 // hookReceiver is a merchant's endpoint: it verifies each delivery as
@@ -138,46 +139,26 @@ func newHostingEnv(t *testing.T, dsn string) *hostingEnv {
 
 func newHostingEnvWith(t *testing.T, dsn string, o hostingOptions) *hostingEnv {
 	t.Helper()
+	h := prepareHosting(t, dsn, o)
+	h.proc = h.env.Serve(t)
+	return h
+}
+
+// prepareHosting writes the configuration, migrates, and makes the
+// merchant, its key and its endpoint; it does not start the server.
+func prepareHosting(t *testing.T, dsn string, o hostingOptions) *hostingEnv {
+	t.Helper()
 	h := &hostingEnv{whm: whmfake.New(t, whmfake.Options{}), smtp: smtptest.New(t, smtptest.Options{}), hooks: newHookReceiver(t)}
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, []byte(h.smtp.CAPEM()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	instances := fmt.Sprintf(`    - id: whmtest
-      kind: provisioner
-      binary: whm
-      settings:
-        host: %s
-        port: "%s"
-        username: root
-        api_token: env:WHMTEST_API_TOKEN
-        tls_fingerprint_sha256: %s
-        timeout: 20s
-    - id: mailtest
-      kind: mailer
-      binary: smtp
-      settings:
-        host: %s
-        port: "%d"
-        security: starttls
-        auth: plain
-        username: %s
-        password: env:MAILTEST_SMTP_PASSWORD
-        from: %s
-        from_name: Switchyard Hosting
-        tls_ca_pem: file:%s
-        timeout: 10s
-`, h.whm.Host(), h.whm.Port(), h.whm.Fingerprint(), h.smtp.Host(), h.smtp.Port(), h.smtp.Username(), h.smtp.Username(), ca)
-	e := servetest.New(t, servetest.Options{DSN: dsn, Plugins: append([]string{"whm", "smtp"}, o.plugins...), Instances: instances + o.instances,
-		Env: append([]string{
-			"WHMTEST_API_TOKEN=" + h.whm.Token(),
-			"MAILTEST_SMTP_PASSWORD=" + h.smtp.Password(),
-			"SWITCHYARD_MAIL__MAILER=mailtest",
-			// Retries of a panel outage come after a second, not 30.
-			"SWITCHYARD_FULFILLMENT__RETRY_DELAY=1s",
-		}, o.env...)})
+	whm, whmEnv := servetest.WHMInstance("whmtest", h.whm)
+	mail, mailEnv := servetest.SMTPInstance(t, "mailtest", h.smtp)
+	env := append(append(whmEnv, mailEnv...),
+		"SWITCHYARD_MAIL__MAILER=mailtest",
+		// Retries of a panel outage come after a second, not 30.
+		"SWITCHYARD_FULFILLMENT__RETRY_DELAY=1s")
+	e := servetest.New(t, servetest.Options{DSN: dsn, Plugins: append([]string{"whm", "smtp"}, o.plugins...),
+		Instances: whm + mail + o.instances, Env: append(env, o.env...)})
 	h.env = e
-	addProducts(t, e.Config, `products:
+	e.SetProducts(t, `products:
   - sku: hosting-basic
     name: Basic hosting
     fulfillment:
@@ -186,22 +167,23 @@ func newHostingEnvWith(t *testing.T, dsn string, o hostingOptions) *hostingEnv {
       package: basic
       on_refund: suspend
 `+o.products)
+	if o.plan == "" {
+		o.plan = "free"
+	}
+	if o.routeTo != "" {
+		e.RouteCardTo(t, o.plan, o.routeTo)
+	}
 	e.CLI(t, "migrate")
-	var m struct{ ID int64 }
-	if err := json.Unmarshal(e.CLI(t, "merchants", "create", "--name", "Acme Hosting", "--plan", "free",
-		"--domain", "shop.test", "--contact-email", "ops@shop.test", "--json"), &m); err != nil {
-		t.Fatal(err)
-	}
+	m := e.NewMerchant(t, "Acme Hosting", o.plan)
 	id := fmt.Sprint(m.ID)
-	var k struct{ Key string }
-	keyArgs := []string{"keys", "create", "--merchant", id, "--json"}
+	h.key = m.Key
 	if o.keyMode != "" {
-		keyArgs = append(keyArgs, "--mode", o.keyMode)
+		var k struct{ Key string }
+		if err := json.Unmarshal(e.CLI(t, "keys", "create", "--merchant", id, "--mode", o.keyMode, "--json"), &k); err != nil {
+			t.Fatal(err)
+		}
+		h.key = k.Key
 	}
-	if err := json.Unmarshal(e.CLI(t, keyArgs...), &k); err != nil {
-		t.Fatal(err)
-	}
-	h.key = k.Key
 	args := []string{"endpoints", "add", "--merchant", id, "--url", h.hooks.srv.URL + "/hooks", "--json", "--profile", webhook.ProfileStandard}
 	if o.profile != "" {
 		args[len(args)-1] = o.profile
@@ -222,41 +204,36 @@ func newHostingEnvWith(t *testing.T, dsn string, o hostingOptions) *hostingEnv {
 	if o.edit != nil {
 		o.edit(t, e.Config)
 	}
-	h.proc = e.Serve(t)
 	return h
-}
-
-// addProducts replaces the example file's empty product list.
-func addProducts(t *testing.T, cfg, products string) {
-	t.Helper()
-	b, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const anchor = "\nproducts: []\n"
-	if !strings.Contains(string(b), anchor) {
-		t.Fatal("the example configuration no longer has products: []")
-	}
-	if err := os.WriteFile(cfg, []byte(strings.Replace(string(b), anchor, "\n"+products, 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // buyHosting creates a session with one hosting item and pays it on the
 // sandbox's page.
 func (h *hostingEnv) buyHosting(t *testing.T, order, username, domainName string) string {
 	t.Helper()
-	var s struct {
-		SessionID string `json:"session_id"`
-	}
-	if code, raw := servetest.Call(t, "POST", h.proc.Public+"/v1/sessions", h.key, map[string]any{
+	id := h.hostingSession(t, order, username, domainName, "")
+	servetest.PayWithSandbox(t, h.proc, id)
+	return id
+}
+
+// hostingSession creates a session of 49.95 USD with one hosting item
+// (method, when not "", chosen at create).
+func (h *hostingEnv) hostingSession(t *testing.T, order, username, domainName, method string) string {
+	t.Helper()
+	body := map[string]any{
 		"domain": "shop.test", "amount": "49.95", "currency": "USD", "order_id": order,
 		"customer_email": username + "@customer.example",
 		"items":          []map[string]any{{"sku": "hosting-basic", "domain": domainName, "username": username}},
-	}, &s); code != http.StatusCreated {
+	}
+	if method != "" {
+		body["method"] = method
+	}
+	var s struct {
+		SessionID string `json:"session_id"`
+	}
+	if code, raw := servetest.Call(t, "POST", h.proc.Public+"/v1/sessions", h.key, body, &s); code != http.StatusCreated {
 		t.Fatalf("create session: %d %s", code, raw)
 	}
-	servetest.PayWithSandbox(t, h.proc, s.SessionID)
 	return s.SessionID
 }
 

@@ -160,10 +160,16 @@ func (s *Service) RunAction(ctx context.Context, actionID string, lastAttempt bo
 	return s.actionFailed(ctx, a, err)
 }
 
-// retryable reports failures that may pass by themselves.
+// retryable reports failures that may pass by themselves. A domain error
+// other than unavailable is Switchyard's own verdict (no mailer
+// configured, a state that does not allow the action): retrying changes
+// nothing, so it fails at once instead of being retried for hours.
 func retryable(err error) bool {
 	if errors.Is(err, domain.ErrUnavailable) {
 		return true
+	}
+	if _, ok := domain.AsError(err); ok {
+		return false
 	}
 	switch sdkerr.CategoryOf(err) {
 	case sdkerr.CategoryUnavailable, sdkerr.CategoryRetryable, sdkerr.CategoryInternal:

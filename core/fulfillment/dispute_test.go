@@ -23,16 +23,7 @@ func TestDisputePausesPendingAction(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
 		e := fulfillmenttest.New(t, st, []config.ProductConfig{fulfillmenttest.HostingProduct("host-basic", "basic")})
 		ctx := context.Background()
-		v, err := e.CreateSession(t, e.Principal, "o-d", "10.00", "ann@customer.test", `[{"sku":"host-basic","domain":"shop3.example","username":"shopthree"}]`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.Pay(t, v.SessionID, 1000)
-		ss, err := e.Ful.ListServices(ctx, fulfillment.ServiceListRequest{SessionID: v.SessionID})
-		if err != nil || len(ss) != 1 {
-			t.Fatalf("services: %v %v", ss, err)
-		}
-		svc := ss[0].ID
+		sessionID, svc := e.PaidService(t, "o-d", "ann@customer.test", `[{"sku":"host-basic","domain":"shop3.example","username":"shopthree"}]`)
 		create := action(t, e, svc, domain.ActionCreate)
 		if create.Status != domain.ActionPending {
 			t.Fatalf("create before the dispute: %s", create.Status)
@@ -41,11 +32,11 @@ func TestDisputePausesPendingAction(t *testing.T) {
 		// The dispute as payments delivers it: session.disputed inserted in
 		// the transaction that applies the provider's event.
 		if err := st.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			sess, err := store.NewRepo(tx).LockSession(ctx, v.SessionID)
+			sess, err := store.NewRepo(tx).LockSession(ctx, sessionID)
 			if err != nil {
 				return err
 			}
-			return e.Ful.EventsInserted(ctx, tx, sess, &store.Event{Type: string(domain.EventSessionDisputed), SessionID: v.SessionID})
+			return e.Ful.EventsInserted(ctx, tx, sess, &store.Event{Type: string(domain.EventSessionDisputed), SessionID: sessionID})
 		}); err != nil {
 			t.Fatal(err)
 		}

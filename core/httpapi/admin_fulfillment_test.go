@@ -37,18 +37,10 @@ func newFulfillmentAPI(t *testing.T, st *store.Store) *fulfillmentAPI {
 	a := &fulfillmentAPI{Env: e, h: New(Options{BodyLimit: testBodyLimit}, AdminFulfillment(e.Ful, []string{fulfillmentToken}))}
 	var ids []string
 	for i, name := range []string{"ann", "bob", "cat"} {
-		v, err := e.CreateSession(t, e.Principal, fmt.Sprintf("O-%d", i), "49.95", name+"@customer.test",
+		session, svc := e.PaidService(t, fmt.Sprintf("O-%d", i), name+"@customer.test",
 			fmt.Sprintf(`[{"sku":"host-basic","domain":"%s.example","username":"%shost"}]`, name, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.Pay(t, v.SessionID, 4995)
-		ss, err := e.Ful.ListServices(context.Background(), fulfillment.ServiceListRequest{SessionID: v.SessionID})
-		if err != nil || len(ss) != 1 {
-			t.Fatalf("services of %s: %v %v", v.SessionID, ss, err)
-		}
-		a.sessions = append(a.sessions, v.SessionID)
-		ids = append(ids, ss[0].ID)
+		a.sessions = append(a.sessions, session)
+		ids = append(ids, svc)
 	}
 	a.active, a.failed, a.other = ids[0], ids[1], ids[2]
 	e.RunPending(t, a.active, false)

@@ -1,11 +1,7 @@
 package refunds_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,334 +12,47 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/net/html"
-
 	"github.com/switchyard/switchyard/core/store"
-	"github.com/switchyard/switchyard/core/store/storetest"
+	"github.com/switchyard/switchyard/internal/servetest"
 	"github.com/switchyard/switchyard/internal/testbin"
 	"github.com/switchyard/switchyard/plugins/sandbox/sandbox"
 	"github.com/switchyard/switchyard/plugins/stripe/stripefake"
 	"github.com/switchyard/switchyard/plugins/stripe/stripeprovider"
 )
 
-var bins testbin.Builder
-
-const e2eAdminToken = "refunds-e2e-operator-token-0123456789"
-
-// serveEnv runs the real switchyard binary with the real plugin binaries:
-// the example configuration with its store, listeners and plugins
-// overridden, and the sandbox keeping a ledger the test reads.
-type serveEnv struct {
-	bin, cfg, ledger string
-	env              []string
-}
-
-// e2eStores runs fn on SQLite and, when configured, on a fresh PostgreSQL
-// schema, giving it the DSN the binary uses.
-func e2eStores(t *testing.T, fn func(t *testing.T, dsn string)) {
+// newServeEnv is the example configuration run by the real binaries, the
+// sandbox keeping a ledger the test reads and the stripe plugin built too;
+// extraInstances is inserted into plugins.instances.
+func newServeEnv(t *testing.T, dsn, extraInstances string) *servetest.Env {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("real-binary test skipped in -short mode")
-	}
-	t.Run("sqlite", func(t *testing.T) { fn(t, "sqlite:"+filepath.Join(t.TempDir(), "sy.db")) })
-	dsn := os.Getenv(storetest.EnvPostgresDSN)
-	if dsn == "" {
-		storetest.ForPostgres(t, func(*testing.T, *store.Store) {}) // reports the skip or the required failure
-		return
-	}
-	t.Run("postgres", func(t *testing.T) {
-		b := make([]byte, 6)
-		_, _ = rand.Read(b)
-		schema := "refunds_e2e_" + hex.EncodeToString(b)
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if st, err := store.Open(ctx, dsn, store.Options{}); err == nil {
-				_, _ = st.DB().ExecContext(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
-				_ = st.Close()
-			}
-		})
-		fn(t, dsn+sep+"search_path="+schema)
-	})
+	return servetest.New(t, servetest.Options{DSN: dsn, Plugins: []string{"stripe"}, Instances: extraInstances, Ledger: true})
 }
 
-// newServeEnv writes the configuration: the example file, the admin token,
-// the sandbox's ledger, and extra appended to plugins.instances.
-func newServeEnv(t *testing.T, dsn, extraInstances string, extraEnv ...string) *serveEnv {
+// merchantKey makes a merchant on plan and returns its key, whose
+// default scopes must include refunds:write.
+func merchantKey(t *testing.T, e *servetest.Env, plan string) string {
 	t.Helper()
-	sandboxBin := bins.Plugin(t, "sandbox")
-	bins.Plugin(t, "stripe") // same directory
-	dir := t.TempDir()
-	ledger := filepath.Join(dir, "sandbox-ledger.jsonl")
-	example, err := os.ReadFile(filepath.Join(testbin.RepoRoot(t), "config", "switchyard.example.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	m := e.NewMerchant(t, "Refunds", plan)
+	if !strings.Contains(strings.Join(m.Scopes, " "), "refunds:write") {
+		t.Fatalf("a new key's default scopes %v lack refunds:write", m.Scopes)
 	}
-	body := strings.Replace(string(example), "dev-admin-token-change-me", e2eAdminToken, 1)
-	const secretLine = "        signing_secret: dev-sandbox-signing-secret\n"
-	if !strings.Contains(body, secretLine) {
-		t.Fatal("the example configuration no longer has the sandbox's signing_secret line")
-	}
-	body = strings.Replace(body, secretLine, secretLine+"        ledger_path: "+ledger+"\n", 1)
-	if extraInstances != "" {
-		const anchor = "  instances:\n"
-		if !strings.Contains(body, anchor) {
-			t.Fatal("the example configuration no longer has plugins.instances")
-		}
-		body = strings.Replace(body, anchor, anchor+extraInstances, 1)
-	}
-	cfg := filepath.Join(dir, "sy.yaml")
-	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return &serveEnv{bin: bins.Switchyard(t), cfg: cfg, ledger: ledger, env: append(append(os.Environ(),
-		"SWITCHYARD_STORE_DSN="+dsn,
-		"SWITCHYARD_PUBLIC_ADDR=127.0.0.1:0",
-		"SWITCHYARD_ADMIN_ADDR=127.0.0.1:0",
-		"SWITCHYARD_PLUGINS_DIR="+filepath.Dir(sandboxBin),
-		"SWITCHYARD_JOBS__POLL_INTERVAL=100ms",
-	), extraEnv...)}
+	return m.Key
 }
 
-func (e *serveEnv) cli(t *testing.T, args ...string) []byte {
-	t.Helper()
-	cmd := exec.Command(e.bin, append(args, "--config", e.cfg)...)
-	cmd.Env = e.env
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("switchyard %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-	}
-	return out
-}
-
-type serveProc struct {
-	cmd           *exec.Cmd
-	public, admin string
-}
-
-func (e *serveEnv) serve(t *testing.T) *serveProc {
-	t.Helper()
-	cmd := exec.Command(e.bin, "serve", "--config", e.cfg)
-	cmd.Env = e.env
-	stdout, _ := cmd.StdoutPipe()
-	logPath := filepath.Join(t.TempDir(), "serve.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &serveProc{cmd: cmd}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		logFile.Close()
-		if t.Failed() {
-			if b, err := os.ReadFile(logPath); err == nil {
-				t.Logf("serve log (last 6 KiB):\n%s", tail(b, 6<<10))
-			}
-		}
-	})
-	sc := bufio.NewScanner(stdout)
-	for (p.public == "" || p.admin == "") && sc.Scan() {
-		line := sc.Text()
-		if v, ok := strings.CutPrefix(line, "public listener: "); ok {
-			p.public = "http://" + strings.TrimPrefix(strings.TrimSpace(v), "http://")
-		}
-		if v, ok := strings.CutPrefix(line, "admin listener:"); ok {
-			p.admin = "http://" + strings.TrimPrefix(strings.TrimSpace(v), "http://")
-		}
-	}
-	if p.public == "" || p.admin == "" {
-		t.Fatal("serve printed no listener addresses")
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	return p
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
-}
-
-// kill9 ends the process without any chance to clean up.
-func (p *serveProc) kill9(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = p.cmd.Wait()
-}
-
-var client = &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
-// call sends JSON (in, when not nil) and decodes a 2xx answer into out.
-func call(t *testing.T, method, u, token string, in, out any) (int, []byte) {
-	t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, _ := json.Marshal(in)
-		body = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, u, body)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, u, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode < 300 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s %s: %v: %s", method, u, err, raw)
-		}
-	}
-	return resp.StatusCode, raw
-}
-
-func (e *serveEnv) merchantKey(t *testing.T) string {
-	t.Helper()
-	return e.merchantKeyOn(t, "free")
-}
-
-func (e *serveEnv) merchantKeyOn(t *testing.T, plan string) string {
-	t.Helper()
-	var m struct{ ID int64 }
-	if err := json.Unmarshal(e.cli(t, "merchants", "create", "--name", "Refunds", "--plan", plan,
-		"--domain", "shop.test", "--contact-email", "ops@shop.test", "--json"), &m); err != nil {
-		t.Fatal(err)
-	}
-	var k struct {
-		Key    string
-		Scopes []string
-	}
-	if err := json.Unmarshal(e.cli(t, "keys", "create", "--merchant", fmt.Sprint(m.ID), "--json"), &k); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(strings.Join(k.Scopes, " "), "refunds:write") {
-		t.Fatalf("a new key's default scopes %v lack refunds:write", k.Scopes)
-	}
-	return k.Key
-}
-
-func createSession(t *testing.T, p *serveProc, key, order string) string {
+func createSession(t *testing.T, p *servetest.Proc, key, order string) string {
 	t.Helper()
 	var v struct {
 		SessionID string `json:"session_id"`
 	}
-	if code, raw := call(t, "POST", p.public+"/v1/sessions", key, map[string]string{
+	if code, raw := servetest.Call(t, "POST", p.Public+"/v1/sessions", key, map[string]string{
 		"domain": "shop.test", "amount": "49.95", "currency": "USD", "order_id": order,
 	}, &v); code != http.StatusCreated {
 		t.Fatalf("create session: %d %s", code, raw)
 	}
 	return v.SessionID
-}
-
-// payWithSandbox plays the shopper: the hosted checkout's method form,
-// the redirect to the sandbox's pay page, and its Succeed form, posted to
-// the webhook intake.
-func payWithSandbox(t *testing.T, p *serveProc, sessionID string) {
-	t.Helper()
-	action, values := sandboxPayPage(t, p, sessionID)
-	postCallback(t, action, values)
-}
-
-// sandboxPayPage follows the hosted checkout's method form to the
-// sandbox's pay page and returns its Succeed form.
-func sandboxPayPage(t *testing.T, p *serveProc, sessionID string) (string, url.Values) {
-	t.Helper()
-	resp, err := client.PostForm(p.public+"/checkout/"+sessionID+"/pay", url.Values{"method": {"card"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc := resp.Header.Get("Location")
-	if resp.StatusCode != http.StatusSeeOther || loc == "" {
-		t.Fatalf("checkout pay: %d, Location %q", resp.StatusCode, loc)
-	}
-	page, err := client.Get(loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := html.Parse(page.Body)
-	page.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	action, values := succeedForm(doc)
-	if action == "" {
-		t.Fatalf("sandbox pay page %s has no Succeed form", loc)
-	}
-	return action, values
-}
-
-// postCallback posts a pay page form to the sandbox's callback.
-func postCallback(t *testing.T, action string, values url.Values) {
-	t.Helper()
-	cb, err := client.PostForm(action, values)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cb.Body.Close()
-	if cb.StatusCode >= 400 {
-		t.Fatalf("sandbox callback: %d", cb.StatusCode)
-	}
-}
-
-// succeedForm finds the pay page's form whose choice is succeed.
-func succeedForm(n *html.Node) (string, url.Values) {
-	var action string
-	var values url.Values
-	var walk func(n *html.Node, cur url.Values, curAction string)
-	walk = func(n *html.Node, cur url.Values, curAction string) {
-		if n.Type == html.ElementNode {
-			attr := func(k string) string {
-				for _, a := range n.Attr {
-					if a.Key == k {
-						return a.Val
-					}
-				}
-				return ""
-			}
-			switch n.Data {
-			case "form":
-				cur, curAction = url.Values{}, attr("action")
-				defer func(v url.Values, a string) {
-					if v.Get("choice") == sandbox.ChoiceSucceed && action == "" {
-						action, values = a, v
-					}
-				}(cur, curAction)
-			case "input":
-				if cur != nil {
-					cur.Add(attr("name"), attr("value"))
-				}
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c, cur, curAction)
-		}
-	}
-	walk(n, nil, "")
-	return action, values
 }
 
 type refundJSON struct {
@@ -354,12 +63,12 @@ type refundJSON struct {
 	ProviderReference *string `json:"provider_reference"`
 }
 
-func waitRefund(t *testing.T, p *serveProc, key, id, status string) refundJSON {
+func waitRefund(t *testing.T, p *servetest.Proc, key, id, status string) refundJSON {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		var v refundJSON
-		call(t, "GET", p.public+"/v1/refunds/"+id, key, nil, &v)
+		servetest.Call(t, "GET", p.Public+"/v1/refunds/"+id, key, nil, &v)
 		if v.Status == status {
 			return v
 		}
@@ -370,13 +79,13 @@ func waitRefund(t *testing.T, p *serveProc, key, id, status string) refundJSON {
 	}
 }
 
-func sessionRefunded(t *testing.T, p *serveProc, key, id string) (string, string) {
+func sessionRefunded(t *testing.T, p *servetest.Proc, key, id string) (string, string) {
 	t.Helper()
 	var s struct {
 		Status         string `json:"status"`
 		AmountRefunded string `json:"amount_refunded"`
 	}
-	call(t, "GET", p.public+"/v1/sessions/"+id, key, nil, &s)
+	servetest.Call(t, "GET", p.Public+"/v1/sessions/"+id, key, nil, &s)
 	return s.Status, s.AmountRefunded
 }
 
@@ -388,19 +97,19 @@ func sessionRefunded(t *testing.T, p *serveProc, key, id string) (string, string
 // failed is made once after the server is killed with SIGKILL and started
 // again. The sandbox's ledger counts exactly one provider refund each.
 func TestServeRefundsWithTheSandbox(t *testing.T) {
-	e2eStores(t, func(t *testing.T, dsn string) {
+	servetest.Stores(t, func(t *testing.T, dsn string) {
 		e := newServeEnv(t, dsn, "")
-		e.cli(t, "migrate")
-		key := e.merchantKey(t)
-		p := e.serve(t)
+		e.CLI(t, "migrate")
+		key := merchantKey(t, e, "free")
+		p := e.Serve(t)
 		id := createSession(t, p, key, "E2E-1")
-		payWithSandbox(t, p, id)
+		servetest.PayWithSandbox(t, p, id)
 		if st, _ := sessionRefunded(t, p, key, id); st != "paid" {
 			t.Fatalf("session after paying: %s", st)
 		}
 
 		var a refundJSON
-		if code, raw := call(t, "POST", p.public+"/v1/sessions/"+id+"/refunds", key, map[string]string{"amount": "10.00"}, &a); code != http.StatusCreated || a.Status != "pending" {
+		if code, raw := servetest.Call(t, "POST", p.Public+"/v1/sessions/"+id+"/refunds", key, map[string]string{"amount": "10.00"}, &a); code != http.StatusCreated || a.Status != "pending" {
 			t.Fatalf("refund over HTTP: %d %s", code, raw)
 		}
 		if got := waitRefund(t, p, key, a.RefundID, "succeeded"); got.ProviderReference == nil {
@@ -410,33 +119,33 @@ func TestServeRefundsWithTheSandbox(t *testing.T) {
 		// A refund whose first provider call meets an outage (7.77): the
 		// server is killed while the retry waits, and the next one makes it.
 		var o refundJSON
-		if code, raw := call(t, "POST", p.public+"/gateway/refund.php?session_id="+id, key, map[string]string{"amount": "7.77"}, &o); code != http.StatusCreated {
+		if code, raw := servetest.Call(t, "POST", p.Public+"/gateway/refund.php?session_id="+id, key, map[string]string{"amount": "7.77"}, &o); code != http.StatusCreated {
 			t.Fatalf("refund through the alias: %d %s", code, raw)
 		}
-		waitLedger(t, e.ledger, sandbox.OpRefundUnavailable, 1)
+		waitLedger(t, e.Ledger, sandbox.OpRefundUnavailable, 1)
 		// River records the failed attempt asynchronously; killed before
 		// that, the job would stay "running" until River rescues it (minutes
 		// later, still exactly once). Wait for the retry to be scheduled.
 		waitRetryScheduled(t, dsn)
-		p.kill9(t)
+		p.Kill9(t)
 
 		// With no server running, an operator refunds with the CLI: the
 		// refund and its job are committed and the CLI exits.
 		var c refundJSON
-		if err := json.Unmarshal(e.cli(t, "refunds", "create", id, "--amount", "5.00", "--reason", "other", "--json"), &c); err != nil || c.Status != "pending" {
+		if err := json.Unmarshal(e.CLI(t, "refunds", "create", id, "--amount", "5.00", "--reason", "other", "--json"), &c); err != nil || c.Status != "pending" {
 			t.Fatalf("refunds create: %+v %v", c, err)
 		}
-		if n := ledgerCount(t, e.ledger, sandbox.OpRefund); n != 1 {
+		if n := ledgerCount(t, e.Ledger, sandbox.OpRefund); n != 1 {
 			t.Fatalf("the sandbox made %d refunds before the restart, want 1", n)
 		}
 
 		start := time.Now()
-		p2 := e.serve(t)
+		p2 := e.Serve(t)
 		waitRefund(t, p2, key, c.RefundID, "succeeded")
 		t.Logf("CLI refund made %s after the restart", time.Since(start))
 		waitRefund(t, p2, key, o.RefundID, "succeeded")
 		t.Logf("retried refund made %s after the restart", time.Since(start))
-		if n := ledgerCount(t, e.ledger, sandbox.OpRefund); n != 3 {
+		if n := ledgerCount(t, e.Ledger, sandbox.OpRefund); n != 3 {
 			t.Errorf("the sandbox made %d refunds for three refunds, want 3", n)
 		}
 		if st, amt := sessionRefunded(t, p2, key, id); st != "partially_refunded" || amt != "22.77" {
@@ -447,33 +156,33 @@ func TestServeRefundsWithTheSandbox(t *testing.T) {
 			Data    []refundJSON
 			HasMore bool `json:"has_more"`
 		}
-		if code, raw := call(t, "GET", p2.public+"/v1/sessions/"+id+"/refunds", key, nil, &list); code != 200 || len(list.Data) != 3 || list.HasMore {
+		if code, raw := servetest.Call(t, "GET", p2.Public+"/v1/sessions/"+id+"/refunds", key, nil, &list); code != 200 || len(list.Data) != 3 || list.HasMore {
 			t.Errorf("session refunds: %d %s", code, raw)
 		}
 		var shown refundJSON
-		if err := json.Unmarshal(e.cli(t, "refunds", "show", c.RefundID, "--json"), &shown); err != nil || shown.Status != "succeeded" || shown.Source != "operator" {
+		if err := json.Unmarshal(e.CLI(t, "refunds", "show", c.RefundID, "--json"), &shown); err != nil || shown.Status != "succeeded" || shown.Source != "operator" {
 			t.Errorf("refunds show: %+v %v", shown, err)
 		}
 		var admin struct{ Data []refundJSON }
-		if code, raw := call(t, "GET", p2.admin+"/admin/v1/refunds?status=succeeded", e2eAdminToken, nil, &admin); code != 200 || len(admin.Data) != 3 {
+		if code, raw := servetest.Call(t, "GET", p2.Admin+"/admin/v1/refunds?status=succeeded", servetest.AdminToken, nil, &admin); code != 200 || len(admin.Data) != 3 {
 			t.Errorf("admin refunds: %d %s", code, raw)
 		}
 		// The rest, then nothing is left.
 		var rest refundJSON
-		call(t, "POST", p2.public+"/v1/sessions/"+id+"/refunds", key, nil, &rest)
+		servetest.Call(t, "POST", p2.Public+"/v1/sessions/"+id+"/refunds", key, nil, &rest)
 		waitRefund(t, p2, key, rest.RefundID, "succeeded")
-		if code, raw := call(t, "POST", p2.public+"/v1/sessions/"+id+"/refunds", key, map[string]string{}, nil); code != http.StatusConflict ||
+		if code, raw := servetest.Call(t, "POST", p2.Public+"/v1/sessions/"+id+"/refunds", key, map[string]string{}, nil); code != http.StatusConflict ||
 			!strings.Contains(string(raw), "already_refunded") {
 			t.Errorf("refund of a refunded session: %d %s", code, raw)
 		}
 		if st, amt := sessionRefunded(t, p2, key, id); st != "refunded" || amt != "49.95" {
 			t.Errorf("session: %s, refunded %s; want refunded, 49.95", st, amt)
 		}
-		if n := ledgerCount(t, e.ledger, sandbox.OpRefund); n != 4 {
+		if n := ledgerCount(t, e.Ledger, sandbox.OpRefund); n != 4 {
 			t.Errorf("the sandbox made %d refunds, want 4", n)
 		}
 		// This server made three of them: the operator's and two of the API.
-		_, metrics := call(t, "GET", p2.admin+"/metrics", "", nil, nil)
+		_, metrics := servetest.Call(t, "GET", p2.Admin+"/metrics", "", nil, nil)
 		for _, want := range []string{
 			`switchyard_refunds_total{otel_scope_name="switchyard/refunds",otel_scope_schema_url="",otel_scope_version="",outcome="succeeded",source="api"} 2`,
 			`switchyard_refunds_total{otel_scope_name="switchyard/refunds",otel_scope_schema_url="",otel_scope_version="",outcome="succeeded",source="operator"} 1`,
@@ -485,25 +194,20 @@ func TestServeRefundsWithTheSandbox(t *testing.T) {
 	})
 }
 
-// waitRetryScheduled waits until River recorded a refund job's failed
-// attempt (the job then waits for its retry, or already made it).
 // TestServeReviewRefund: an underpaid session goes to review; the
 // operator resolves it with a refund over the admin API, and the running
 // server's refunds service (wired into payments as its ReviewRefunder in
 // core/app) makes exactly that provider refund.
 func TestServeReviewRefund(t *testing.T) {
-	e2eStores(t, func(t *testing.T, dsn string) {
+	servetest.Stores(t, func(t *testing.T, dsn string) {
 		e := newServeEnv(t, dsn, "")
-		e.cli(t, "migrate")
-		key := e.merchantKey(t)
-		p := e.serve(t)
+		e.CLI(t, "migrate")
+		key := merchantKey(t, e, "free")
+		p := e.Serve(t)
 		id := createSession(t, p, key, "E2E-R")
 		// The shopper pays 10.00 of 49.95: the pay page's callback, signed
 		// with the example configuration's sandbox secret for that amount.
-		action, values := sandboxPayPage(t, p, id)
-		form := sandbox.SignCallback("dev-sandbox-signing-secret", sandbox.Callback{Choice: sandbox.ChoiceSucceed,
-			Ref: values.Get("ref"), SessionID: id, Amount: 1000, Currency: "USD", ReturnURL: values.Get("return_url"), TS: time.Now()})
-		postCallback(t, action, form)
+		servetest.PayWithSandboxAmount(t, p, id, 1000, "USD")
 		if st, _ := sessionRefunded(t, p, key, id); st != "requires_review" {
 			t.Fatalf("underpaid session: %s, want requires_review", st)
 		}
@@ -511,22 +215,22 @@ func TestServeReviewRefund(t *testing.T) {
 		var reviews struct {
 			Data []struct{ ID string }
 		}
-		if code, raw := call(t, "GET", p.admin+"/admin/v1/reviews?status=open", e2eAdminToken, nil, &reviews); code != 200 || len(reviews.Data) != 1 {
+		if code, raw := servetest.Call(t, "GET", p.Admin+"/admin/v1/reviews?status=open", servetest.AdminToken, nil, &reviews); code != 200 || len(reviews.Data) != 1 {
 			t.Fatalf("open reviews: %d %s", code, raw)
 		}
-		if code, raw := call(t, "POST", p.admin+"/admin/v1/reviews/"+reviews.Data[0].ID+"/resolve", e2eAdminToken,
+		if code, raw := servetest.Call(t, "POST", p.Admin+"/admin/v1/reviews/"+reviews.Data[0].ID+"/resolve", servetest.AdminToken,
 			map[string]string{"action": "refund", "note": "send it back"}, nil); code != 200 {
 			t.Fatalf("resolve with a refund: %d %s", code, raw)
 		}
 		var list struct{ Data []refundJSON }
-		if code, raw := call(t, "GET", p.public+"/v1/sessions/"+id+"/refunds", key, nil, &list); code != 200 || len(list.Data) != 1 {
+		if code, raw := servetest.Call(t, "GET", p.Public+"/v1/sessions/"+id+"/refunds", key, nil, &list); code != 200 || len(list.Data) != 1 {
 			t.Fatalf("refunds after the decision: %d %s", code, raw)
 		}
 		rf := waitRefund(t, p, key, list.Data[0].RefundID, "succeeded")
 		if rf.Amount != "10.00" || rf.Source != "operator" {
 			t.Errorf("review refund: %+v, want 10.00 from the operator", rf)
 		}
-		if n := ledgerCount(t, e.ledger, sandbox.OpRefund); n != 1 {
+		if n := ledgerCount(t, e.Ledger, sandbox.OpRefund); n != 1 {
 			t.Errorf("the sandbox made %d refunds, want 1", n)
 		}
 		deadline := time.Now().Add(90 * time.Second)
@@ -561,15 +265,15 @@ func TestServeREADMERefundCurl(t *testing.T) {
 	if block == nil || !strings.Contains(string(block[1]), "/refunds") {
 		t.Fatal("README has no refund curl block after SESSION=cs_…")
 	}
-	e2eStores(t, func(t *testing.T, dsn string) {
+	servetest.Stores(t, func(t *testing.T, dsn string) {
 		e := newServeEnv(t, dsn, "")
-		e.cli(t, "migrate")
-		key := e.merchantKey(t)
-		p := e.serve(t)
-		script := strings.ReplaceAll(string(block[1]), "http://127.0.0.1:8080", p.public)
+		e.CLI(t, "migrate")
+		key := merchantKey(t, e, "free")
+		p := e.Serve(t)
+		script := strings.ReplaceAll(string(block[1]), "http://127.0.0.1:8080", p.Public)
 		for _, order := range []string{"README-1", "README-2"} {
 			id := createSession(t, p, key, order)
-			payWithSandbox(t, p, id)
+			servetest.PayWithSandbox(t, p, id)
 			cmd := exec.Command("bash", "-c", "set -e\n"+script)
 			cmd.Env = append(os.Environ(), "KEY="+key, "SESSION="+id)
 			out, err := cmd.CombinedOutput()
@@ -588,12 +292,14 @@ func TestServeREADMERefundCurl(t *testing.T) {
 				time.Sleep(100 * time.Millisecond)
 			}
 		}
-		if n := ledgerCount(t, e.ledger, sandbox.OpRefund); n != 4 {
+		if n := ledgerCount(t, e.Ledger, sandbox.OpRefund); n != 4 {
 			t.Errorf("the sandbox made %d refunds, want 4 (two per session)", n)
 		}
 	})
 }
 
+// waitRetryScheduled waits until River recorded a refund job's failed
+// attempt (the job then waits for its retry, or already made it).
 func waitRetryScheduled(t *testing.T, dsn string) {
 	t.Helper()
 	st, err := store.Open(context.Background(), dsn, store.Options{})
@@ -645,7 +351,7 @@ func waitLedger(t *testing.T, path, op string, n int) {
 // refund created with the CLI while no server runs is made by the next
 // server: two refunds at Stripe, each once, with Switchyard's key.
 func TestServeRefundsWithStripe(t *testing.T) {
-	e2eStores(t, func(t *testing.T, dsn string) {
+	servetest.Stores(t, func(t *testing.T, dsn string) {
 		fake := stripefake.New(t)
 		instance := fmt.Sprintf(`    - id: stripe_e2e
       kind: provider
@@ -658,21 +364,21 @@ func TestServeRefundsWithStripe(t *testing.T) {
         api_base: %s
 `, stripeKey, stripeWhsec, fake.URL())
 		e := newServeEnv(t, dsn, instance)
-		e.routeUnlimitedCardTo(t, "stripe_e2e")
-		e.cli(t, "migrate")
-		key := e.merchantKeyOn(t, "unlimited")
-		p := e.serve(t)
+		e.RouteCardTo(t, "unlimited", "stripe_e2e")
+		e.CLI(t, "migrate")
+		key := merchantKey(t, e, "unlimited")
+		p := e.Serve(t)
 
 		var s struct {
 			SessionID string `json:"session_id"`
 		}
-		if code, raw := call(t, "POST", p.public+"/v1/sessions", key, map[string]string{
+		if code, raw := servetest.Call(t, "POST", p.Public+"/v1/sessions", key, map[string]string{
 			"domain": "shop.test", "amount": "49.95", "currency": "USD", "order_id": "E2E-S1", "method": "card",
 		}, &s); code != http.StatusCreated {
 			t.Fatalf("create session: %d %s", code, raw)
 		}
 		id := s.SessionID
-		resp, err := client.PostForm(p.public+"/checkout/"+id+"/pay", url.Values{"method": {"card"}})
+		resp, err := servetest.Client.PostForm(p.Public+"/checkout/"+id+"/pay", url.Values{"method": {"card"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -688,13 +394,13 @@ func TestServeRefundsWithStripe(t *testing.T) {
 			"client_reference_id": id, "metadata": map[string]string{stripeprovider.MetaSessionID: id},
 			"payment_intent": pi, "payment_status": "paid", "status": "complete",
 		}, nil)
-		postHook(t, p.public+"/hooks/stripe/stripe_e2e", hook.Headers, hook.Body)
+		servetest.PostWebhook(t, p.Public+"/hooks/stripe/stripe_e2e", hook.Headers, hook.Body)
 		if st, _ := sessionRefunded(t, p, key, id); st != "paid" {
 			t.Fatalf("session after checkout.session.completed: %s", st)
 		}
 
 		var a refundJSON
-		if code, raw := call(t, "POST", p.public+"/v1/sessions/"+id+"/refunds", key, map[string]string{"amount": "10.00"}, &a); code != http.StatusCreated {
+		if code, raw := servetest.Call(t, "POST", p.Public+"/v1/sessions/"+id+"/refunds", key, map[string]string{"amount": "10.00"}, &a); code != http.StatusCreated {
 			t.Fatalf("refund: %d %s", code, raw)
 		}
 		got := waitRefund(t, p, key, a.RefundID, "succeeded")
@@ -702,14 +408,14 @@ func TestServeRefundsWithStripe(t *testing.T) {
 			t.Fatalf("refund without Stripe's refund id: %+v", got)
 		}
 		after := chargeRefunded(t, "evt_e2e_r1", pi, 4995, 1000, 0, *got.ProviderReference)
-		postHook(t, p.public+"/hooks/stripe/stripe_e2e", after.Headers, after.Body)
-		p.kill9(t)
+		servetest.PostWebhook(t, p.Public+"/hooks/stripe/stripe_e2e", after.Headers, after.Body)
+		p.Kill9(t)
 
 		var c refundJSON
-		if err := json.Unmarshal(e.cli(t, "refunds", "create", id, "--amount", "2.50", "--json"), &c); err != nil || c.Status != "pending" {
+		if err := json.Unmarshal(e.CLI(t, "refunds", "create", id, "--amount", "2.50", "--json"), &c); err != nil || c.Status != "pending" {
 			t.Fatalf("refunds create: %+v %v", c, err)
 		}
-		p2 := e.serve(t)
+		p2 := e.Serve(t)
 		waitRefund(t, p2, key, c.RefundID, "succeeded")
 		if st, amt := sessionRefunded(t, p2, key, id); st != "partially_refunded" || amt != "12.50" {
 			t.Errorf("session: %s, refunded %s; want partially_refunded, 12.50", st, amt)
@@ -730,36 +436,3 @@ func TestServeRefundsWithStripe(t *testing.T) {
 }
 
 var checkoutSessionRef = regexp.MustCompile(`cs_test_fake[0-9]+`)
-
-func postHook(t *testing.T, u string, h http.Header, body []byte) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
-	req.Header = h.Clone()
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("webhook %s: %d %s", u, resp.StatusCode, raw)
-	}
-}
-
-// routeUnlimitedCardTo sends card payments of unlimited-plan merchants to
-// the provider instance id, ahead of the example's rules.
-func (e *serveEnv) routeUnlimitedCardTo(t *testing.T, id string) {
-	t.Helper()
-	b, err := os.ReadFile(e.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const anchor = "  rules:\n"
-	if !strings.Contains(string(b), anchor) {
-		t.Fatal("the example configuration no longer has routing.rules")
-	}
-	rule := "    - method: card\n      plans: [unlimited]\n      providers:\n        - id: " + id + "\n"
-	if err := os.WriteFile(e.cfg, []byte(strings.Replace(string(b), anchor, anchor+rule, 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}

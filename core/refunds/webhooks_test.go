@@ -1,7 +1,6 @@
 package refunds_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -28,23 +27,11 @@ const (
 )
 
 // stripeEvent is a Stripe event as Stripe sends it, signed with the
-// endpoint secret the way Stripe's libraries sign.
+// endpoint secret the way Stripe signs (stripefake.Event).
 func stripeEvent(t *testing.T, id, typ string, object, previous map[string]any) provider.WebhookRequest {
 	t.Helper()
-	data := map[string]any{"object": object}
-	if previous != nil {
-		data["previous_attributes"] = previous
-	}
-	body, err := json.Marshal(map[string]any{
-		"id": id, "object": "event", "type": typ, "api_version": "2023-10-16",
-		"created": time.Now().Unix(), "livemode": false, "data": data,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return provider.WebhookRequest{Method: http.MethodPost, Path: "/hooks/stripe/stripe",
-		Headers: http.Header{"Content-Type": {"application/json"}, "Stripe-Signature": {stripeprovider.SignPayload(stripeWhsec, time.Now(), body)}},
-		Body:    body, RemoteAddr: "3.18.12.63:443"}
+	h, body := stripefake.Event(stripeWhsec, id, typ, object, previous)
+	return provider.WebhookRequest{Method: http.MethodPost, Path: "/hooks/stripe/stripe", Headers: h, Body: body, RemoteAddr: "3.18.12.63:443"}
 }
 
 // chargeRefunded is Stripe's charge.refunded for a charge of amount with

@@ -13,7 +13,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,6 +29,10 @@ import (
 
 // AdminToken is the operator token the configuration is given.
 const AdminToken = "servetest-operator-token-0123456789"
+
+// SandboxSecret is the sandbox instance's signing secret in the example
+// configuration: what a test signs a pay page's callback with.
+const SandboxSecret = "dev-sandbox-signing-secret"
 
 // Stores runs fn on SQLite and, when configured, on a fresh PostgreSQL
 // schema (skipped, or failed under SWITCHYARD_REQUIRE_POSTGRES=1, without
@@ -73,12 +79,17 @@ type Options struct {
 	Instances string
 	// Env is added to the environment of every command.
 	Env []string
+	// Ledger makes the sandbox keep its ledger of provider calls in
+	// Env.Ledger, for a test to count them.
+	Ledger bool
 }
 
 // Env is a configuration and the environment to run the binary with.
 type Env struct {
 	Bin, Config string
-	env         []string
+	// Ledger is the sandbox's ledger file (Options.Ledger), else "".
+	Ledger string
+	env    []string
 }
 
 // Builder builds the binaries once per test process.
@@ -96,6 +107,16 @@ func New(t *testing.T, o Options) *Env {
 		t.Fatal(err)
 	}
 	body := strings.Replace(string(example), "dev-admin-token-change-me", AdminToken, 1)
+	dir := t.TempDir()
+	ledger := ""
+	if o.Ledger {
+		const secretLine = "        signing_secret: " + SandboxSecret + "\n"
+		if !strings.Contains(body, secretLine) {
+			t.Fatal("the example configuration no longer has the sandbox's signing_secret line")
+		}
+		ledger = filepath.Join(dir, "sandbox-ledger.jsonl")
+		body = strings.Replace(body, secretLine, secretLine+"        ledger_path: "+ledger+"\n", 1)
+	}
 	if o.Instances != "" {
 		const anchor = "  instances:\n"
 		if !strings.Contains(body, anchor) {
@@ -103,11 +124,11 @@ func New(t *testing.T, o Options) *Env {
 		}
 		body = strings.Replace(body, anchor, anchor+o.Instances, 1)
 	}
-	cfg := filepath.Join(t.TempDir(), "sy.yaml")
+	cfg := filepath.Join(dir, "sy.yaml")
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &Env{Bin: bins.Switchyard(t), Config: cfg, env: append(append(os.Environ(),
+	return &Env{Bin: bins.Switchyard(t), Config: cfg, Ledger: ledger, env: append(append(os.Environ(),
 		"SWITCHYARD_STORE_DSN="+o.DSN,
 		"SWITCHYARD_PUBLIC_ADDR=127.0.0.1:0",
 		"SWITCHYARD_ADMIN_ADDR=127.0.0.1:0",
@@ -129,12 +150,66 @@ func (e *Env) CLI(t *testing.T, args ...string) []byte {
 
 // TryCLI runs the CLI and returns stdout, stderr and the exit error.
 func (e *Env) TryCLI(args ...string) (stdout []byte, stderr string, err error) {
-	cmd := exec.Command(e.Bin, append(args, "--config", e.Config)...)
+	return e.run(exec.Command(e.Bin, append(args, "--config", e.Config)...))
+}
+
+// TryCLIContext is TryCLI killed when ctx ends: for a command that may
+// not exit by itself (a serve expected to refuse to start).
+func (e *Env) TryCLIContext(ctx context.Context, args ...string) (stdout []byte, stderr string, err error) {
+	return e.run(exec.CommandContext(ctx, e.Bin, append(args, "--config", e.Config)...))
+}
+
+func (e *Env) run(cmd *exec.Cmd) ([]byte, string, error) {
 	cmd.Env = e.env
 	var errBuf bytes.Buffer
 	cmd.Stderr = &errBuf
 	out, err := cmd.Output()
 	return out, errBuf.String(), err
+}
+
+// Merchant is a merchant made with the CLI and its first API key.
+type Merchant struct {
+	ID     int64
+	Key    string
+	Scopes []string
+}
+
+// NewMerchant creates a merchant on plan with the CLI (site shop.test,
+// contact ops@shop.test) and a test-mode API key with the default scopes.
+func (e *Env) NewMerchant(t *testing.T, name, plan string) Merchant {
+	t.Helper()
+	var m Merchant
+	if err := json.Unmarshal(e.CLI(t, "merchants", "create", "--name", name, "--plan", plan,
+		"--domain", "shop.test", "--contact-email", "ops@shop.test", "--json"), &m); err != nil {
+		t.Fatal(err)
+	}
+	var k struct {
+		Key    string
+		Scopes []string
+	}
+	if err := json.Unmarshal(e.CLI(t, "keys", "create", "--merchant", strconv.FormatInt(m.ID, 10), "--json"), &k); err != nil {
+		t.Fatal(err)
+	}
+	m.Key, m.Scopes = k.Key, k.Scopes
+	return m
+}
+
+// RouteCardTo sends card payments of merchants on plan to the provider
+// instance id, ahead of the example's rules.
+func (e *Env) RouteCardTo(t *testing.T, plan, id string) {
+	t.Helper()
+	b, err := os.ReadFile(e.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const anchor = "  rules:\n"
+	if !strings.Contains(string(b), anchor) {
+		t.Fatal("the example configuration no longer has routing.rules")
+	}
+	rule := "    - method: card\n      plans: [" + plan + "]\n      providers:\n        - id: " + id + "\n"
+	if err := os.WriteFile(e.Config, []byte(strings.Replace(string(b), anchor, anchor+rule, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Proc is a running `switchyard serve`.
@@ -209,6 +284,15 @@ func (e *Env) Serve(t *testing.T) *Proc {
 	return p
 }
 
+// Kill9 ends the server without any chance to clean up.
+func (p *Proc) Kill9(t *testing.T) {
+	t.Helper()
+	if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Cmd.Wait()
+}
+
 // Client follows no redirects, so tests see them.
 var Client = &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
@@ -246,6 +330,26 @@ func Call(t *testing.T, method, u, token string, in, out any) (int, []byte) {
 // the webhook intake.
 func PayWithSandbox(t *testing.T, p *Proc, sessionID string) {
 	t.Helper()
+	action, values := SandboxPayPage(t, p, sessionID)
+	PostCallback(t, action, values)
+}
+
+// PayWithSandboxAmount pays another amount than the session's: the pay
+// page's Succeed callback signed (with the example's sandbox secret) for
+// amount minor units of currency, as a provider confirming less or more
+// money would.
+func PayWithSandboxAmount(t *testing.T, p *Proc, sessionID string, amount int64, currency string) {
+	t.Helper()
+	action, values := SandboxPayPage(t, p, sessionID)
+	PostCallback(t, action, sandbox.SignCallback(SandboxSecret, sandbox.Callback{Choice: sandbox.ChoiceSucceed,
+		Ref: values.Get("ref"), SessionID: sessionID, Amount: amount, Currency: currency,
+		ReturnURL: values.Get("return_url"), TS: time.Now()}))
+}
+
+// SandboxPayPage follows the hosted checkout's method form to the
+// sandbox's pay page and returns its Succeed form: action and values.
+func SandboxPayPage(t *testing.T, p *Proc, sessionID string) (string, url.Values) {
+	t.Helper()
 	resp, err := Client.PostForm(p.Public+"/checkout/"+sessionID+"/pay", url.Values{"method": {"card"}})
 	if err != nil {
 		t.Fatal(err)
@@ -268,6 +372,12 @@ func PayWithSandbox(t *testing.T, p *Proc, sessionID string) {
 	if action == "" {
 		t.Fatalf("sandbox pay page %s has no Succeed form", loc)
 	}
+	return action, values
+}
+
+// PostCallback posts a pay page's form to the sandbox's callback.
+func PostCallback(t *testing.T, action string, values url.Values) {
+	t.Helper()
 	cb, err := Client.PostForm(action, values)
 	if err != nil {
 		t.Fatal(err)
@@ -275,6 +385,26 @@ func PayWithSandbox(t *testing.T, p *Proc, sessionID string) {
 	cb.Body.Close()
 	if cb.StatusCode >= 400 {
 		t.Fatalf("sandbox callback: %d", cb.StatusCode)
+	}
+}
+
+// PostWebhook delivers a provider's webhook (body with the provider's
+// signature headers) to u and fails the test unless it is answered 200.
+func PostWebhook(t *testing.T, u string, h http.Header, body []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = h.Clone()
+	resp, err := Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("webhook %s: %d %s", u, resp.StatusCode, raw)
 	}
 }
 

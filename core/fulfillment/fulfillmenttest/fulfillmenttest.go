@@ -163,3 +163,20 @@ func (e *Env) RunPending(t testing.TB, serviceID string, lastAttempt bool) {
 	}
 	t.Fatal("actions kept coming")
 }
+
+// PaidService creates a session of 10.00 USD for customer with items
+// (JSON) holding one provision item, pays it, and returns the session and
+// the one service paying made (pending, its create queued).
+func (e *Env) PaidService(t testing.TB, order, customer, items string) (sessionID, serviceID string) {
+	t.Helper()
+	v, err := e.CreateSession(t, e.Principal, order, "10.00", customer, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Pay(t, v.SessionID, 1000)
+	ss, err := e.Ful.ListServices(context.Background(), fulfillment.ServiceListRequest{SessionID: v.SessionID})
+	if err != nil || len(ss) != 1 {
+		t.Fatalf("services of %s: %v %v", v.SessionID, ss, err)
+	}
+	return v.SessionID, ss[0].ID
+}
