@@ -278,7 +278,7 @@ func (f *consoleFakes) AttemptVolume(context.Context, time.Time) ([]*payments.Vo
 func (f *consoleFakes) Instances() []pluginhost.InstanceInfo {
 	f.hit("Instances")
 	return []pluginhost.InstanceInfo{
-		{ID: "sandbox", Kind: meta.KindProvider, Binary: "sandbox", Name: "sandbox", Version: "1.0.0",
+		{ID: "sandbox", Kind: meta.KindProvider, Binary: "sandbox", Mode: "test", Name: "sandbox", Version: "1.0.0",
 			Methods: []provider.Method{{Method: "card"}}, Health: pluginhost.Health{State: pluginhost.StateHealthy, Since: fakeTime}},
 		{ID: "whm", Kind: meta.KindProvisioner, Binary: "whm", Restarts: 3, LastError: "connection refused", LastErrAt: fakeTime,
 			Health: pluginhost.Health{State: pluginhost.StateUnhealthy, Message: "crashed", Since: fakeTime}},

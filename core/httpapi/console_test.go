@@ -545,7 +545,7 @@ func TestConsolePages(t *testing.T) {
 		{"/console/endpoints/ep_1", 200, []string{"Send a test event", "Rotate secret", "Disable"}},
 		{"/console/merchants", 200, []string{"Demo Store", "Create a merchant"}},
 		{"/console/merchants/1", 200, []string{"Demo Store", "sk_test_ABCD", "Create an API key", "Suspend"}},
-		{"/console/plugins", 200, []string{"sandbox", "connection refused", "Restarts", "Test connection"}},
+		{"/console/plugins", 200, []string{"sandbox", "<dt>Mode</dt><dd>test</dd>", "connection refused", "Restarts", "Test connection"}},
 		{"/console/services?status=failed&merchant=1&session=" + fakeSessionID, 200, []string{fakeServiceID, "failed", fakePanelError,
 			"shop.example", "shopexam", "HOST-GOLD · gold", "whm", `<option selected>failed</option>`}},
 		{"/console/services?merchant=2", 200, []string{"svc_page49", "More services", "after=svc_page49"}},
