@@ -117,15 +117,11 @@ func (h *fulfillmentHandlers) deleteProduct(c echo.Context) error {
 }
 
 func (h *fulfillmentHandlers) listClients(c echo.Context) error {
-	mid, err := queryInt(c, "merchant")
+	p, err := queryPage(c)
 	if err != nil {
 		return err
 	}
-	limit, err := queryLimit(c)
-	if err != nil {
-		return err
-	}
-	cs, err := h.svc.ListClients(c.Request().Context(), store.ClientFilter{MerchantID: mid, AfterID: c.QueryParam("after"), Limit: limit})
+	cs, err := h.svc.ListClients(c.Request().Context(), store.ClientFilter{MerchantID: p.merchantID, AfterID: p.after, Limit: p.limit})
 	if err != nil {
 		return err
 	}
@@ -133,16 +129,12 @@ func (h *fulfillmentHandlers) listClients(c echo.Context) error {
 }
 
 func (h *fulfillmentHandlers) listServices(c echo.Context) error {
-	mid, err := queryInt(c, "merchant")
+	p, err := queryPage(c)
 	if err != nil {
 		return err
 	}
-	limit, err := queryLimit(c)
-	if err != nil {
-		return err
-	}
-	ss, err := h.svc.ListServices(c.Request().Context(), fulfillment.ServiceListRequest{MerchantID: mid, Status: c.QueryParam("status"),
-		SessionID: c.QueryParam("session"), After: c.QueryParam("after"), Limit: limit})
+	ss, err := h.svc.ListServices(c.Request().Context(), fulfillment.ServiceListRequest{MerchantID: p.merchantID, Status: c.QueryParam("status"),
+		SessionID: c.QueryParam("session"), After: p.after, Limit: p.limit})
 	if err != nil {
 		return err
 	}

@@ -48,16 +48,12 @@ type reviewHandlers struct {
 }
 
 func (h *reviewHandlers) list(c echo.Context) error {
-	mid, err := queryInt(c, "merchant")
-	if err != nil {
-		return err
-	}
-	limit, err := queryLimit(c)
+	p, err := queryPage(c)
 	if err != nil {
 		return err
 	}
 	rvs, err := h.svc.ListReviews(c.Request().Context(), payments.ReviewListRequest{
-		Status: c.QueryParam("status"), MerchantID: mid, After: c.QueryParam("after"), Limit: limit,
+		Status: c.QueryParam("status"), MerchantID: p.merchantID, After: p.after, Limit: p.limit,
 	})
 	if err != nil {
 		return err

@@ -254,6 +254,27 @@ func queryLimit(c echo.Context) (int, error) {
 	return int(min(n, webhooks.MaxListLimit)), err
 }
 
+// listPage is the paging of an admin list: ?merchant=&after=&limit=.
+type listPage struct {
+	merchantID int64
+	after      string
+	limit      int
+}
+
+// queryPage reads an admin list's merchant, after and limit (capped as
+// queryLimit caps it).
+func queryPage(c echo.Context) (listPage, error) {
+	mid, err := queryInt(c, "merchant")
+	if err != nil {
+		return listPage{}, err
+	}
+	limit, err := queryLimit(c)
+	if err != nil {
+		return listPage{}, err
+	}
+	return listPage{merchantID: mid, after: c.QueryParam("after"), limit: limit}, nil
+}
+
 func queryTime(c echo.Context, name string) (time.Time, error) {
 	v := c.QueryParam(name)
 	if v == "" {
