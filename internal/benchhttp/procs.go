@@ -75,6 +75,7 @@ type instance struct {
 	key           string
 	public, bare  string
 	procs         []*exec.Cmd
+	pgPort        int // PostgreSQL's port (0 on SQLite), to find serve's backends
 }
 
 func newInstance(o options, work, db string) (*instance, func(), error) {
@@ -103,6 +104,7 @@ func newInstance(o options, work, db string) (*instance, func(), error) {
 			sep = "&"
 		}
 		in.dsn = o.postgresDSN + sep + "search_path=" + schema
+		in.pgPort = postgresPort(o.postgresDSN)
 		cleanup = func() {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()

@@ -50,8 +50,8 @@ func (r *report) render() string {
 		r.commit, r.started.Format("2006-01-02 15:04 UTC"), o.threads, o.conns, o.duration, o.pairs, r.loadStart, r.loadEnd)
 	for _, d := range r.dbs {
 		fmt.Fprintf(&b, "### %s\n\n", d.db)
-		b.WriteString("| pair | create req/s | p50 | p99 | bare req/s | p50 | p99 | create ÷ bare | hooks events/s | p50 | p99 | hooks ÷ create | non-2xx/errors (create, bare, hooks) | load |\n")
-		b.WriteString("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n")
+		b.WriteString("| pair | create req/s | p50 | p99 | bare req/s | p50 | p99 | create ÷ bare | hooks events/s | p50 | p99 | hooks ÷ create | non-2xx/errors (create, bare, hooks) | load | CPU µs/create: serve, backends |\n")
+		b.WriteString("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |\n")
 		var ratios, p99s, hookRates, hookRatios, hookP99s []float64
 		for i, p := range d.pairs {
 			ratio := p.create.rps() / p.bare.rps()
@@ -68,10 +68,14 @@ func (r *report) render() string {
 					hooks += " (events ran out: invalid)"
 				}
 			}
-			fmt.Fprintf(&b, "| %d | %.0f | %s ms | %s ms | %.0f | %s ms | %s ms | **%.3f×** | %s | %s | %s | %s | %d, %d, %d | %s |\n",
+			cpu := "–"
+			if p.createCPU.ok {
+				cpu = perOp(p.createCPU.serve, p.create.Requests) + ", " + perOp(p.createCPU.backends, p.create.Requests)
+			}
+			fmt.Fprintf(&b, "| %d | %.0f | %s ms | %s ms | %.0f | %s ms | %s ms | **%.3f×** | %s | %s | %s | %s | %d, %d, %d | %s | %s |\n",
 				i+1, p.create.rps(), ms(p.create.P50US), ms(p.create.P99US),
 				p.bare.rps(), ms(p.bare.P50US), ms(p.bare.P99US), ratio,
-				hooks, hp50, hp99, hratio, p.create.bad(), p.bare.bad(), p.hooks.bad(), p.bare.load)
+				hooks, hp50, hp99, hratio, p.create.bad(), p.bare.bad(), p.hooks.bad(), p.bare.load, cpu)
 		}
 		b.WriteString("\n")
 		want := targets[d.db]
