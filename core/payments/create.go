@@ -416,10 +416,21 @@ func (e *dueSessionError) Error() string { return "session " + e.sessionID + " i
 func (s *Service) createTx(ctx context.Context, merchantID int64, mode domain.Mode, v *validated, idemKey, hash string, staleKey bool) (*Response, error) {
 	var resp *Response
 	attempt := 0
-	err := s.inCreateTx(ctx, func(ctx context.Context, r *store.Repo, tx bun.Tx) error {
+	now := s.now()
+	ins, body, err := s.newSession(merchantID, mode, v, now)
+	if err != nil {
+		return nil, err
+	}
+	// The group may run the session insert ahead of fn (store.GroupFirst)
+	// only when fn begins with it: not when an expired key is deleted and
+	// read first.
+	var first store.GroupFirst
+	if idemKey == "" || !staleKey {
+		first = ins
+	}
+	err = s.inCreateTx(ctx, first, func(ctx context.Context, r *store.Repo, tx bun.Tx) error {
 		resp = nil
 		attempt++
-		now := s.now()
 		if idemKey != "" && (staleKey || attempt > 1) {
 			if err := r.DeleteIdempotencyKey(ctx, merchantID, mode, idemKey, now.Add(-s.idemTTL)); err != nil {
 				return err
@@ -431,7 +442,7 @@ func (s *Service) createTx(ctx context.Context, merchantID int64, mode domain.Mo
 			}
 		}
 		var err error
-		resp, err = s.insertSession(ctx, r, tx, merchantID, mode, v, now)
+		resp, err = s.insertSession(ctx, r, tx, ins, v, body)
 		if err != nil {
 			return err
 		}
@@ -469,20 +480,23 @@ func (s *Service) createTx(ctx context.Context, merchantID int64, mode domain.Mo
 }
 
 // inCreateTx runs fn in the create transaction: a group commit shared
-// with concurrent creates on SQLite (store.RunInGroupTx), with the hot
-// statements prepared beforehand and used through Repo.InTx.
-func (s *Service) inCreateTx(ctx context.Context, fn func(ctx context.Context, r *store.Repo, tx bun.Tx) error) error {
+// with concurrent creates (store.RunInGroupTxFirst), with the hot
+// statements prepared beforehand and used through Repo.InTx. first, when
+// set, is what fn begins with, so the group may send it ahead; a retry
+// begins with the Idempotency-Key's replay instead, so it runs without.
+func (s *Service) inCreateTx(ctx context.Context, first store.GroupFirst, fn func(ctx context.Context, r *store.Repo, tx bun.Tx) error) error {
 	if err := s.store.PrepareHot(ctx); err != nil {
 		return err
 	}
 	var err error
 	for range maxTxRetries {
-		err = s.store.RunInGroupTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		err = s.store.RunInGroupTxFirst(ctx, first, func(ctx context.Context, tx bun.Tx) error {
 			return fn(ctx, s.store.InTx(tx), tx)
 		})
 		if err == nil || !store.IsUniqueViolation(err) {
 			return err
 		}
+		first = nil
 	}
 	return fmt.Errorf("payments: transaction kept conflicting: %w", err)
 }
@@ -549,10 +563,9 @@ func (s *Service) existingOrder(ctx context.Context, r *store.Repo, merchantID i
 	return nil, nil
 }
 
-// insertSession creates the session and its session.created event, or
-// returns nil, nil when the order already has an open, processing or paid
-// session (the caller reads which).
-func (s *Service) insertSession(ctx context.Context, r *store.Repo, tx bun.Tx, merchantID int64, mode domain.Mode, v *validated, now time.Time) (*Response, error) {
+// newSession is the session a create inserts (with its session.created
+// event) and the create response's body.
+func (s *Service) newSession(merchantID int64, mode domain.Mode, v *validated, now time.Time) (*store.SessionInsert, []byte, error) {
 	sess := &store.Session{
 		ID: domain.NewSessionID(), MerchantID: merchantID, Mode: mode, Status: domain.StatusOpen,
 		Domain: v.domain, OrderID: v.orderID, Amount: v.amount, Currency: string(v.currency), Method: v.method,
@@ -565,13 +578,20 @@ func (s *Service) insertSession(ctx context.Context, r *store.Repo, tx bun.Tx, m
 	sess.EventSeq = 1
 	body, err := s.renderSession(sess)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ev := newEvent(sess, domain.EventSessionCreated, body, now)
-	inserted, err := r.InsertSessionForOrder(ctx, sess, ev)
+	return store.NewSessionInsert(sess, newEvent(sess, domain.EventSessionCreated, body, now)), body, nil
+}
+
+// insertSession creates the session and its session.created event, or
+// returns nil, nil when the order already has an open, processing or paid
+// session (the caller reads which).
+func (s *Service) insertSession(ctx context.Context, r *store.Repo, tx bun.Tx, ins *store.SessionInsert, v *validated, body []byte) (*Response, error) {
+	inserted, err := r.InsertOrderSession(ctx, ins)
 	if err != nil || !inserted {
 		return nil, err
 	}
+	sess, ev := ins.Session(), ins.First()
 	if len(v.items) > 0 {
 		// Durable with the session: same transaction.
 		for _, it := range v.items {
@@ -581,7 +601,7 @@ func (s *Service) insertSession(ctx context.Context, r *store.Repo, tx bun.Tx, m
 			return nil, err
 		}
 	}
-	if err := s.eventsInserted(ctx, tx, sess, ev); err != nil {
+	if err := s.eventsInserted(ins.Context(ctx), tx, sess, ev); err != nil {
 		return nil, err
 	}
 	return &Response{Status: http.StatusCreated, Body: body, SessionID: sess.ID}, nil

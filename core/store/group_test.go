@@ -11,6 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/store/storetest"
 )
@@ -253,5 +254,215 @@ func TestRunInGroupTx(t *testing.T) {
 				t.Fatalf("failed group left rows: %v", got)
 			}
 		})
+	})
+}
+
+// sessionInsert is a session of merchant m for order and its first event.
+func sessionInsert(m int64, order string) *store.SessionInsert {
+	sess := newTestSession(m, order, domain.StatusOpen)
+	sess.EventSeq = 1
+	return store.NewSessionInsert(sess, &store.Event{ID: domain.NewEventID(), MerchantID: m, Mode: sess.Mode,
+		SessionID: sess.ID, Type: "session.created", Seq: 1, Data: `{}`, CreatedAt: sess.CreatedAt})
+}
+
+// On PostgreSQL a group sends its members' first statements together
+// after BEGIN (one round trip), so each member's row is there before its
+// fn runs; InsertOrderSession then takes the batch's result. A member
+// whose first statement fails fails alone, and two members of one order
+// make one session.
+func TestRunInGroupTxFirst(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		m, err := s.CreateMerchant(ctx, store.NewMerchant{Name: "First", Plan: store.PlanFree})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 10
+		var (
+			wg        sync.WaitGroup
+			errs      = make([]error, n)
+			inserted  = make([]bool, n)
+			rowBefore = make([]bool, n)
+			ins       = make([]*store.SessionInsert, n)
+		)
+		for i := range n {
+			switch i {
+			case 3: // no such merchant: its statement fails
+				ins[i] = sessionInsert(m.ID+1000, "ORD-bad")
+			case 7: // the order of member 2
+				ins[i] = sessionInsert(m.ID, "ORD-2")
+			default:
+				ins[i] = sessionInsert(m.ID, fmt.Sprintf("ORD-%d", i))
+			}
+		}
+		release := holdLanes(t, s)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.RunInGroupTxFirst(ctx, ins[i], func(ctx context.Context, tx bun.Tx) error {
+					var c int
+					if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE id = ?", ins[i].Session().ID).Scan(&c); err != nil {
+						return err
+					}
+					rowBefore[i] = c == 1
+					var err error
+					inserted[i], err = s.InTx(tx).InsertOrderSession(ctx, ins[i])
+					return err
+				})
+			}()
+		}
+		waitQueued(t, s, n)
+		release()
+		wg.Wait()
+
+		for i := range n {
+			switch {
+			case i == 3:
+				if errs[i] == nil || !store.IsForeignKeyViolation(errs[i]) {
+					t.Fatalf("member with no merchant: err %v, want a foreign key violation", errs[i])
+				}
+				continue
+			case errs[i] != nil:
+				t.Fatalf("member %d: %v", i, errs[i])
+			case !inserted[i] && i != 2 && i != 7:
+				t.Fatalf("member %d was not inserted", i)
+			}
+			_, err := s.GetSession(ctx, ins[i].Session().ID)
+			if (err == nil) != inserted[i] {
+				t.Fatalf("member %d: session read back err %v, inserted %v", i, err, inserted[i])
+			}
+		}
+		if inserted[2] == inserted[7] {
+			t.Fatalf("two members of one order: inserted %v and %v, want exactly one", inserted[2], inserted[7])
+		}
+		// The group with the failing member ran again alone, each member
+		// in its own transaction that ran its statement itself; no row
+		// was there before fn on SQLite, which sends nothing ahead.
+		if s.Dialect() == store.DialectSQLite {
+			for i, before := range rowBefore {
+				if before {
+					t.Fatalf("SQLite: member %d's row existed before its fn", i)
+				}
+			}
+		}
+
+		t.Run("sent ahead", func(t *testing.T) {
+			// A group of good members: on PostgreSQL their rows are in
+			// before their fns run.
+			const k = 4
+			var (
+				wg     sync.WaitGroup
+				errs   = make([]error, k)
+				before = make([]bool, k)
+			)
+			release := holdLanes(t, s)
+			for i := range k {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					in := sessionInsert(m.ID, fmt.Sprintf("ORD-ahead-%d", i))
+					errs[i] = s.RunInGroupTxFirst(ctx, in, func(ctx context.Context, tx bun.Tx) error {
+						var c int
+						if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE id = ?", in.Session().ID).Scan(&c); err != nil {
+							return err
+						}
+						before[i] = c == 1
+						ok, err := s.InTx(tx).InsertOrderSession(ctx, in)
+						if err == nil && !ok {
+							err = fmt.Errorf("not inserted")
+						}
+						return err
+					})
+				}()
+			}
+			waitQueued(t, s, k)
+			release()
+			wg.Wait()
+			for i := range k {
+				if errs[i] != nil {
+					t.Fatalf("member %d: %v", i, errs[i])
+				}
+				if want := s.Dialect() == store.DialectPostgres; before[i] != want {
+					t.Fatalf("member %d: row there before fn = %v, want %v", i, before[i], want)
+				}
+			}
+		})
+	})
+}
+
+// A session insert on PostgreSQL also answers whether the merchant has a
+// live URL endpoint; without one, LiveWebhookEndpoints in the same
+// transaction (given the insert's Context) does not ask again. With one,
+// or in another transaction, it reads the endpoints.
+func TestSessionInsertKnowsEndpoints(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		m, err := s.CreateMerchant(ctx, store.NewMerchant{Name: "Eps", Plan: store.PlanFree})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pg := s.Dialect() == store.DialectPostgres
+		addEndpoint := func(ctx context.Context, r *store.Repo, url string) {
+			t.Helper()
+			now := time.Now().UTC()
+			if err := r.InsertWebhookEndpoint(ctx, &store.WebhookEndpoint{ID: "we_" + url, MerchantID: m.ID, Kind: store.EndpointURL, URL: url,
+				EventTypes: store.Scopes{}, Profile: "standard", Schedule: "svix", Enabled: true, CreatedAt: now, UpdatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		count := func(ctx context.Context, r *store.Repo) int {
+			t.Helper()
+			eps, err := r.LiveWebhookEndpoints(ctx, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(eps)
+		}
+		var marked context.Context
+		err = s.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			r := s.InTx(tx)
+			in := sessionInsert(m.ID, "ORD-eps-1")
+			if ok, err := r.InsertOrderSession(ctx, in); err != nil || !ok {
+				t.Fatalf("insert: %v, %v", ok, err)
+			}
+			marked = in.Context(ctx)
+			// An endpoint added later in the transaction is not seen
+			// through the marked ctx: the answer is the insert's.
+			addEndpoint(ctx, r, "https://a.example/hook")
+			if got, want := count(marked, r), map[bool]int{true: 0, false: 1}[pg]; got != want {
+				t.Fatalf("endpoints through the insert's ctx = %d, want %d", got, want)
+			}
+			if got := count(ctx, r); got != 1 {
+				t.Fatalf("endpoints = %d, want 1", got)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Another transaction does not take the marker.
+		if err := s.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			if got := count(marked, s.InTx(tx)); got != 1 {
+				t.Fatalf("endpoints in another transaction through the marked ctx = %d, want 1", got)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// With an endpoint in place, the insert's ctx reads it.
+		if err := s.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			r := s.InTx(tx)
+			in := sessionInsert(m.ID, "ORD-eps-2")
+			if ok, err := r.InsertOrderSession(ctx, in); err != nil || !ok {
+				t.Fatalf("insert: %v, %v", ok, err)
+			}
+			if got := count(in.Context(ctx), r); got != 1 {
+				t.Fatalf("endpoints through the insert's ctx = %d, want 1", got)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
 	})
 }

@@ -182,19 +182,23 @@ func (r *Repo) dialect() Dialect {
 // hotTime renders a time argument as bun writes it for the dialect, so
 // rows written here compare and sort with the rest (SQLite stores times as
 // text).
-func (r *Repo) hotTime(t time.Time) any {
+func (r *Repo) hotTime(t time.Time) any { return hotTimeIn(r.dialect(), t) }
+
+func (r *Repo) hotTimePtr(t *time.Time) any { return hotTimePtrIn(r.dialect(), t) }
+
+func hotTimeIn(d Dialect, t time.Time) any {
 	t = t.UTC()
-	if r.dialect() == DialectSQLite {
+	if d == DialectSQLite {
 		return t.Format("2006-01-02 15:04:05.999999-07:00")
 	}
 	return t
 }
 
-func (r *Repo) hotTimePtr(t *time.Time) any {
+func hotTimePtrIn(d Dialect, t *time.Time) any {
 	if t == nil {
 		return nil
 	}
-	return r.hotTime(*t)
+	return hotTimeIn(d, *t)
 }
 
 // span starts the hot statement's span when tracing is on.
@@ -235,6 +239,23 @@ func (r *Repo) hotExec(ctx context.Context, q hotSQL, args ...any) (res sql.Resu
 	default:
 		return nil, fmt.Errorf("store: hot statement on %T", r.db)
 	}
+}
+
+// pgQueryRow runs a hot PostgreSQL query that answers one row and scans
+// it into dest.
+func (r *Repo) pgQueryRow(ctx context.Context, q hotSQL, dest []any, args ...any) (err error) {
+	ctx, end := r.span(ctx, q)
+	defer func() { end(err) }()
+	var row *sql.Row
+	switch db := r.db.(type) {
+	case *bun.DB:
+		row = db.DB.QueryRowContext(ctx, q.pg, args...)
+	case bun.Tx:
+		row = db.Tx.QueryRowContext(ctx, q.pg, args...)
+	default:
+		return fmt.Errorf("store: hot statement on %T", r.db)
+	}
+	return row.Scan(dest...)
 }
 
 // hotQuery runs a hot query and scans every row into dest (as bun's

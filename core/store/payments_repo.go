@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
@@ -323,20 +324,122 @@ ON CONFLICT DO NOTHING`
 
 var insertSessionForOrderSQL = newHotSQL("insert_session_for_order", insertSessionForOrderText)
 
-// insertSessionAndEventSQL is insertSessionForOrderSQL and the session's
+// insertSessionQuerySQL is insertSessionForOrderSQL and the session's
 // first event in one PostgreSQL statement: one round trip instead of two.
 // The event is inserted only with the session (FROM s is empty when the
-// order was taken). SQLite has no data-modifying WITH, and needs none:
-// its statements cost no round trip.
-var insertSessionAndEventSQL = newHotSQL("insert_session_and_event", `WITH s AS (`+insertSessionForOrderText+`
-RETURNING id)
-INSERT INTO events (id, merchant_id, mode, session_id, type, seq, data, created_at)
-SELECT ?::text, ?::bigint, ?::text, s.id, ?::text, ?::bigint, ?::text, ?::timestamptz FROM s`)
+// order was taken). It answers whether the session was inserted and
+// whether the merchant has a live URL webhook endpoint: without one, the
+// event's deliveries need no lookup of their own (SessionInsert.Context),
+// which was a second round trip and statement per create. SQLite has no
+// data-modifying WITH, and needs none: its statements cost no round trip.
+var insertSessionQuerySQL = newHotSQL("insert_session_and_event", `WITH s AS (`+insertSessionForOrderText+`
+RETURNING id),
+e AS (INSERT INTO events (id, merchant_id, mode, session_id, type, seq, data, created_at)
+SELECT ?::text, ?::bigint, ?::text, s.id, ?::text, ?::bigint, ?::text, ?::timestamptz FROM s RETURNING 1)
+SELECT (SELECT count(*) FROM e), EXISTS (SELECT 1 FROM webhook_endpoints
+	WHERE merchant_id = ? AND kind = '`+EndpointURL+`' AND deleted_at IS NULL)`)
 
-// InsertSessionForOrder inserts s and first, its first event, unless s's
-// order (merchant, mode, order_id) is taken: it has an open or processing
-// session, or one that received money. This replaces a read of the order's
-// sessions before every insert. The NOT EXISTS (on
+// SessionInsert is a session and its first event, for InsertOrderSession. On
+// PostgreSQL it is a GroupFirst: given to RunInGroupTxFirst, the group
+// sends its statement with the other members' in one round trip, and
+// InsertOrderSession in that transaction takes the result.
+type SessionInsert struct {
+	s     *Session
+	first *Event
+	// The statement's result, and the transaction it ran in (nil before,
+	// or outside a transaction).
+	tx        *sql.Tx
+	inserted  bool
+	endpoints bool
+}
+
+var _ GroupFirst = (*SessionInsert)(nil)
+
+// NewSessionInsert is the insert of s with first, its first event
+// (first.SessionID must be s.ID).
+func NewSessionInsert(s *Session, first *Event) *SessionInsert {
+	return &SessionInsert{s: s, first: first}
+}
+
+// Session is the session to insert.
+func (ins *SessionInsert) Session() *Session { return ins.s }
+
+// First is the session's first event.
+func (ins *SessionInsert) First() *Event { return ins.first }
+
+func (ins *SessionInsert) args(d Dialect) []any {
+	s, first := ins.s, ins.first
+	var method any
+	if s.Method != "" {
+		method = s.Method // nullzero, as the model insert writes it
+	}
+	tm := func(t time.Time) any { return hotTimeIn(d, t) }
+	tmPtr := func(t *time.Time) any { return hotTimePtrIn(d, t) }
+	args := []any{s.ID, s.MerchantID, string(s.Mode), string(s.Status), s.Domain, s.OrderID, s.Amount, s.Currency,
+		method, s.ReturnURL, s.CancelURL, s.IPNURL, s.CustomerEmail, s.Metadata, s.AmountRefunded, string(s.Dispute), s.EventSeq,
+		tm(s.ExpiresAt), tmPtr(s.PaidAt), tmPtr(s.CanceledAt), tm(s.CreatedAt), tm(s.UpdatedAt),
+		s.MerchantID, string(s.Mode), s.OrderID}
+	if d == DialectPostgres {
+		args = append(args, first.ID, first.MerchantID, string(first.Mode), first.Type, first.Seq, first.Data, tm(first.CreatedAt),
+			s.MerchantID)
+	}
+	return args
+}
+
+func (ins *SessionInsert) firstStatement() (string, []any) {
+	return insertSessionQuerySQL.pg, ins.args(DialectPostgres)
+}
+
+func (ins *SessionInsert) firstResult(row pgx.Row, tx *sql.Tx) error {
+	var n int64
+	if err := row.Scan(&n, &ins.endpoints); err != nil {
+		return fmt.Errorf("insert session: %w", err)
+	}
+	ins.inserted, ins.tx = n == 1, tx
+	return nil
+}
+
+// noEndpointsKey marks a ctx (SessionInsert.Context) with
+// noEndpoints.
+type noEndpointsKey struct{}
+
+// noEndpoints: in transaction tx, merchantID has no live URL endpoint.
+type noEndpoints struct {
+	tx         *sql.Tx
+	merchantID int64
+}
+
+// Context is ctx for the rest of the insert's transaction: when the
+// insert found that the merchant has no live URL webhook endpoint,
+// LiveWebhookEndpoints in the same transaction answers none without
+// asking the database again. Otherwise it is ctx.
+func (ins *SessionInsert) Context(ctx context.Context) context.Context {
+	if ins.tx == nil || !ins.inserted || ins.endpoints {
+		return ctx
+	}
+	return context.WithValue(ctx, noEndpointsKey{}, noEndpoints{tx: ins.tx, merchantID: ins.s.MerchantID})
+}
+
+// knownNoEndpoints reports whether ctx says merchantID has no live URL
+// endpoint in r's transaction.
+func (r *Repo) knownNoEndpoints(ctx context.Context, merchantID int64) bool {
+	v, ok := ctx.Value(noEndpointsKey{}).(noEndpoints)
+	if !ok || v.merchantID != merchantID {
+		return false
+	}
+	tx, ok := r.db.(bun.Tx)
+	return ok && tx.Tx == v.tx
+}
+
+// InsertSessionForOrder is InsertOrderSession of s with first.
+func (r *Repo) InsertSessionForOrder(ctx context.Context, s *Session, first *Event) (inserted bool, err error) {
+	return r.InsertOrderSession(ctx, NewSessionInsert(s, first))
+}
+
+// InsertOrderSession inserts the session and its first event, unless the
+// session's order (merchant, mode, order_id) is taken: it has an open or
+// processing session, or one that received money. This replaces a read of
+// the order's sessions before every insert. The NOT EXISTS (on
 // sessions_merchant_order_idx) sees the order as of the statement's start,
 // so a session being paid concurrently still counts as open there and the
 // insert is skipped rather than racing the payment; concurrent inserts of
@@ -344,25 +447,30 @@ SELECT ?::text, ?::bigint, ?::text, s.id, ?::text, ?::bigint, ?::text, ?::timest
 // (on PostgreSQL after waiting for the other inserter) skips all but one.
 // inserted is false when the order is taken (or, astronomically rarely,
 // the random id collided); the caller then reads the order's sessions.
-// first.SessionID must be s.ID.
-func (r *Repo) InsertSessionForOrder(ctx context.Context, s *Session, first *Event) (inserted bool, err error) {
+// When the group already ran the statement in r's transaction
+// (RunInGroupTxFirst), its result is taken instead.
+func (r *Repo) InsertOrderSession(ctx context.Context, ins *SessionInsert) (inserted bool, err error) {
+	s, first := ins.s, ins.first
 	if first == nil || first.SessionID != s.ID {
 		return false, fmt.Errorf("insert session: the first event must be given, for session %s", s.ID)
 	}
-	var method any
-	if s.Method != "" {
-		method = s.Method // nullzero, as the model insert writes it
+	tx, inTx := r.db.(bun.Tx)
+	if inTx && ins.tx != nil && ins.tx == tx.Tx {
+		return ins.inserted, nil
 	}
-	args := []any{s.ID, s.MerchantID, string(s.Mode), string(s.Status), s.Domain, s.OrderID, s.Amount, s.Currency,
-		method, s.ReturnURL, s.CancelURL, s.IPNURL, s.CustomerEmail, s.Metadata, s.AmountRefunded, string(s.Dispute), s.EventSeq,
-		r.hotTime(s.ExpiresAt), r.hotTimePtr(s.PaidAt), r.hotTimePtr(s.CanceledAt), r.hotTime(s.CreatedAt), r.hotTime(s.UpdatedAt),
-		s.MerchantID, string(s.Mode), s.OrderID}
-	q, combined := insertSessionForOrderSQL, r.dialect() == DialectPostgres
-	if combined {
-		q = insertSessionAndEventSQL
-		args = append(args, first.ID, first.MerchantID, string(first.Mode), first.Type, first.Seq, first.Data, r.hotTime(first.CreatedAt))
+	d := r.dialect()
+	if d == DialectPostgres {
+		var n int64
+		if err := r.pgQueryRow(ctx, insertSessionQuerySQL, []any{&n, &ins.endpoints}, ins.args(d)...); err != nil {
+			return false, fmt.Errorf("insert session: %w", err)
+		}
+		ins.inserted, ins.tx = n == 1, nil
+		if inTx {
+			ins.tx = tx.Tx
+		}
+		return ins.inserted, nil
 	}
-	res, err := r.hotExec(ctx, q, args...)
+	res, err := r.hotExec(ctx, insertSessionForOrderSQL, ins.args(d)...)
 	if err != nil {
 		return false, fmt.Errorf("insert session: %w", err)
 	}
@@ -370,8 +478,8 @@ func (r *Repo) InsertSessionForOrder(ctx context.Context, s *Session, first *Eve
 	if err != nil {
 		return false, fmt.Errorf("insert session: %w", err)
 	}
-	if n == 0 || combined {
-		return n == 1, nil
+	if n == 0 {
+		return false, nil
 	}
 	return true, r.InsertEvent(ctx, first)
 }

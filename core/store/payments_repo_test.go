@@ -264,7 +264,7 @@ func TestInsertSessionForOrder(t *testing.T) {
 			{"canceled", domain.StatusCanceled, store.ModeTest, true},
 			{"paid in the other mode", domain.StatusPaid, store.ModeLive, true},
 		} {
-			for _, via := range []string{"pool", "tx", "prepared tx", "group tx"} {
+			for _, via := range []string{"pool", "tx", "prepared tx", "group tx", "group tx, sent ahead"} {
 				t.Run(tc.name+" via "+via, func(t *testing.T) {
 					order := "ORD-" + tc.name + "-" + via
 					if tc.existing != "" {
@@ -295,6 +295,12 @@ func TestInsertSessionForOrder(t *testing.T) {
 						}
 						err = s.RunInGroupTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 							got, err = s.InTx(tx).InsertSessionForOrder(ctx, sess, first)
+							return err
+						})
+					case "group tx, sent ahead":
+						ins := store.NewSessionInsert(sess, first)
+						err = s.RunInGroupTxFirst(ctx, ins, func(ctx context.Context, tx bun.Tx) error {
+							got, err = s.InTx(tx).InsertOrderSession(ctx, ins)
 							return err
 						})
 					case "prepared tx":

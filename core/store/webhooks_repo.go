@@ -43,6 +43,9 @@ func (r *Repo) ListWebhookEndpoints(ctx context.Context, merchantID int64) ([]*W
 // disabled, so the event can be recovered once it is enabled again).
 func (r *Repo) LiveWebhookEndpoints(ctx context.Context, merchantID int64) ([]*WebhookEndpoint, error) {
 	out := []*WebhookEndpoint{}
+	if r.knownNoEndpoints(ctx, merchantID) {
+		return out, nil // the session insert of this transaction looked
+	}
 	if err := r.hotQuery(ctx, liveWebhookEndpointsSQL, &out, merchantID); err != nil {
 		return nil, fmt.Errorf("list webhook endpoints: %w", err)
 	}

@@ -1,7 +1,9 @@
--- The PostgreSQL statements of one session create, as Switchyard sends
--- them (core/store: insertSessionAndEventSQL, liveWebhookEndpointsSQL), in
--- one transaction: pgbench -M prepared measures what the database alone
--- can do with them. :merchant is the bench merchant's id.
+-- The PostgreSQL statement of one session create, as Switchyard sends it
+-- (core/store insertSessionQuerySQL: the session, its first event, and
+-- whether the merchant has a live URL webhook endpoint, in one statement),
+-- in one transaction: pgbench -M prepared measures what the database alone
+-- can do with it. Under load serve sends a group's statements together
+-- (create_group.sql). :merchant is the bench merchant's id.
 \set n random(1, 9000000000000000)
 BEGIN;
 WITH s AS (INSERT INTO sessions (id, merchant_id, mode, status, domain, order_id, amount, currency,
@@ -10,12 +12,11 @@ WITH s AS (INSERT INTO sessions (id, merchant_id, mode, status, domain, order_id
 SELECT 'cs_pgb' || :n, :merchant::bigint, 'test', 'open', 'shop.test', 'PGB-' || :n, 4995::bigint, 'USD', NULL::text, ''::text, ''::text, ''::text,
 	'buyer@example.com', '{}'::text, 0::bigint, ''::text, 1::bigint, now() + interval '1 day', NULL::timestamptz, NULL::timestamptz, now(), now()
 WHERE NOT EXISTS (SELECT 1 FROM sessions WHERE merchant_id = :merchant AND mode = 'test' AND order_id = 'PGB-' || :n
-	AND status IN ('open', 'processing', 'paid', 'partially_refunded', 'refunded', 'disputed'))
+	AND status IN ('open', 'processing', 'requires_review', 'paid', 'partially_refunded', 'refunded', 'disputed'))
 ON CONFLICT DO NOTHING
-RETURNING id)
-INSERT INTO events (id, merchant_id, mode, session_id, type, seq, data, created_at)
-SELECT 'evt_pgb' || :n, :merchant::bigint, 'test', s.id, 'session.created', 1::bigint, '{"object":"session"}'::text, now() FROM s;
-SELECT id, merchant_id, site, kind, url, description, event_types, mode, profile, schedule, secret, previous_secret,
-	previous_expires_at, enabled, disabled_reason, deleted_at, created_at, updated_at
-FROM webhook_endpoints WHERE merchant_id = :merchant AND kind = 'url' AND deleted_at IS NULL ORDER BY id;
+RETURNING id),
+e AS (INSERT INTO events (id, merchant_id, mode, session_id, type, seq, data, created_at)
+SELECT 'evt_pgb' || :n, :merchant::bigint, 'test', s.id, 'session.created', 1::bigint, '{"object":"session"}'::text, now() FROM s RETURNING 1)
+SELECT (SELECT count(*) FROM e), EXISTS (SELECT 1 FROM webhook_endpoints
+	WHERE merchant_id = :merchant AND kind = 'url' AND deleted_at IS NULL);
 COMMIT;
