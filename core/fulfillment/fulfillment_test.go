@@ -4,34 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/fulfillment"
-	"github.com/switchyard/switchyard/core/jobs"
-	"github.com/switchyard/switchyard/core/merchants"
+	"github.com/switchyard/switchyard/core/fulfillment/fulfillmenttest"
 	"github.com/switchyard/switchyard/core/payments"
 	"github.com/switchyard/switchyard/core/payments/paymentstest"
-	"github.com/switchyard/switchyard/core/secrets"
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/store/storetest"
-	"github.com/switchyard/switchyard/plugins/sandbox/sandbox"
-	"github.com/switchyard/switchyard/plugins/whm/whmfake"
-	"github.com/switchyard/switchyard/plugins/whm/whmprovisioner"
-	"github.com/switchyard/switchyard/sdk/provider"
-	"github.com/switchyard/switchyard/sdk/provisioner"
-	"github.com/switchyard/switchyard/sdk/sdktest"
 )
-
-const sandboxSecret = "fulfillment-test-sandbox-secret-01"
 
 func ctxT(t *testing.T) context.Context {
 	t.Helper()
@@ -40,127 +25,31 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-// provisioners maps instance ids to provisioner clients served through
-// the SDK's in-process gRPC harness.
-type provisioners map[string]provisioner.Provisioner
-
-func (p provisioners) Provisioner(id string) (provisioner.Provisioner, error) {
-	if v, ok := p[id]; ok {
-		return v, nil
-	}
-	return nil, domain.NotFound("provisioner")
-}
-
-// sinks fans events out like core/app does (webhooks are not needed here).
-type sinks []payments.EventSink
-
-func (s sinks) EventsInserted(ctx context.Context, tx bun.Tx, sess *store.Session, evs ...*store.Event) error {
-	for _, k := range s {
-		if err := k.EventsInserted(ctx, tx, sess, evs...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// env is the real payments and fulfillment services on a real database,
-// the sandbox provider and the whm plugin against the WHM API 1 fake.
+// env is fulfillmenttest's environment with this package's helpers.
 type env struct {
-	*paymentstest.Env
-	ful   *fulfillment.Service
-	whm   *whmfake.Server
-	provs provisioners // the service's provisioners; a test may wrap one
-	p     *merchants.Principal
-	mID   int64
-	other int64
+	*fulfillmenttest.Env
 }
 
 // newEnv builds the env with the sandbox as the provider, or with the
 // given provider instances instead.
 func newEnv(t *testing.T, st *store.Store, products []config.ProductConfig, instances ...paymentstest.Instance) *env {
 	t.Helper()
-	fake := whmfake.New(t, whmfake.Options{})
-	whm := sdktest.ProvisionerClient(t, whmprovisioner.New())
-	if err := whm.Configure(ctxT(t), fake.Settings()); err != nil {
-		t.Fatal(err)
-	}
-	kr, err := secrets.NewKeyring([]secrets.Key{{ID: "k1", Key: []byte("0123456789abcdef0123456789abcdef")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runnerEnv := &env{whm: fake, provs: provisioners{"whm": whm}}
-	ful, err := fulfillment.New(fulfillment.Deps{
-		Store: st, Jobs: jobsOf(t, st), Provisioners: runnerEnv.provs, Keyring: kr, Products: products,
-		Config:       config.FulfillmentConfig{MaxAttempts: 3, RetryDelay: time.Second},
-		InstanceKind: func(id string) string { return map[string]string{"whm": "provisioner", "sbx": "provider"}[id] },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(instances) == 0 {
-		instances = []paymentstest.Instance{{ID: "sbx", Impl: sandbox.New(), Settings: map[string]string{
-			sandbox.SettingSigningSecret: sandboxSecret, sandbox.SettingLedgerPath: filepath.Join(t.TempDir(), "ledger.jsonl")}}}
-	}
-	pe := paymentstest.New(t, st, paymentstest.Options{RealClock: true, Items: ful, Events: sinks{ful}, Subscriptions: ful,
-		Instances: instances})
-	ful.SetSessions(pe.Service)
-	runnerEnv.Env, runnerEnv.ful = pe, ful
-	m := pe.Merchant(t, domain.PlanFree, "shop.test")
-	_, runnerEnv.p = pe.Key(t, m.ID, domain.ModeTest)
-	runnerEnv.mID = m.ID
-	runnerEnv.other = pe.Merchant(t, domain.PlanFree, "other.test").ID
-	return runnerEnv
+	return &env{fulfillmenttest.New(t, st, products, instances...)}
 }
 
-func hostingProduct(sku, pkg string) config.ProductConfig {
-	return config.ProductConfig{SKU: sku, Name: "Hosting " + sku, Fulfillment: config.ProductFulfillment{
-		Kind: "provision", Provisioner: "whm", Package: pkg}}
-}
+// customer is the email of the env's sessions.
+const customer = "ann@customer.test"
 
-// createSession creates a session with items (JSON) for the env's merchant.
+// createSession creates a session for the env's merchant and customer with
+// items (JSON, "" for none).
 func (e *env) createSession(t *testing.T, order, amount, items string) (*payments.SessionView, error) {
 	t.Helper()
-	req := &payments.CreateSessionRequest{Domain: "shop.test", Amount: json.RawMessage(`"` + amount + `"`), Currency: "USD",
-		OrderID: order, CustomerEmail: "ann@customer.test"}
-	if items != "" {
-		if err := json.Unmarshal([]byte(items), &req.Items); err != nil {
-			t.Fatal(err)
-		}
-	}
-	resp, err := e.Service.CreateSession(ctxT(t), e.p, req, "")
-	if err != nil {
-		return nil, err
-	}
-	var v payments.SessionView
-	if err := json.Unmarshal(resp.Body, &v); err != nil {
-		t.Fatal(err)
-	}
-	return &v, nil
-}
-
-// pay pays a session through the sandbox with amount in minor units
-// (another amount than the session's goes to review).
-func (e *env) pay(t *testing.T, id string, amount int64) {
-	t.Helper()
-	if _, err := e.Service.StartPayment(ctxT(t), id, "card", ""); err != nil {
-		t.Fatalf("StartPayment: %v", err)
-	}
-	atts, err := e.Store.SessionAttempts(ctxT(t), id)
-	if err != nil || len(atts) == 0 {
-		t.Fatalf("attempts: %v %v", atts, err)
-	}
-	form := sandbox.SignCallback(sandboxSecret, sandbox.Callback{Choice: sandbox.ChoiceSucceed, Ref: atts[len(atts)-1].ProviderRef,
-		SessionID: id, Amount: amount, Currency: "USD", TS: time.Now()})
-	req := provider.WebhookRequest{Method: http.MethodPost, Path: "/hooks/sandbox/sbx",
-		Headers: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, Body: []byte(form.Encode()), RemoteAddr: "127.0.0.1:9"}
-	if _, err := e.Service.ApplyWebhook(ctxT(t), "sbx", "sandbox", req); err != nil {
-		t.Fatalf("ApplyWebhook: %v", err)
-	}
+	return e.CreateSession(t, e.Principal, order, amount, customer, items)
 }
 
 func (e *env) services(t *testing.T, sessionID string) []*fulfillment.ServiceView {
 	t.Helper()
-	ss, err := e.ful.ListServices(ctxT(t), fulfillment.ServiceListRequest{SessionID: sessionID})
+	ss, err := e.Ful.ListServices(ctxT(t), fulfillment.ServiceListRequest{SessionID: sessionID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,26 +69,6 @@ func (e *env) eventTypes(t *testing.T, id string) []string {
 	return out
 }
 
-// runPending runs every pending action of a service in order, as their
-// jobs would, until none is left.
-func (e *env) runPending(t *testing.T, serviceID string) {
-	t.Helper()
-	for range 10 {
-		d, err := e.ful.GetService(ctxT(t), serviceID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		idx := slices.IndexFunc(d.Actions, func(a fulfillment.ActionView) bool { return a.Status == domain.ActionPending })
-		if idx < 0 {
-			return
-		}
-		if err := e.ful.RunAction(ctxT(t), d.Actions[idx].ID, false); err != nil {
-			t.Fatalf("RunAction %s: %v", d.Actions[idx].Action, err)
-		}
-	}
-	t.Fatal("actions kept coming")
-}
-
 func wantCode(t *testing.T, err error, kind error, code, field string) {
 	t.Helper()
 	de, ok := domain.AsError(err)
@@ -210,35 +79,35 @@ func wantCode(t *testing.T, err error, kind error, code, field string) {
 
 func TestProducts(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
-		e := newEnv(t, st, []config.ProductConfig{hostingProduct("host-basic", "basic")})
+		e := newEnv(t, st, []config.ProductConfig{fulfillmenttest.HostingProduct("host-basic", "basic")})
 		ctx := ctxT(t)
-		mid := e.mID
+		mid := e.Merchant
 		spec := domain.FulfillmentSpec{Kind: domain.KindProvision, Provisioner: "whm", Package: "gold"}
 
-		_, err := e.ful.CreateProduct(ctx, fulfillment.ProductInput{SKU: "host-gold", Name: "Gold", MerchantID: &mid, Fulfillment: spec})
+		_, err := e.Ful.CreateProduct(ctx, fulfillment.ProductInput{SKU: "host-gold", Name: "Gold", MerchantID: &mid, Fulfillment: spec})
 		wantCode(t, err, domain.ErrUnprocessable, "unknown_package", "fulfillment.package")
 
 		spec.Package = "reseller_gold"
-		p, err := e.ful.CreateProduct(ctx, fulfillment.ProductInput{SKU: "host-gold", Name: "Gold", MerchantID: &mid, Fulfillment: spec})
+		p, err := e.Ful.CreateProduct(ctx, fulfillment.ProductInput{SKU: "host-gold", Name: "Gold", MerchantID: &mid, Fulfillment: spec})
 		if err != nil {
 			t.Fatalf("create with a listed package: %v", err)
 		}
 		if p.Fulfillment.OnRefund != domain.RefundSuspend || p.Source != fulfillment.SourceAPI || !domain.ValidProductID(p.ID) {
 			t.Errorf("product %+v: want on_refund suspend by default, source api", p)
 		}
-		_, err = e.ful.CreateProduct(ctx, fulfillment.ProductInput{SKU: "host-gold", Name: "Gold 2", MerchantID: &mid, Fulfillment: spec})
+		_, err = e.Ful.CreateProduct(ctx, fulfillment.ProductInput{SKU: "host-gold", Name: "Gold 2", MerchantID: &mid, Fulfillment: spec})
 		wantCode(t, err, domain.ErrConflict, "duplicate_sku", "")
-		_, err = e.ful.CreateProduct(ctx, fulfillment.ProductInput{SKU: "host-basic", Name: "Basic", Fulfillment: spec})
+		_, err = e.Ful.CreateProduct(ctx, fulfillment.ProductInput{SKU: "host-basic", Name: "Basic", Fulfillment: spec})
 		wantCode(t, err, domain.ErrConflict, "duplicate_sku", "")
-		_, err = e.ful.CreateProduct(ctx, fulfillment.ProductInput{SKU: "x", Name: "X",
+		_, err = e.Ful.CreateProduct(ctx, fulfillment.ProductInput{SKU: "x", Name: "X",
 			Fulfillment: domain.FulfillmentSpec{Kind: domain.KindProvision, Provisioner: "sbx", Package: "basic"}})
 		wantCode(t, err, domain.ErrInvalid, "invalid_fulfillment", "fulfillment.provisioner")
 
 		spec.Package = "nope"
-		_, err = e.ful.UpdateProduct(ctx, p.ID, fulfillment.ProductInput{Name: "Gold", Fulfillment: spec})
+		_, err = e.Ful.UpdateProduct(ctx, p.ID, fulfillment.ProductInput{Name: "Gold", Fulfillment: spec})
 		wantCode(t, err, domain.ErrUnprocessable, "unknown_package", "fulfillment.package")
 
-		all, err := e.ful.ListProducts(ctx, mid)
+		all, err := e.Ful.ListProducts(ctx, mid)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -249,10 +118,10 @@ func TestProducts(t *testing.T) {
 		if got := strings.Join(skus, " "); got != "host-basic/config/basic host-gold/api/reseller_gold" {
 			t.Errorf("products: %s", got)
 		}
-		if other, _ := e.ful.ListProducts(ctx, e.other); len(other) != 1 {
+		if other, _ := e.Ful.ListProducts(ctx, e.Other); len(other) != 1 {
 			t.Errorf("another merchant sees %d products, want the global one", len(other))
 		}
-		if err := e.ful.CheckFileProducts(ctx); err != nil {
+		if err := e.Ful.CheckFileProducts(ctx); err != nil {
 			t.Errorf("CheckFileProducts: %v", err)
 		}
 	})
@@ -262,8 +131,8 @@ func TestProducts(t *testing.T) {
 // does not list fails the configuration check serve runs at start.
 func TestWrongPackageInFile(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
-		e := newEnv(t, st, []config.ProductConfig{hostingProduct("host-x", "Basic")})
-		err := e.ful.CheckFileProducts(ctxT(t))
+		e := newEnv(t, st, []config.ProductConfig{fulfillmenttest.HostingProduct("host-x", "Basic")})
+		err := e.Ful.CheckFileProducts(ctxT(t))
 		if err == nil || !strings.Contains(err.Error(), `no package "Basic"`) {
 			t.Fatalf("CheckFileProducts: %v, want the unknown package named", err)
 		}
@@ -272,7 +141,7 @@ func TestWrongPackageInFile(t *testing.T) {
 
 func TestSessionItems(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
-		e := newEnv(t, st, []config.ProductConfig{hostingProduct("host-basic", "basic"),
+		e := newEnv(t, st, []config.ProductConfig{fulfillmenttest.HostingProduct("host-basic", "basic"),
 			{SKU: "setup", Name: "Setup fee", Fulfillment: config.ProductFulfillment{Kind: "none"}}})
 		for _, tc := range []struct {
 			name, items, code, field string
@@ -307,7 +176,7 @@ func TestSessionItems(t *testing.T) {
 			items[1].Quantity != 3 || items[1].Kind != "none" {
 			t.Errorf("items %+v", items)
 		}
-		got, err := e.Service.GetSession(ctxT(t), e.p, v.SessionID)
+		got, err := e.Service.GetSession(ctxT(t), e.Principal, v.SessionID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -322,16 +191,6 @@ func TestSessionItems(t *testing.T) {
 			t.Errorf("a session without items shows items: %s", b)
 		}
 	})
-}
-
-// jobsOf is an insert-only job runner: tests run the actions themselves.
-func jobsOf(t *testing.T, st *store.Store) *jobs.Runner {
-	t.Helper()
-	r, err := jobs.New(st, jobs.Options{InsertOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }
 
 func jobCount(t *testing.T, st *store.Store) int {
@@ -350,7 +209,7 @@ func jobCount(t *testing.T, st *store.Store) int {
 // the password.
 func TestPaidStartsFulfillment(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
-		e := newEnv(t, st, []config.ProductConfig{hostingProduct("host-basic", "basic")})
+		e := newEnv(t, st, []config.ProductConfig{fulfillmenttest.HostingProduct("host-basic", "basic")})
 		v, err := e.createSession(t, "o-1", "10.00", `[{"sku":"host-basic","domain":"shop1.example","username":"shopone","contact":{"name":"Ann"}}]`)
 		if err != nil {
 			t.Fatal(err)
@@ -358,7 +217,7 @@ func TestPaidStartsFulfillment(t *testing.T) {
 		if got := e.services(t, v.SessionID); len(got) != 0 || jobCount(t, st) != 0 {
 			t.Fatalf("an unpaid session has %d services", len(got))
 		}
-		e.pay(t, v.SessionID, 1000)
+		e.Pay(t, v.SessionID, 1000)
 		ss := e.services(t, v.SessionID)
 		if len(ss) != 1 || ss[0].Status != domain.ServicePending || ss[0].Username != "shopone" || ss[0].Package != "basic" {
 			t.Fatalf("services after paid: %+v", ss)
@@ -369,12 +228,12 @@ func TestPaidStartsFulfillment(t *testing.T) {
 		if got := strings.Join(e.eventTypes(t, v.SessionID), " "); got != "session.created session.paid client.created" {
 			t.Errorf("events: %s", got)
 		}
-		e.runPending(t, ss[0].ID)
-		acct, ok := e.whm.Account("shopone")
-		if !ok || acct.Domain != "shop1.example" || acct.Plan != "basic" || acct.Email != "ann@customer.test" {
+		e.RunPending(t, ss[0].ID, false)
+		acct, ok := e.WHM.Account("shopone")
+		if !ok || acct.Domain != "shop1.example" || acct.Plan != "basic" || acct.Email != customer {
 			t.Fatalf("panel account %+v %v", acct, ok)
 		}
-		d, err := e.ful.GetService(ctxT(t), ss[0].ID)
+		d, err := e.Ful.GetService(ctxT(t), ss[0].ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -396,7 +255,7 @@ func TestPaidStartsFulfillment(t *testing.T) {
 		if pw != "" {
 			t.Errorf("without a mailer the password is kept: %q", pw)
 		}
-		if calls := e.whm.Calls("createacct"); len(calls) != 1 {
+		if calls := e.WHM.Calls("createacct"); len(calls) != 1 {
 			t.Errorf("%d createacct calls", len(calls))
 		}
 	})
@@ -407,12 +266,12 @@ func TestPaidStartsFulfillment(t *testing.T) {
 // accepts it, which pays the session and starts fulfillment.
 func TestReviewProvisionsNothingUntilAccepted(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
-		e := newEnv(t, st, []config.ProductConfig{hostingProduct("host-basic", "basic")})
+		e := newEnv(t, st, []config.ProductConfig{fulfillmenttest.HostingProduct("host-basic", "basic")})
 		v, err := e.createSession(t, "o-r", "10.00", `[{"sku":"host-basic","domain":"shop2.example"}]`)
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.pay(t, v.SessionID, 900)
+		e.Pay(t, v.SessionID, 900)
 		sess, err := e.Store.GetSession(ctxT(t), v.SessionID)
 		if err != nil {
 			t.Fatal(err)
@@ -434,9 +293,9 @@ func TestReviewProvisionsNothingUntilAccepted(t *testing.T) {
 		if len(ss) != 1 || jobCount(t, st) != 1 {
 			t.Fatalf("after accept: %d services, %d jobs", len(ss), jobCount(t, st))
 		}
-		e.runPending(t, ss[0].ID)
-		if e.whm.Accounts() != 1 {
-			t.Errorf("panel has %d accounts", e.whm.Accounts())
+		e.RunPending(t, ss[0].ID, false)
+		if e.WHM.Accounts() != 1 {
+			t.Errorf("panel has %d accounts", e.WHM.Accounts())
 		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/fulfillment"
+	"github.com/switchyard/switchyard/core/fulfillment/fulfillmenttest"
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/store/storetest"
 )
@@ -35,18 +36,18 @@ func (m *downMailer) ServiceSuspended(context.Context, fulfillment.ServiceMail) 
 // behind the mail's retries; the mails stay pending, retried later.
 func TestPanelActionsDoNotWaitForMail(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
-		e := newEnv(t, st, []config.ProductConfig{hostingProduct("host-basic", "basic")})
+		e := newEnv(t, st, []config.ProductConfig{fulfillmenttest.HostingProduct("host-basic", "basic")})
 		mailer := &downMailer{}
-		e.ful.SetMailer(mailer)
+		e.Ful.SetMailer(mailer)
 		v, err := e.createSession(t, "o-mail", "10.00", `[{"sku":"host-basic","domain":"mail1.example","username":"mailone"}]`)
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.pay(t, v.SessionID, 1000)
+		e.Pay(t, v.SessionID, 1000)
 		svc := e.services(t, v.SessionID)[0]
 		pending := func() []fulfillment.ActionView {
 			t.Helper()
-			d, err := e.ful.GetService(ctxT(t), svc.ID)
+			d, err := e.Ful.GetService(ctxT(t), svc.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,18 +64,18 @@ func TestPanelActionsDoNotWaitForMail(t *testing.T) {
 		if len(create) != 1 || create[0].Action != domain.ActionCreate {
 			t.Fatalf("pending after paid: %+v", create)
 		}
-		if err := e.ful.RunAction(ctxT(t), create[0].ID, false); err != nil {
+		if err := e.Ful.RunAction(ctxT(t), create[0].ID, false); err != nil {
 			t.Fatalf("create: %v", err)
 		}
 		mail := pending()
 		if len(mail) != 1 || mail[0].Action != domain.ActionMailReady {
 			t.Fatalf("pending after the create: %+v", mail)
 		}
-		if err := e.ful.RunAction(ctxT(t), mail[0].ID, false); !errors.Is(err, domain.ErrUnavailable) {
+		if err := e.Ful.RunAction(ctxT(t), mail[0].ID, false); !errors.Is(err, domain.ErrUnavailable) {
 			t.Fatalf("ready mail with the server down: %v, want a retry", err)
 		}
 
-		if _, err := e.ful.Suspend(ctxT(t), svc.ID, fulfillment.OperatorRequest{Reason: "abuse report", Operator: "api:alice"}); err != nil {
+		if _, err := e.Ful.Suspend(ctxT(t), svc.ID, fulfillment.OperatorRequest{Reason: "abuse report", Operator: "api:alice"}); err != nil {
 			t.Fatal(err)
 		}
 		acts := pending()
@@ -82,13 +83,13 @@ func TestPanelActionsDoNotWaitForMail(t *testing.T) {
 		if idx < 0 {
 			t.Fatalf("no suspend queued: %+v", acts)
 		}
-		if err := e.ful.RunAction(ctxT(t), acts[idx].ID, false); err != nil {
+		if err := e.Ful.RunAction(ctxT(t), acts[idx].ID, false); err != nil {
 			t.Fatalf("suspend behind a failing mail: %v, want it run now", err)
 		}
-		if calls := e.whm.Calls("suspendacct"); len(calls) != 1 {
+		if calls := e.WHM.Calls("suspendacct"); len(calls) != 1 {
 			t.Fatalf("%d suspendacct calls, want 1", len(calls))
 		}
-		d, err := e.ful.GetService(ctxT(t), svc.ID)
+		d, err := e.Ful.GetService(ctxT(t), svc.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/domain"
 	"github.com/switchyard/switchyard/core/fulfillment"
+	"github.com/switchyard/switchyard/core/fulfillment/fulfillmenttest"
 	"github.com/switchyard/switchyard/core/payments/paymentstest"
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/store/storetest"
@@ -68,7 +69,7 @@ func (e *env) subscribe(t *testing.T, sku, user string, n int) *subscribed {
 		t.Fatalf("services after OrderCharged: %+v", ss)
 	}
 	s.svc = ss[0].ID
-	e.runPending(t, s.svc)
+	e.RunPending(t, s.svc, false)
 	if d := e.service(t, s.svc); d.Status != domain.ServiceActive {
 		t.Fatalf("service after create: %s", d.Status)
 	}
@@ -94,7 +95,7 @@ func (e *env) deliverIPN(t *testing.T, s *subscribed, typ ipn.Type, order int, f
 
 func (e *env) service(t *testing.T, id string) *fulfillment.ServiceDetail {
 	t.Helper()
-	d, err := e.ful.GetService(ctxT(t), id)
+	d, err := e.Ful.GetService(ctxT(t), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func (e *env) service(t *testing.T, id string) *fulfillment.ServiceDetail {
 // panelCalls counts the whm fake's calls of function for the user.
 func (e *env) panelCalls(function, user string) []string {
 	var reasons []string
-	for _, c := range e.whm.Calls(function) {
+	for _, c := range e.WHM.Calls(function) {
 		if c.Params.Get("user") == user {
 			reasons = append(reasons, c.Params.Get("reason"))
 		}
@@ -148,14 +149,14 @@ var (
 		if len(canceled) != 1 {
 			t.Fatalf("%d canceled suspends, want 1", len(canceled))
 		}
-		if err := e.ful.RunAction(ctxT(t), canceled[0], false); err != nil {
+		if err := e.Ful.RunAction(ctxT(t), canceled[0], false); err != nil {
 			t.Fatal(err)
 		}
 	}}
 	// due runs the service's pending actions as their jobs would once
 	// due: the grace period has passed.
 	due = subStep{"grace period over: due actions run", func(t *testing.T, e *env, s *subscribed) {
-		e.runPending(t, s.svc)
+		e.RunPending(t, s.svc, false)
 	}}
 	// otherSubscriptionFailed is a failed charge of a subscription no
 	// session is linked to, in an IPN that names this session.
@@ -170,10 +171,10 @@ var (
 		}
 	}}
 	operatorSuspends = subStep{"operator suspends", func(t *testing.T, e *env, s *subscribed) {
-		if _, err := e.ful.Suspend(ctxT(t), s.svc, fulfillment.OperatorRequest{Reason: "abuse report", Operator: "ops"}); err != nil {
+		if _, err := e.Ful.Suspend(ctxT(t), s.svc, fulfillment.OperatorRequest{Reason: "abuse report", Operator: "ops"}); err != nil {
 			t.Fatal(err)
 		}
-		e.runPending(t, s.svc)
+		e.RunPending(t, s.svc, false)
 	}}
 	disputed = subStep{"charged back", func(t *testing.T, e *env, s *subscribed) {
 		e.deliverIPN(t, s, ipn.OrderChargedBack, s.order)
@@ -182,17 +183,17 @@ var (
 		}
 	}}
 	resumed = subStep{"operator resumes", func(t *testing.T, e *env, s *subscribed) {
-		if _, err := e.ful.Resume(ctxT(t), s.svc, fulfillment.OperatorRequest{Operator: "ops"}); err != nil {
+		if _, err := e.Ful.Resume(ctxT(t), s.svc, fulfillment.OperatorRequest{Operator: "ops"}); err != nil {
 			t.Fatal(err)
 		}
 	}}
 	// renewedWhileSuspending delivers the renewal while the panel call of
 	// the due suspend is under way, then runs what follows.
 	renewedWhileSuspending = subStep{"renewed while the suspension is being made", func(t *testing.T, e *env, s *subscribed) {
-		orig := e.provs["whm"]
-		e.provs["whm"] = suspendHook{Provisioner: orig, before: func() { renewed.do(t, e, s) }}
-		defer func() { e.provs["whm"] = orig }()
-		e.runPending(t, s.svc)
+		orig := e.Provisioners["whm"]
+		e.Provisioners["whm"] = suspendHook{Provisioner: orig, before: func() { renewed.do(t, e, s) }}
+		defer func() { e.Provisioners["whm"] = orig }()
+		e.RunPending(t, s.svc, false)
 		var notes []string
 		for _, a := range e.service(t, s.svc).Actions {
 			if a.Action == domain.ActionSuspend && a.LastError != nil {
@@ -205,16 +206,16 @@ var (
 	}}
 	// panelRefusesSuspend makes WHM refuse the next suspendacct.
 	panelRefusesSuspend = subStep{"the panel refuses the next suspend", func(t *testing.T, e *env, s *subscribed) {
-		e.whm.Inject("suspendacct", whmfake.Fault{Kind: whmfake.Reason, Reason: "Unable to suspend: disk quota check failed."})
+		e.WHM.Inject("suspendacct", whmfake.Fault{Kind: whmfake.Reason, Reason: "Unable to suspend: disk quota check failed."})
 	}}
 	operatorRetries = subStep{"operator retries the failed service", func(t *testing.T, e *env, s *subscribed) {
 		if d := e.service(t, s.svc); d.Status != domain.ServiceFailed {
 			t.Fatalf("service %s before the retry, want failed", d.Status)
 		}
-		if _, err := e.ful.Retry(ctxT(t), s.svc, fulfillment.OperatorRequest{Operator: "ops"}); err != nil {
+		if _, err := e.Ful.Retry(ctxT(t), s.svc, fulfillment.OperatorRequest{Operator: "ops"}); err != nil {
 			t.Fatal(err)
 		}
-		e.runPending(t, s.svc)
+		e.RunPending(t, s.svc, false)
 	}}
 	stillActive = subStep{"still active", func(t *testing.T, e *env, s *subscribed) {
 		if d := e.service(t, s.svc); d.Status != domain.ServiceActive || len(e.panelCalls("suspendacct", s.user)) != 0 {
@@ -271,9 +272,9 @@ func graceScheduled(grace time.Duration) subStep {
 // holds the suspension until an operator resumes.
 func TestSubscriptionLifecycle(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
-		grace := hostingProduct("host-grace", "basic")
+		grace := fulfillmenttest.HostingProduct("host-grace", "basic")
 		grace.Fulfillment.GracePeriod = "72h"
-		e := newEnv(t, st, []config.ProductConfig{grace, hostingProduct("host-now", "basic")}, payproInstance())
+		e := newEnv(t, st, []config.ProductConfig{grace, fulfillmenttest.HostingProduct("host-now", "basic")}, payproInstance())
 		for i, tc := range []struct {
 			name, sku string
 			steps     []subStep
@@ -381,7 +382,7 @@ func (e *env) deliverStripe(t *testing.T, id, typ string, object map[string]any)
 func TestStripeSubscriptionRenewal(t *testing.T) {
 	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
 		fake := stripefake.New(t)
-		e := newEnv(t, st, []config.ProductConfig{hostingProduct("host-now", "basic")}, paymentstest.Instance{ID: "stripe",
+		e := newEnv(t, st, []config.ProductConfig{fulfillmenttest.HostingProduct("host-now", "basic")}, paymentstest.Instance{ID: "stripe",
 			Impl: stripeprovider.New(), Settings: map[string]string{
 				stripeprovider.SettingSecretKey: stripeKey, stripeprovider.SettingWebhookSecrets: stripeWhsec,
 				stripeprovider.SettingMode: stripeprovider.ModeTest, stripeprovider.SettingAPIBase: fake.URL()}})
@@ -406,7 +407,7 @@ func TestStripeSubscriptionRenewal(t *testing.T) {
 			t.Fatalf("services after paid: %+v", ss)
 		}
 		svc := ss[0].ID
-		e.runPending(t, svc)
+		e.RunPending(t, svc, false)
 		e.deliverStripe(t, "evt_sub_created", "customer.subscription.created", map[string]any{
 			"id": "sub_SubsTest0001", "object": "subscription", "status": "active", "customer": "cus_SubsTest0001",
 			"metadata": map[string]string{stripeprovider.MetaSessionID: v.SessionID}})
@@ -414,7 +415,7 @@ func TestStripeSubscriptionRenewal(t *testing.T) {
 			e.deliverStripe(t, evt, typ, map[string]any{"id": "in_SubsTest0002", "object": "invoice", "billing_reason": "subscription_cycle",
 				"subscription": "sub_SubsTest0001", "customer": "cus_SubsTest0001", "currency": "usd", "amount_due": 4995,
 				"amount_paid": paid, "attempt_count": 1})
-			e.runPending(t, svc)
+			e.RunPending(t, svc, false)
 		}
 		invoice("evt_sub_failed", "invoice.payment_failed", 0)
 		if d := e.service(t, svc); d.Status != domain.ServiceSuspended || len(e.panelCalls("suspendacct", "stripesub")) != 1 {

@@ -40,15 +40,19 @@ type Env struct {
 	*paymentstest.Env
 	Ful *fulfillment.Service
 	WHM *whmfake.Server
+	// Provisioners are the service's provisioners, by instance id; a test
+	// may wrap one.
+	Provisioners Provisioners
 	// Merchant owns Principal, a test-mode key; Other is a second merchant.
 	Merchant, Other int64
 	Principal       *merchants.Principal
 }
 
-// provisioners maps instance ids to provisioner clients.
-type provisioners map[string]provisioner.Provisioner
+// Provisioners maps instance ids to provisioner clients.
+type Provisioners map[string]provisioner.Provisioner
 
-func (p provisioners) Provisioner(id string) (provisioner.Provisioner, error) {
+// Provisioner implements fulfillment.Provisioners.
+func (p Provisioners) Provisioner(id string) (provisioner.Provisioner, error) {
 	if v, ok := p[id]; ok {
 		return v, nil
 	}
@@ -62,8 +66,10 @@ func HostingProduct(sku, pkg string) config.ProductConfig {
 		Kind: "provision", Provisioner: Provisioner, Package: pkg}}
 }
 
-// New builds the environment with products as the configuration file's.
-func New(t testing.TB, st *store.Store, products []config.ProductConfig) *Env {
+// New builds the environment with products as the configuration file's,
+// and the sandbox (instance Sandbox) as the provider, or the given
+// provider instances instead (Pay needs the sandbox).
+func New(t testing.TB, st *store.Store, products []config.ProductConfig, instances ...paymentstest.Instance) *Env {
 	t.Helper()
 	fake := whmfake.New(t, whmfake.Options{})
 	whm := sdktest.ProvisionerClient(t, whmprovisioner.New())
@@ -80,19 +86,23 @@ func New(t testing.TB, st *store.Store, products []config.ProductConfig) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	provs := Provisioners{Provisioner: whm}
 	ful, err := fulfillment.New(fulfillment.Deps{
-		Store: st, Jobs: runner, Provisioners: provisioners{Provisioner: whm}, Keyring: kr, Products: products,
+		Store: st, Jobs: runner, Provisioners: provs, Keyring: kr, Products: products,
 		Config:       config.FulfillmentConfig{MaxAttempts: 3, RetryDelay: time.Second},
 		InstanceKind: func(id string) string { return map[string]string{Provisioner: "provisioner", Sandbox: "provider"}[id] },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pe := paymentstest.New(t, st, paymentstest.Options{RealClock: true, Items: ful, Events: ful,
-		Instances: []paymentstest.Instance{{ID: Sandbox, Impl: sandbox.New(), Settings: map[string]string{
-			sandbox.SettingSigningSecret: sandboxSecret, sandbox.SettingLedgerPath: filepath.Join(t.TempDir(), "ledger.jsonl")}}}})
+	if len(instances) == 0 {
+		instances = []paymentstest.Instance{{ID: Sandbox, Impl: sandbox.New(), Settings: map[string]string{
+			sandbox.SettingSigningSecret: sandboxSecret, sandbox.SettingLedgerPath: filepath.Join(t.TempDir(), "ledger.jsonl")}}}
+	}
+	pe := paymentstest.New(t, st, paymentstest.Options{RealClock: true, Items: ful, Events: ful, Subscriptions: ful,
+		Instances: instances})
 	ful.SetSessions(pe.Service)
-	e := &Env{Env: pe, Ful: ful, WHM: fake}
+	e := &Env{Env: pe, Ful: ful, WHM: fake, Provisioners: provs}
 	e.Merchant = pe.Merchant(t, domain.PlanFree, "shop.test").ID
 	_, e.Principal = pe.Key(t, e.Merchant, domain.ModeTest)
 	e.Other = pe.Merchant(t, domain.PlanFree, "other.test").ID
