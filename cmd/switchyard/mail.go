@@ -16,25 +16,13 @@ import (
 // and Reply-To of the mail sent to a merchant's customers.
 func merchantMailCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "mail", Short: "Show or change a merchant's customer mail settings (receipts, mailer, From)"}
-	show := &cobra.Command{
-		Use:   "show ID",
-		Short: "Show a merchant's mail settings",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0], "merchant")
-			if err != nil {
-				return err
-			}
-			return withApp(cmd, func(ctx context.Context, a *app.App) error {
-				s, err := a.Mail.Settings(ctx, id)
-				if err != nil {
-					return err
-				}
-				return printMailSettings(cmd, s)
-			})
-		},
-	}
-	addJSONFlag(show)
+	show := merchantCmd("show", "Show a merchant's mail settings", func(ctx context.Context, cmd *cobra.Command, a *app.App, id int64) error {
+		s, err := a.Mail.Settings(ctx, id)
+		if err != nil {
+			return err
+		}
+		return printMailSettings(cmd, s)
+	})
 	set := &cobra.Command{
 		Use:   "set ID",
 		Short: "Change a merchant's mail settings (only the flags given)",
@@ -112,32 +100,21 @@ func orNone(s string) string {
 // a merchant's overrides of the mail templates.
 func merchantTemplatesCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "templates", Short: "Override a merchant's mail templates (" + strings.Join(templateNames(), ", ") + ")"}
-	list := &cobra.Command{
-		Use:   "list ID",
-		Short: "List the mail templates and which parts the merchant overrides",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0], "merchant")
+	list := merchantCmd("list", "List the mail templates and which parts the merchant overrides",
+		func(ctx context.Context, cmd *cobra.Command, a *app.App, id int64) error {
+			ts, err := a.Mail.ListTemplates(ctx, id)
 			if err != nil {
 				return err
 			}
-			return withApp(cmd, func(ctx context.Context, a *app.App) error {
-				ts, err := a.Mail.ListTemplates(ctx, id)
-				if err != nil {
-					return err
-				}
-				if wantJSON(cmd) {
-					return printJSON(cmd.OutOrStdout(), ts)
-				}
-				rows := make([][]string, 0, len(ts))
-				for _, t := range ts {
-					rows = append(rows, []string{string(t.Name), orNone(strings.Join(t.Overridden, ",")), t.Description})
-				}
-				return printTable(cmd.OutOrStdout(), []string{"TEMPLATE", "OVERRIDDEN", "SENT"}, rows)
-			})
-		},
-	}
-	addJSONFlag(list)
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), ts)
+			}
+			rows := make([][]string, 0, len(ts))
+			for _, t := range ts {
+				rows = append(rows, []string{string(t.Name), orNone(strings.Join(t.Overridden, ",")), t.Description})
+			}
+			return printTable(cmd.OutOrStdout(), []string{"TEMPLATE", "OVERRIDDEN", "SENT"}, rows)
+		})
 	cmd.AddCommand(list, templateShowCmd(), templateSetCmd(), templateResetCmd(), templatePreviewCmd())
 	return cmd
 }

@@ -156,6 +156,17 @@ func TestMerchantsKeysSitesJSON(t *testing.T) {
 	if _, stderr, code := cli(t, "merchants", "suspend", "--config", cfg, "99999"); code == 0 || !strings.Contains(stderr, "no such merchant") {
 		t.Fatalf("suspend missing merchant: code %d stderr %q", code, stderr)
 	}
+	// The other commands on one merchant ID: its record, mail settings and
+	// templates; a malformed ID is refused before anything runs.
+	for _, c := range []struct{ args, want string }{{"show", `"id": ` + mid}, {"mail show", `"merchant_id": ` + mid}, {"templates list", `"payment_receipt"`}} {
+		args := append(append([]string{"merchants"}, strings.Fields(c.args)...), "--config", cfg)
+		if stdout, stderr, code := cli(t, append(args, mid, "--json")...); code != 0 || !strings.Contains(stdout, c.want) {
+			t.Errorf("merchants %s: code %d %q %q, want %s", c.args, code, stdout, stderr, c.want)
+		}
+		if _, stderr, code := cli(t, append(args, "x1")...); code != 2 || !strings.Contains(stderr, `merchant id "x1"`) {
+			t.Errorf("merchants %s x1: code %d stderr %q", c.args, code, stderr)
+		}
+	}
 
 	if _, stderr, code := cli(t, "keys", "revoke", "--config", cfg, "nope"); code == 0 || !strings.Contains(stderr, "nope") {
 		t.Fatalf("malformed key id: code %d stderr %q", code, stderr)

@@ -66,25 +66,13 @@ func merchantsCmd() *cobra.Command {
 	}
 	addJSONFlag(list)
 
-	show := &cobra.Command{
-		Use:   "show ID",
-		Short: "Show one merchant",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0], "merchant")
-			if err != nil {
-				return err
-			}
-			return withApp(cmd, func(ctx context.Context, a *app.App) error {
-				m, err := a.Merchants.GetMerchant(ctx, id)
-				if err != nil {
-					return err
-				}
-				return printMerchant(cmd, m)
-			})
-		},
-	}
-	addJSONFlag(show)
+	show := merchantCmd("show", "Show one merchant", func(ctx context.Context, cmd *cobra.Command, a *app.App, id int64) error {
+		m, err := a.Merchants.GetMerchant(ctx, id)
+		if err != nil {
+			return err
+		}
+		return printMerchant(cmd, m)
+	})
 
 	cmd.AddCommand(create, list, show, merchantMailCmd(), merchantTemplatesCmd(),
 		merchantStatusCmd("suspend", "Suspend a merchant: its API keys are refused (403 merchant_suspended)", store.MerchantSuspended),
@@ -97,6 +85,18 @@ func merchantsCmd() *cobra.Command {
 // authentication caches are told); on SQLite a running serve applies it
 // within api.auth_cache_ttl.
 func merchantStatusCmd(use, short string, status store.MerchantStatus) *cobra.Command {
+	return merchantCmd(use, short, func(ctx context.Context, cmd *cobra.Command, a *app.App, id int64) error {
+		m, err := a.Merchants.SetMerchantStatus(ctx, id, status)
+		if err != nil {
+			return err
+		}
+		return printMerchant(cmd, m)
+	})
+}
+
+// merchantCmd is `merchants … USE ID` with --json: run gets the merchant
+// id and the app.
+func merchantCmd(use, short string, run func(ctx context.Context, cmd *cobra.Command, a *app.App, id int64) error) *cobra.Command {
 	c := &cobra.Command{
 		Use:   use + " ID",
 		Short: short,
@@ -106,13 +106,7 @@ func merchantStatusCmd(use, short string, status store.MerchantStatus) *cobra.Co
 			if err != nil {
 				return err
 			}
-			return withApp(cmd, func(ctx context.Context, a *app.App) error {
-				m, err := a.Merchants.SetMerchantStatus(ctx, id, status)
-				if err != nil {
-					return err
-				}
-				return printMerchant(cmd, m)
-			})
+			return withApp(cmd, func(ctx context.Context, a *app.App) error { return run(ctx, cmd, a, id) })
 		},
 	}
 	addJSONFlag(c)
