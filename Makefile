@@ -50,7 +50,7 @@ GOMODULES := . sdk
 # fails if any did.
 in_modules = status=0; for m in $(GOMODULES); do (cd $$m && $(1)) || status=1; done; test $$status = 0
 
-.PHONY: all build plugins run test bench bench-http bench-pgbench proto lint tools vuln private-var clean
+.PHONY: all build plugins run test bench bench-http bench-pgbench bench-sqlite proto lint tools vuln private-var clean
 
 all: build plugins
 
@@ -112,6 +112,16 @@ bench-http: build plugins
 # PostgreSQL rows.
 bench-pgbench: build
 	bash internal/benchhttp/pgbench/run.sh $(BIN)/switchyard "$${SWITCHYARD_TEST_POSTGRES_DSN:?set SWITCHYARD_TEST_POSTGRES_DSN}" $${SECONDS_PER_RUN:-10}
+
+# make bench-sqlite: what SQLite alone does with the statements of one
+# session create (core/store BenchmarkCreateStatements: the same Store, group
+# commit and pragmas, 32 goroutines, no HTTP), the ceiling for make
+# bench-http's SQLite rows. The database lives under var/, on the disk serve
+# would use. SECONDS_PER_RUN (default 10) and RUNS (default 3) set its length.
+bench-sqlite: private-var
+	@mkdir -p var/bench-sqlite
+	TMPDIR=$(CURDIR)/var/bench-sqlite $(GO) test -run '^$$' -bench 'CreateStatements/sqlite' \
+		-benchtime $${SECONDS_PER_RUN:-10}s -count $${RUNS:-3} ./core/store/
 
 proto:
 	bash sdk/proto/generate.sh
