@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -22,9 +23,19 @@ func cli(t *testing.T, args ...string) (string, string, int) {
 // writeConfig writes a minimal valid config with SQLite in a temp dir.
 func writeConfig(t *testing.T, extra string) string {
 	t.Helper()
+	return writeConfigDSN(t, "", extra)
+}
+
+// writeConfigDSN is writeConfig on the database dsn ("": SQLite in the
+// temp dir).
+func writeConfigDSN(t *testing.T, dsn, extra string) string {
+	t.Helper()
 	dir := t.TempDir()
+	if dsn == "" {
+		dsn = "sqlite:" + filepath.Join(dir, "sy.db")
+	}
 	path := filepath.Join(dir, "switchyard.yaml")
-	body := "store:\n  dsn: sqlite:" + filepath.Join(dir, "sy.db") + "\n" +
+	body := "store:\n  dsn: " + strconv.Quote(dsn) + "\n" +
 		"secrets:\n  keys:\n    - id: k1\n      key: MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n" + extra
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)

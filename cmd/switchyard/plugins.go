@@ -147,6 +147,11 @@ func runningBreakers(ctx context.Context, cmd *cobra.Command, dsn string) map[st
 	defer st.Close()
 	rows, err := st.BreakerStates(ctx, time.Now().Add(-app.BreakerReportMaxAge))
 	if err != nil {
+		// An unmigrated database has no table to read: say what to do,
+		// not the driver's "no such table".
+		if pending, perr := st.PendingMigrations(ctx); perr == nil && len(pending) > 0 {
+			return note(fmt.Errorf("the database needs `switchyard migrate` (%d migrations pending)", len(pending)))
+		}
 		return note(err)
 	}
 	out := map[string][]store.BreakerState{}

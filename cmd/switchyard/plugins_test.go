@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchyard/switchyard/internal/servetest"
 	"github.com/switchyard/switchyard/internal/testbin"
 )
 
@@ -75,6 +76,23 @@ func TestPluginsListJSON(t *testing.T) {
 	if states["sandbox"] != "healthy" || states["off"] != "disabled" {
 		t.Fatalf("states %v, want sandbox healthy and off disabled", states)
 	}
+}
+
+// TestPluginsListUnmigrated: against a database never migrated, plugins
+// list says the database needs `switchyard migrate` where the breakers
+// would be, not the driver's missing-table error, and still lists the
+// plugins.
+func TestPluginsListUnmigrated(t *testing.T) {
+	servetest.Stores(t, func(t *testing.T, dsn string) {
+		stdout, stderr, code := cli(t, "plugins", "list", "--config", writeConfigDSN(t, dsn, ""))
+		if code != 0 || !strings.Contains(stdout, "BREAKER") {
+			t.Fatalf("plugins list: code %d stdout %q stderr %q", code, stdout, stderr)
+		}
+		if !strings.Contains(stderr, "circuit breakers unknown: the database needs `switchyard migrate`") ||
+			strings.Contains(stderr, "breaker_states") {
+			t.Errorf("stderr %q, want the database to need switchyard migrate, without the SQL error", stderr)
+		}
+	})
 }
 
 // TestTestOnlyProviderRefusedAsLive: the sandbox declares itself test only,
