@@ -19,6 +19,7 @@ import (
 	"github.com/switchyard/switchyard/core/store"
 	"github.com/switchyard/switchyard/core/store/storetest"
 	"github.com/switchyard/switchyard/core/webhooks"
+	"github.com/switchyard/switchyard/internal/testbin"
 	"github.com/switchyard/switchyard/webhook"
 )
 
@@ -91,7 +92,10 @@ func waitCount(b *testing.B, n *atomic.Int64, want int64) {
 //   - live: events committed one per transaction while the workers run;
 //     the clock stops when the receiver has them all;
 //   - backlog: b.N events already queued (100 per transaction), then the
-//     workers start; the clock measures the drain.
+//     workers start; the clock measures the drain. Besides the rate it
+//     reports the CPU time per delivery of this process (workers and
+//     receiver; SQLite too) and of PostgreSQL's backends (when the DSN
+//     sets application_name), steadier than the rate on a shared host.
 //
 // Run: go test ./core/webhooks -run '^$' -bench Delivery -benchtime 2000x
 // (SWITCHYARD_TEST_POSTGRES_DSN adds PostgreSQL).
@@ -104,6 +108,7 @@ func BenchmarkDelivery(b *testing.B) {
 			ev := &store.Event{ID: domain.NewEventID(), MerchantID: 1, Type: "session.paid", Seq: 1,
 				Data: `{"status":"paid","amount":"49.95","currency":"USD"}`, CreatedAt: time.Now()}
 			var next atomic.Int64
+			cpu := testbin.StartCPU(nil)
 			b.ResetTimer()
 			var wg sync.WaitGroup
 			for range conc {
@@ -131,6 +136,7 @@ func BenchmarkDelivery(b *testing.B) {
 				b.Fatalf("receiver saw %d of %d", n.Load(), b.N)
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+			cpu.Report(b, b.N, "delivery")
 		})
 	}
 	for name, open := range benchStores(b) {
@@ -159,11 +165,13 @@ func BenchmarkDelivery(b *testing.B) {
 				start := time.Now()
 				h.emitBatch(b, sess, b.N, 100)
 				b.Logf("queued %d events with their deliveries and jobs in %s", b.N, time.Since(start).Round(time.Millisecond))
+				cpu := testbin.StartCPU(storetest.Backends(b, st))
 				b.ResetTimer()
 				h.startWorkersN(b, st, "bench", workers)
 				waitCount(b, n, int64(b.N))
 				b.StopTimer()
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+				cpu.Report(b, b.N, "delivery")
 			})
 		}
 	}

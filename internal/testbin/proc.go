@@ -84,3 +84,82 @@ func procStat(pid int) (ppid int, state string, ok bool) {
 	ppid, err = strconv.Atoi(f[1])
 	return ppid, f[0], err == nil
 }
+
+// userHZ is the unit of /proc/pid/stat's CPU times (USER_HZ, 100 on every
+// Linux this runs on).
+const userHZ = 100
+
+// CPUTime is the user plus system CPU time pid has used, all its threads
+// together, from /proc/pid/stat (Linux); ok is false when pid is gone.
+func CPUTime(pid int) (d time.Duration, ok bool) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, false
+	}
+	// After the command name: state (field 3) … utime (14), stime (15).
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * time.Second / userHZ, true
+}
+
+// CPUMeter measures the CPU time a benchmark's timed part costs: this
+// process's, and that of other processes (PostgreSQL's backends serving
+// it), which on a shared host is a steadier figure than the wall clock.
+type CPUMeter struct {
+	others func() []int
+	self   time.Duration
+	start  map[int]time.Duration
+}
+
+// StartCPU begins a measurement; others lists the other processes to
+// count (nil for none). It is called again at Stop, so processes started
+// meanwhile (new pool connections) count from zero.
+func StartCPU(others func() []int) *CPUMeter {
+	m := &CPUMeter{others: others, start: map[int]time.Duration{}}
+	m.self, _ = CPUTime(os.Getpid())
+	if others != nil {
+		for _, pid := range others() {
+			m.start[pid], _ = CPUTime(pid)
+		}
+	}
+	return m
+}
+
+// Stop returns the CPU time used since StartCPU by this process and by
+// the others together (a process that ended meanwhile is not counted).
+func (m *CPUMeter) Stop() (self, others time.Duration) {
+	now, _ := CPUTime(os.Getpid())
+	self = now - m.self
+	if m.others != nil {
+		for _, pid := range m.others() {
+			if d, ok := CPUTime(pid); ok {
+				others += d - m.start[pid]
+			}
+		}
+	}
+	return self, others
+}
+
+// Report stops m and reports the CPU time per operation, n operations of
+// unit ("delivery"): this process's as cpu-µs/unit and, when m counts
+// other processes, theirs as db-cpu-µs/unit.
+func (m *CPUMeter) Report(b *testing.B, n int, unit string) {
+	b.Helper()
+	self, others := m.Stop()
+	b.ReportMetric(float64(self.Microseconds())/float64(n), "cpu-µs/"+unit)
+	if m.others != nil {
+		b.ReportMetric(float64(others.Microseconds())/float64(n), "db-cpu-µs/"+unit)
+	}
+}

@@ -161,3 +161,23 @@ func randomHex(t testing.TB, n int) string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// Backends returns a function listing the PostgreSQL server processes
+// that serve s's pool and any other pool with the same application_name
+// (the benchmarks' CPU figures: set application_name in the DSN), or nil
+// on SQLite, whose work is done in the test process.
+func Backends(t testing.TB, s *store.Store) func() []int {
+	t.Helper()
+	if s.Dialect() != store.DialectPostgres {
+		return nil
+	}
+	return func() []int {
+		var pids []int
+		err := s.DB().NewRaw(`SELECT pid FROM pg_stat_activity
+WHERE application_name = current_setting('application_name') AND application_name <> ''`).Scan(context.Background(), &pids)
+		if err != nil {
+			t.Fatalf("storetest: backend pids: %v", err)
+		}
+		return pids
+	}
+}
