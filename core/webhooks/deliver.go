@@ -264,7 +264,11 @@ func (s *Service) record(ctx context.Context, a *store.WebhookAttempt, ep *store
 	if err := s.store.PrepareHot(ctx); err != nil {
 		return err
 	}
-	err := s.store.RunInTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	// Concurrent workers' recordings share one transaction and one commit
+	// (group commit): a commit per attempt, an fsync on SQLite and a
+	// round trip and WAL flush on PostgreSQL, bounded the drain. fn only
+	// writes through tx and may run again (it resets what it sets).
+	err := s.store.RunInGroupTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		notices = nil
 		r := s.store.InTx(tx)
 		a.State, a.AttemptedAt, a.ResponseBody, a.Error = out.state, &out.at, out.body, out.err
