@@ -2,6 +2,7 @@ package webhooks_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -185,4 +186,56 @@ func checkRecordedOnce(t *testing.T, h *harness, n int) {
 	if left := scheduledAttempts(t, h.st); len(left) != 0 {
 		t.Fatalf("%d attempts still scheduled", len(left))
 	}
+}
+
+// TestAttemptOfDeletedEndpoint: an attempt whose endpoint was deleted, or
+// disabled, after it was queued sends nothing and is recorded as canceled
+// (its read finds no live endpoint row: all of its columns are NULL).
+func TestAttemptOfDeletedEndpoint(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, nil)
+		rc := newReceiver(t, status(200))
+		ep := h.addEndpoint(t, webhooks.NewEndpoint{URL: rc.URL()})
+		sess := h.session(t, "shop.test", "test", "")
+		ids := queueAttempts(t, h, sess, 2)
+		if _, err := h.svc.SetEnabled(ctxT(t), ep.ID, false, "paused by the merchant"); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.svc.RunAttempt(ctxT(t), ids[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.svc.DeleteEndpoint(ctxT(t), ep.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.svc.RunAttempt(ctxT(t), ids[1]); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(rc.all()); n != 0 {
+			t.Fatalf("receiver got %d requests", n)
+		}
+		// One delivery was canceled as disabled, the other as deleted.
+		var found []string
+		for _, d := range h.deliveries(t, store.DeliveryFilter{Limit: 10}) {
+			full, err := h.svc.GetDelivery(ctxT(t), d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if full.Status != store.DeliveryDisabled || len(full.AttemptLog) != 1 || full.AttemptLog[0].State != store.AttemptCanceled {
+				t.Fatalf("delivery %s: %s, attempts %+v", d.ID, full.Status, full.AttemptLog)
+			}
+			found = append(found, full.LastError)
+		}
+		var deleted, disabled int
+		for _, e := range found {
+			switch {
+			case e == "endpoint was deleted":
+				deleted++
+			case strings.HasSuffix(e, "is disabled: paused by the merchant"):
+				disabled++
+			}
+		}
+		if len(found) != 2 || deleted != 1 || disabled != 1 {
+			t.Fatalf("deliveries' last errors %q", found)
+		}
+	})
 }
