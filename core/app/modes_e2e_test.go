@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -16,8 +14,7 @@ import (
 
 	"github.com/switchyard/switchyard/config"
 	"github.com/switchyard/switchyard/core/merchants"
-	"github.com/switchyard/switchyard/core/store"
-	"github.com/switchyard/switchyard/core/store/storetest"
+	"github.com/switchyard/switchyard/internal/servetest"
 	"github.com/switchyard/switchyard/plugins/paypro/ipn"
 )
 
@@ -31,33 +28,7 @@ import (
 // key's to the test sandbox's page, and the live session is paid only by a
 // signed IPN through its own instance.
 func TestModesRouteApart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("launches the sandbox plugin binary")
-	}
-	dsns := map[string]string{"sqlite": "sqlite:" + filepath.Join(t.TempDir(), "sy.db")}
-	if dsn := os.Getenv(storetest.EnvPostgresDSN); dsn != "" {
-		b := make([]byte, 6)
-		_, _ = rand.Read(b)
-		schema := "modes_" + hex.EncodeToString(b)
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		dsns["postgres"] = dsn + sep + "search_path=" + schema
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if st, err := store.Open(ctx, dsn, store.Options{}); err == nil {
-				_, _ = st.DB().ExecContext(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
-				_ = st.Close()
-			}
-		})
-	} else {
-		t.Run("postgres", func(t *testing.T) { storetest.ForPostgres(t, func(*testing.T, *store.Store) {}) })
-	}
-	for name, dsn := range dsns {
-		t.Run(name, func(t *testing.T) { modesRouteApart(t, modesConfig(t, dsn)) })
-	}
+	servetest.Stores(t, func(t *testing.T, dsn string) { modesRouteApart(t, modesConfig(t, dsn)) })
 }
 
 func modesConfig(t *testing.T, dsn string) *config.Config {
