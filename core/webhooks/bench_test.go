@@ -85,6 +85,27 @@ func waitCount(b *testing.B, n *atomic.Int64, want int64) {
 	}
 }
 
+// checkOnce fails the benchmark unless the drain made every delivery
+// exactly once: want succeeded attempts recorded, none left scheduled,
+// and the receiver saw want requests (a duplicate POST would show there).
+func checkOnce(b *testing.B, st *store.Store, received *atomic.Int64, want int) {
+	b.Helper()
+	ctx := context.Background()
+	count := func(state string) int {
+		n, err := st.DB().NewSelect().Table("webhook_attempts").Where("state = ?", state).Count(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return int(n)
+	}
+	if ok, left := count(store.AttemptOK), count(store.AttemptScheduled); ok != want || left != 0 {
+		b.Fatalf("%d attempts recorded succeeded and %d still scheduled, want %d and 0", ok, left, want)
+	}
+	if got := received.Load(); got != int64(want) {
+		b.Fatalf("the receiver got %d requests for %d deliveries", got, want)
+	}
+}
+
 // BenchmarkDelivery measures deliveries per second to a local receiver:
 //
 //   - signed-post-loop: the baseline, a plain loop that renders, signs and
@@ -172,6 +193,7 @@ func BenchmarkDelivery(b *testing.B) {
 				b.StopTimer()
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
 				cpu.Report(b, b.N, "delivery")
+				checkOnce(b, st, n, b.N)
 			})
 		}
 	}

@@ -15,7 +15,7 @@ import (
 // binary, and (when measured) the real binary's webhook intake.
 type pairResult struct {
 	create, bare, hooks wrkResult
-	createCPU           cpuUse // serve's and its backends' CPU during the create run
+	createCPU           cpuDelta // serve's and its backends' CPU during the create run
 }
 
 type dbResult struct {
@@ -79,7 +79,7 @@ func benchDB(ctx context.Context, o options, work, db string) (*dbResult, error)
 		}
 		p.createCPU = in.cpu().sub(before)
 		fmt.Printf("   pair %d  create %8.0f req/s p50 %5s ms p99 %6s ms bad %d load %s cpu µs/create serve %s backends %s\n", i+1, p.create.rps(), ms(p.create.P50US), ms(p.create.P99US), p.create.bad(), p.create.load,
-			perOp(p.createCPU.serve, p.create.Requests), perOp(p.createCPU.backends, p.create.Requests))
+			perOp(p.createCPU.serve, p.create.Requests), p.createCPU.backendsPerOp(p.create.Requests))
 		if p.bare, err = runWrk(ctx, o, work, o.duration, in.bare, "create.lua", run, in.key); err != nil {
 			return nil, err
 		}

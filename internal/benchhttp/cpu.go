@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/testbin"
 )
 
 // cpuUse is CPU time (user + system) consumed so far by serve and by the
@@ -16,12 +18,44 @@ import (
 // move with whatever else runs on a shared host; CPU per request much
 // less, so each create run also reports it (docs/benchmarks.md).
 type cpuUse struct {
-	serve, backends time.Duration
-	ok              bool // false when /proc could not be read (not Linux)
+	serve    time.Duration
+	backends map[int]time.Duration // by backend pid
+	ok       bool                  // false when /proc could not be read (not Linux)
 }
 
-func (c cpuUse) sub(o cpuUse) cpuUse {
-	return cpuUse{serve: c.serve - o.serve, backends: c.backends - o.backends, ok: c.ok && o.ok}
+// cpuDelta is the CPU used between two samples.
+type cpuDelta struct {
+	serve, backends time.Duration
+	// backendsPartial: a backend ended between the samples (the pool
+	// closed a connection), so its CPU in between is unknown and backends
+	// is a lower bound. Subtracting totals instead gave negative figures.
+	backendsPartial bool
+	ok              bool
+}
+
+// sub is the CPU used from o to c: a backend counts from its CPU in o, or
+// from zero when it started after o.
+func (c cpuUse) sub(o cpuUse) cpuDelta {
+	d := cpuDelta{serve: c.serve - o.serve, ok: c.ok && o.ok}
+	for pid, t := range c.backends {
+		d.backends += t - o.backends[pid]
+	}
+	for pid := range o.backends {
+		if _, ok := c.backends[pid]; !ok {
+			d.backendsPartial = true
+		}
+	}
+	return d
+}
+
+// backendsPerOp renders the backends' CPU per request, marked ≥ when it is
+// a lower bound.
+func (d cpuDelta) backendsPerOp(n int64) string {
+	s := perOp(d.backends, n)
+	if d.backendsPartial && s != "–" {
+		s = "≥" + s
+	}
+	return s
 }
 
 // perOp renders d per request in microseconds.
@@ -32,41 +66,16 @@ func perOp(d time.Duration, n int64) string {
 	return strconv.FormatFloat(float64(d.Microseconds())/float64(n), 'f', 0, 64)
 }
 
-// clockTick is USER_HZ, the unit of /proc/PID/stat times: 100 on every
-// Linux architecture Go supports.
-const clockTick = 10 * time.Millisecond
-
-// procCPU is a process's utime + stime from /proc/PID/stat.
-func procCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name (field 2) may contain spaces: count fields after
-	// its closing parenthesis, where utime and stime are the 12th and 13th.
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
-	}
-	u, err1 := strconv.ParseInt(f[11], 10, 64)
-	k, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: bad times", pid)
-	}
-	return time.Duration(u+k) * clockTick, nil
-}
-
 // serveCPU samples serve (pid) and its PostgreSQL backends: the backends
 // are found by the client port in their process title ("postgres: … 127.0.0.1(PORT) …"),
 // matched against serve's TCP connections to pgPort. On SQLite pgPort is 0
 // and only serve counts.
 func serveCPU(pid, pgPort int) cpuUse {
-	serve, err := procCPU(pid)
-	if err != nil {
+	serve, ok := testbin.CPUTime(pid)
+	if !ok {
 		return cpuUse{}
 	}
-	use := cpuUse{serve: serve, ok: true}
+	use := cpuUse{serve: serve, backends: map[int]time.Duration{}, ok: true}
 	if pgPort == 0 {
 		return use
 	}
@@ -85,8 +94,8 @@ func serveCPU(pid, pgPort int) cpuUse {
 			continue
 		}
 		bpid, _ := strconv.Atoi(filepath.Base(d))
-		if t, err := procCPU(bpid); err == nil {
-			use.backends += t
+		if t, ok := testbin.CPUTime(bpid); ok {
+			use.backends[bpid] = t
 		}
 	}
 	return use

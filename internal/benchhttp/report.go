@@ -70,7 +70,7 @@ func (r *report) render() string {
 			}
 			cpu := "–"
 			if p.createCPU.ok {
-				cpu = perOp(p.createCPU.serve, p.create.Requests) + ", " + perOp(p.createCPU.backends, p.create.Requests)
+				cpu = perOp(p.createCPU.serve, p.create.Requests) + ", " + p.createCPU.backendsPerOp(p.create.Requests)
 			}
 			fmt.Fprintf(&b, "| %d | %.0f | %s ms | %s ms | %.0f | %s ms | %s ms | **%.3f×** | %s | %s | %s | %s | %d, %d, %d | %s | %s |\n",
 				i+1, p.create.rps(), ms(p.create.P50US), ms(p.create.P99US),
