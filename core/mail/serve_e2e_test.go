@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,25 +20,8 @@ import (
 func TestServeReceiptsEndToEnd(t *testing.T) {
 	servetest.Stores(t, func(t *testing.T, dsn string) {
 		srv := smtptest.New(t, smtptest.Options{})
-		ca := filepath.Join(t.TempDir(), "ca.pem")
-		if err := os.WriteFile(ca, []byte(srv.CAPEM()), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		e := servetest.New(t, servetest.Options{DSN: dsn, Plugins: []string{"smtp"}, Instances: fmt.Sprintf(`    - id: mailtest
-      kind: mailer
-      binary: smtp
-      settings:
-        host: %s
-        port: "%d"
-        security: starttls
-        auth: plain
-        username: %s
-        password: env:MAILTEST_SMTP_PASSWORD
-        from: %s
-        from_name: Switchyard Test
-        tls_ca_pem: file:%s
-        timeout: 10s
-`, srv.Host(), srv.Port(), srv.Username(), srv.Username(), ca), Env: []string{"MAILTEST_SMTP_PASSWORD=" + srv.Password()}})
+		instance, procEnv := servetest.SMTPInstance(t, "mailtest", srv)
+		e := servetest.New(t, servetest.Options{DSN: dsn, Plugins: []string{"smtp"}, Instances: instance, Env: procEnv})
 		e.CLI(t, "migrate")
 		var m struct{ ID int64 }
 		if err := json.Unmarshal(e.CLI(t, "merchants", "create", "--name", "Café Ünïcode ✓", "--plan", "free",
